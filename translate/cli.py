@@ -1,0 +1,186 @@
+"""The `translate` command line: a thin layer over the stage modules.
+
+Errors the user can fix are printed as one line on stderr ("error: FILE: problem") with exit status 1
+(2 for bad usage, as typer does).
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import NoReturn, Optional
+
+import typer
+
+from . import models as model_store
+from .segment import DEFAULT_MAX_WORDS, segment as segment_text
+from .store import DEFAULT_DB, STATUSES, Store, StoreError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Arabic→English translation and parallel-corpus tool.")
+models_app = typer.Typer(no_args_is_help=True, help="List, pull, import and remove translation models.")
+app.add_typer(models_app, name="models")
+
+DbOption = typer.Option(DEFAULT_DB, "--db", help="SQLite store file.")
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def open_store(db: Path, create: bool = True) -> Store:
+    try:
+        return Store(db, create=create)
+    except StoreError as exc:
+        fail(str(exc))
+
+
+@app.command()
+def run(
+    paths: list[Path] = typer.Argument(..., help="Files or directories of .txt articles."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="Model name or directory (default: best installed)."),
+    db: Path = DbOption,
+    device: str = typer.Option("cpu", help="cpu or cuda."),
+    beam: int = typer.Option(4, min=1, help="Beam size (4: quality; 1: fastest)."),
+    threads: int = typer.Option(0, min=0, help="CPU threads in all (0: every core)."),
+    max_words: int = typer.Option(DEFAULT_MAX_WORDS, "--max-words", min=0,
+                                  help="Split sentences longer than this at clause points (0: never)."),
+    encoding: Optional[str] = typer.Option(None, help="Input encoding (default: UTF-8 only, BOM allowed)."),
+    compute_type: Optional[str] = typer.Option(None, "--compute-type",
+                                               help="CTranslate2 compute type (default int8; int8_float16 on cuda)."),
+) -> None:
+    """Segment, translate, score and store Arabic articles."""
+    from .pipeline import find_inputs, run as run_pipeline
+    from .translate import Engine, TranslateError
+
+    files, missing = find_inputs(paths)
+    for message in missing:
+        typer.echo(f"error: {message}", err=True)
+    if not files:
+        fail("no .txt input files found")
+    try:
+        info = model_store.resolve_model(model)
+        engine = Engine(info, device=device, threads=threads, beam=beam, compute_type=compute_type)
+    except (model_store.ModelError, TranslateError) as exc:
+        fail(str(exc))
+    store = open_store(db)
+    total = sum(f.stat().st_size for f in files)
+    options = {"model": info.name, "device": device, "beam": beam, "threads": list(engine.threads),
+               "max_words": max_words, "compute_type": engine.compute_type}
+    with typer.progressbar(length=total, label="translating", file=sys.stderr,
+                           show_eta=True) as bar:
+        summary = run_pipeline(files, store, engine, max_words=max_words, encoding=encoding,
+                               options=options, progress=bar.update)
+    store.close()
+    for message in summary.errors:
+        typer.echo(f"error: {message}", err=True)
+    mean = f"{summary.mean_score:.3f}" if summary.mean_score is not None else "-"
+    typer.echo(
+        f"model {info.name}{' (demo model: not for production)' if info.manifest.get('demo') else ''}; "
+        f"documents {summary.documents} (+{summary.documents_skipped} already done), "
+        f"segments {summary.segments} (translated {summary.translated}, reused {summary.reused}), "
+        f"words {summary.words}, {summary.words_per_second:.1f} words/s, mean score {mean}; store {db}",
+        err=True)
+    if summary.errors or missing:
+        raise typer.Exit(1)
+
+
+@app.command()
+def segment(
+    files: list[Path] = typer.Argument(..., help="Text files to split into sentences."),
+    jsonl: bool = typer.Option(False, "--jsonl", help="JSON objects with offsets instead of plain lines."),
+    max_words: int = typer.Option(DEFAULT_MAX_WORDS, "--max-words", min=0,
+                                  help="Split sentences longer than this at clause points (0: never)."),
+    encoding: Optional[str] = typer.Option(None, help="Input encoding (default: UTF-8 only)."),
+) -> None:
+    """Print one sentence per line (or JSONL with offsets into the decoded text)."""
+    from .pipeline import InputError, iter_segments, read_document
+
+    failed = False
+    for path in files:
+        try:
+            text = read_document(path, encoding)
+        except InputError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            failed = True
+            continue
+        for seg in iter_segments(text, max_words=max_words):
+            if jsonl:
+                typer.echo(json.dumps({"file": str(path), "start": seg.start, "end": seg.end, "text": seg.text,
+                                       "sentence": seg.sentence, "part": seg.part}, ensure_ascii=False))
+            else:
+                # a segment never contains a newline (a newline always ends a sentence)
+                typer.echo(seg.text)
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def export(
+    output: Path = typer.Option(..., "--output", "-o", help="File to write."),
+    fmt: str = typer.Option("tmx", "--format", "-f", help="tmx, jsonl or tsv."),
+    db: Path = DbOption,
+    min_score: Optional[float] = typer.Option(None, "--min-score", help="Only pairs scoring at least this."),
+    status: Optional[str] = typer.Option(None, "--status", help=f"Only pairs with this status ({', '.join(STATUSES)})."),
+) -> None:
+    """Export stored pairs as TMX 1.4, JSONL or TSV."""
+    from .export import ExportError, export as export_pairs
+
+    if status is not None and status not in STATUSES:
+        fail(f"unknown status {status!r}: use one of {', '.join(STATUSES)}", 2)
+    store = open_store(db, create=False)
+    try:
+        count = export_pairs(store, output, fmt, min_score=min_score, status=status)
+    except ExportError as exc:
+        fail(str(exc))
+    finally:
+        store.close()
+    typer.echo(f"exported {count} pairs to {output}", err=True)
+
+
+@models_app.command("list")
+def models_list() -> None:
+    """Installed models, best first (the first one is used by default)."""
+    installed = model_store.list_models()
+    for info in installed:
+        m = info.manifest
+        tags = ", ".join(t for t in ("bundled" if info.bundled else "", "demo" if m.get("demo") else "") if t)
+        typer.echo(f"{info.name}\t{m.get('quality_rank', 0)}\t{info.path}{f'  ({tags})' if tags else ''}")
+    typer.echo(f"catalogue (translate models pull NAME): {', '.join(model_store.CATALOGUE)}", err=True)
+
+
+@models_app.command("pull")
+def models_pull(name: str, url: Optional[str] = typer.Option(None, help="Download from this URL instead."),
+                force: bool = typer.Option(False, "--force", help="Replace an installed model of that name.")) -> None:
+    """Download a catalogue model, verify it, convert it to int8 and install it."""
+    try:
+        info = model_store.pull(name, url=url, force=force)
+    except model_store.ModelError as exc:
+        fail(str(exc))
+    typer.echo(f"installed {info.name} in {info.path}", err=True)
+
+
+@models_app.command("import")
+def models_import(path: Path, name: Optional[str] = typer.Option(None, help="Name to install it under."),
+                  force: bool = typer.Option(False, "--force", help="Replace an installed model of that name.")) -> None:
+    """Install a CTranslate2 model dir, an Argos .argosmodel package or an OPUS-MT release zip."""
+    try:
+        info = model_store.import_model(path, name=name, force=force)
+    except model_store.ModelError as exc:
+        fail(str(exc))
+    typer.echo(f"installed {info.name} in {info.path}", err=True)
+
+
+@models_app.command("remove")
+def models_remove(name: str) -> None:
+    """Remove an installed model."""
+    try:
+        model_store.remove(name)
+    except model_store.ModelError as exc:
+        fail(str(exc))
+    typer.echo(f"removed {name}", err=True)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,125 @@
+"""Export stored pairs as TMX 1.4, JSONL or TSV, streaming from the store (never the whole corpus in memory).
+
+The target text of a pair is its newest reviewed version (the last edit) or the machine output.
+Files are written to a temporary name and renamed at the end, so a failed export never leaves half a
+file where a good one was.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import TextIO
+from xml.sax.saxutils import escape, quoteattr
+
+from . import __version__
+from .store import Store
+
+FORMATS = ("tmx", "jsonl", "tsv")
+
+# characters XML 1.0 forbids (C0 controls other than tab/newline/return, lone surrogates, U+FFFE/FFFF)
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+class ExportError(Exception):
+    pass
+
+
+def export(store: Store, out: Path, fmt: str, min_score: float | None = None, status: str | None = None) -> int:
+    """Write the pairs to ``out``; return how many were written."""
+    if fmt not in FORMATS:
+        raise ExportError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
+    writer = {"tmx": write_tmx, "jsonl": write_jsonl, "tsv": write_tsv}[fmt]
+    tmp = out.with_name(f".{out.name}.tmp{os.getpid()}")
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+            count = writer(store.iter_pairs(min_score=min_score, status=status), fh)
+        os.replace(tmp, out)
+    except OSError as exc:
+        raise ExportError(f"{out}: cannot write ({exc.strerror})") from None
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return count
+
+
+def pair_record(row: sqlite3.Row) -> dict:
+    return {
+        "id": row["id"],
+        "document": row["document"],
+        "document_sha256": row["document_sha256"],
+        "start": row["start"],
+        "end": row["end"],
+        "sentence": row["sentence"],
+        "part": row["part"],
+        "source": row["source"],
+        "target": row["target"],
+        "origin": row["origin"],
+        "bridge": row["bridge"],
+        "model": row["model"],
+        "model_sha256": row["model_sha256"],
+        "status": row["status"],
+        "score": row["score"],
+        "label": row["label"],
+        "signals": json.loads(row["signals"]) if row["signals"] else {},
+        "created": row["created_at"],
+    }
+
+
+def write_jsonl(rows: Iterable[sqlite3.Row], fh: TextIO) -> int:
+    count = 0
+    for row in rows:
+        fh.write(json.dumps(pair_record(row), ensure_ascii=False) + "\n")
+        count += 1
+    return count
+
+
+def _tsv_field(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def write_tsv(rows: Iterable[sqlite3.Row], fh: TextIO) -> int:
+    fh.write("id\tdocument\tstart\tend\tsource\ttarget\tmodel\tstatus\tscore\n")
+    count = 0
+    for row in rows:
+        fields = [str(row["id"]), row["document"], str(row["start"]), str(row["end"]), row["source"],
+                  row["target"], row["model"] or "", row["status"], f"{row['score']:.4f}"]
+        fh.write("\t".join(_tsv_field(f) for f in fields) + "\n")
+        count += 1
+    return count
+
+
+def _xml_text(text: str) -> str:
+    return escape(_XML_INVALID.sub("\ufffd", text))
+
+
+def _tmx_date(iso: str) -> str:
+    """TMX dates are YYYYMMDDThhmmssZ in UTC."""
+    try:
+        return datetime.fromisoformat(iso).strftime("%Y%m%dT%H%M%SZ")
+    except ValueError:
+        return datetime.utcnow().strftime("%Y%m%dT%H%M%SZ")
+
+
+def write_tmx(rows: Iterable[sqlite3.Row], fh: TextIO) -> int:
+    fh.write('<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE tmx SYSTEM "tmx14.dtd">\n<tmx version="1.4">\n')
+    fh.write(f'  <header creationtool="translate" creationtoolversion="{__version__}" datatype="plaintext"'
+             f' segtype="sentence" adminlang="en" srclang="ar" o-tmf="translate-sqlite"/>\n  <body>\n')
+    count = 0
+    for row in rows:
+        date = _tmx_date(row["created_at"])
+        props = [("x-score", f"{row['score']:.4f}"), ("x-label", row["label"]), ("x-status", row["status"]),
+                 ("x-document", row["document"]), ("x-start", str(row["start"])), ("x-end", str(row["end"])),
+                 ("x-origin", row["origin"]), ("x-model", row["model"] or "")]
+        fh.write(f'    <tu tuid="{row["id"]}" creationdate="{date}">\n')
+        for ptype, value in props:
+            fh.write(f"      <prop type={quoteattr(ptype)}>{_xml_text(value)}</prop>\n")
+        fh.write(f'      <tuv xml:lang="ar"><seg>{_xml_text(row["source"])}</seg></tuv>\n')
+        fh.write(f'      <tuv xml:lang="en"><seg>{_xml_text(row["target"])}</seg></tuv>\n    </tu>\n')
+        count += 1
+    fh.write("  </body>\n</tmx>\n")
+    return count
