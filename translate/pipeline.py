@@ -32,8 +32,8 @@ class RunSummary:
     documents: int = 0
     documents_skipped: int = 0
     segments: int = 0
-    translated: int = 0          # segments sent to the engine
-    reused: int = 0              # segments whose translation came from the store
+    translated: int = 0          # distinct sources sent to the engine
+    reused: int = 0              # segments whose translation was already made (in the store or this run)
     words: int = 0               # source words of the segments stored in this run
     score_sum: float = 0.0
     seconds: float = 0.0
@@ -187,16 +187,16 @@ def _translate_chunk(chunk: list[NewSegment], document_id: int, store: Store, en
     for source, hyp in zip(to_engine, engine.translate(list(to_engine))):
         targets[source] = hyp.text
         fresh[source] = scoring.score_pair(source, hyp.text, logprob=hyp.logprob, flags=hyp.flags)
+    summary.translated += len(to_engine)
+    summary.reused += len(todo) - len(to_engine)
     with store.transaction() as db:
         for sid, seg in todo:
             if seg.text in fresh:
                 quality, target = fresh[seg.text], targets[seg.text]
                 score, label, signals = quality.score, quality.label, quality.signals
-                summary.translated += 1
             else:
                 row = reused[seg.text]
                 target, score, label, signals = row["text"], row["score"], row["label"], json.loads(row["signals"])
-                summary.reused += 1
             store.add_translation(db, sid, target, model_id, run_id, score, label, signals)
             summary.segments += 1
             summary.words += len(seg.text.split())

@@ -1,7 +1,30 @@
-"""Arabic sentence segmentation (first version; the segmenter issue replaces the rules)."""
+"""Arabic sentence segmentation for news text.
+
+``segment(text)`` cuts a document into sentences and, when a sentence is longer
+than ``max_words`` words, into clause-sized parts a translation model can handle.
+
+How it works:
+
+1. Characters that carry no meaning for segmentation (tatweel, zero-width and
+   bidi control characters) are removed into a *clean* copy of the text, with a
+   map back to the original offsets, so no rule is broken by them and offsets
+   stay exact.
+2. One scan over the clean text visits only the interesting characters:
+   sentence punctuation, quotes, brackets, line breaks (and URLs, which are
+   skipped whole). It keeps track of open quotations and brackets and decides,
+   for each run of terminal punctuation, whether it ends a sentence.
+3. Sentences longer than ``max_words`` are split after ``؛`` or ``،``: a small
+   dynamic programme picks the cut points that keep every part under the limit
+   with parts as even as possible, preferring semicolons, then commas before a
+   connective, then other commas, and avoiding cuts inside quotes or brackets.
+4. Cut positions are mapped back to the original string; every piece between
+   two cuts is stripped of surrounding whitespace, so every non-space character
+   of the input belongs to exactly one segment.
+"""
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 
 DEFAULT_MAX_WORDS = 60
@@ -22,23 +45,556 @@ class Segment:
     part: int = 0
 
 
-_BOUNDARY = re.compile(r"[.!?؟…]+|\n")
+# --- character classes -------------------------------------------------------
+
+# Removed before matching: tatweel, soft hyphen, ZWSP/ZWNJ/ZWJ/LRM/RLM, ALM,
+# LRE..RLO, LRI..PDI, word joiner and BOM.
+_IGNORABLE = re.compile(r"[\u0640\u00ad\u200b-\u200f\u061c\u202a-\u202e\u2060\u2066-\u2069\ufeff]+")
+
+_TERMINALS = ".!?؟…۔‼⁇⁈⁉"
+_LINE_BREAKS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"
+# Double quotes are used both ways round in Arabic news (” ... ” is common), so
+# each family simply toggles between open and closed.
+_DOUBLE_QUOTES = "\"“”„‟"
+_GUILLEMETS = "«»"
+_OPEN_BRACKETS = "([{"
+_CLOSE_BRACKETS = ")]}"
+_SINGLE_CLOSERS = "'’›"
+_COMMAS = "،,"
+_SEMICOLONS = "؛;"
+
+_ARABIC_LETTER = re.compile(r"[\u0620-\u064a\u066e-\u06d3\u06d5\u06fa-\u06ff\u0750-\u077f\u08a0-\u08ff]")
+_LATIN_LETTER = re.compile(r"[A-Za-z\u00c0-\u024f]")
+_ALNUM = re.compile(r"[^\W_]")
+# A word is a whitespace-separated token holding at least one letter or digit
+# (a lone "،" between spaces is not a word).
+_WORD = re.compile(r"(?<!\S)[^\w\s]*[^\W_]")
+
+# The scan jumps from one of these characters to the next: searching for one
+# character class is many times faster than for an alternation of patterns.
+_EVENT_CHARS = re.compile(
+    "[{}]".format(re.escape(_TERMINALS + _LINE_BREAKS + _DOUBLE_QUOTES + _GUILLEMETS + _OPEN_BRACKETS + _CLOSE_BRACKETS))
+)
+# A run of terminal punctuation, spaced dots included (". . .").
+_TERMINAL_RUN = re.compile(r"[{t}](?:[ \u00a0]?[{t}])*".format(t=re.escape(_TERMINALS)))
+# URLs are skipped whole: their "." and "?" are not sentence ends.
+_URL = re.compile(
+    r"(?:[A-Za-z][A-Za-z0-9+.-]*://|www\.)"
+    r"[^\s\"'<>«»“”()\[\]{}]*[^\s\"'<>«»“”()\[\]{}.,!?؟،؛:;…]"
+)
+
+_CLAUSE_CHARS = re.compile(
+    "[{}]".format(re.escape(_SEMICOLONS + _COMMAS + _DOUBLE_QUOTES + _GUILLEMETS + _OPEN_BRACKETS + _CLOSE_BRACKETS))
+)
+
+# --- word lists --------------------------------------------------------------
+
+# Latin abbreviations that are (almost) never the last word of a sentence.
+_LATIN_ABBREVIATIONS = frozenset(
+    """mr mrs ms dr prof sr jr st gen col capt lt sgt gov sen rep rev hon mt ft
+    inc ltd co corp bros vs cf al approx dept univ est jan feb mar apr jun jul
+    aug sep sept oct nov dec""".split()
+)
+# Latin abbreviations that only hold before a number ("No. 5", "p. 12").
+_LATIN_BEFORE_NUMBER = frozenset("no nos nr vol p pp art fig ch sec op".split())
+# Single Arabic letters that, after a number, are the era markers م (AD) and
+# هـ (Hijri) rather than an initial, and can end a sentence ("عام 1990م.").
+_ERA_LETTERS = frozenset("مه")
+
+# A sentence does not start with these: after an ellipsis (or "؟ أو") they
+# continue the sentence ("تفعله... في الواقع", "الائتمان... فيما").
+_CONTINUES_AFTER_ELLIPSIS = re.compile(
+    r"(?:في|فيما|من|إلى|الى|على|عن|مع|أو|أم|ثم|حتى|لكن|بل|إلا|الا|أن|أنه|إن|ما|لا|كما|قد|إلخ|الخ)(?!\w)"
+)
+_CONTINUES_AFTER_QUESTION = re.compile(r"(?:أو|أم)(?!\w)")
+
+# A quotation followed by one of these, with no punctuation in between, has
+# ended a sentence: ``... النظام" وأضاف أن ...``.
+_NEW_SENTENCE_AFTER_QUOTE = re.compile(
+    r"[ \u00a0\t]+(?:وقال|وقالت|وأضاف|وأضافت|وتابع|وتابعت|وأكد|وأكدت|وأوضح|وأوضحت|وأشار|وأشارت|"
+    r"وذكر|وذكرت|وشدد|وشددت|واعتبر|واعتبرت|ولفت|ولفتت|واختتم|واختتمت|وختم|وختمت|واستطرد|"
+    r"واستدرك|وأردف|وأردفت|وأعرب|وأعربت|وبين|وبينت|وأعلن|وأعلنت|وكان|وكانت)(?!\w)"
+)
+
+# Words that open a new clause after a comma; a comma before one of them is a
+# better place to split a run-on sentence than a comma inside a list.
+_CONNECTIVE = re.compile(
+    r"[ \u00a0\t]*(?:"
+    r"غير أن|غير أنّ|في حين|على الرغم|بالرغم|بعد أن|قبل أن|مع أن|لا سيما|إذ إن|إذ أن|"
+    r"حيث|كما|إذ|إذا|لكن|لكنّ|بينما|ثم|كذلك|إلا|فيما|بعدما|عندما|حين|حينما|لأن|لان|"
+    r"الذي|التي|الذين|اللذين|اللتين|اللذان|اللتان|اللواتي|اللاتي|مما|حتى|بل|أي|أو|رغم|برغم|"
+    r"منذ|خاصة|علما|علماً|كي|لكي|بحيث|إضافة|بالإضافة|"
+    r"مشيرا|مشيراً|مضيفا|مضيفاً|موضحا|موضحاً|مؤكدا|مؤكداً|معتبرا|معتبراً|لافتا|لافتاً|"
+    r"[وف](?!ي(?!\w))\w{2,}"  # و / ف prefixed word, but not the preposition في
+    r")(?!\w)"
+)
+
+# Split quality: lower is a better place to split a run-on sentence.
+_SPLIT_SEMICOLON = 0.0
+_SPLIT_CONNECTIVE = 0.15
+_SPLIT_COMMA = 0.4
+_SPLIT_INSIDE_QUOTE = 3.0
+_SPLIT_COST = 1.0  # every extra part costs this much: prefer few parts
+_OVER_LIMIT_COST = 1000.0  # per word over the limit: always worse than any split
+
+
+def count_words(text: str) -> int:
+    """Words as counted for ``max_words``: tokens holding a letter or digit."""
+    return len(_WORD.findall(text))
 
 
 def segment(text: str, max_words: int = DEFAULT_MAX_WORDS) -> list[Segment]:
+    """Split ``text`` into sentences, and over-long sentences into parts.
+
+    ``max_words`` of 0 (or less) keeps sentences whole.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"segment() needs a str, got {type(text).__name__}")
+    clean, to_original = _strip_ignorable(text)
+    sentences = _sentence_spans(clean)
+
     out: list[Segment] = []
-    pos = 0
-    for m in _BOUNDARY.finditer(text):
-        _add(text, pos, m.end(), out)
-        pos = m.end()
-    _add(text, pos, len(text), out)
+    sentence_number = 0
+    for start, end, quote_state in sentences:
+        if max_words > 0:
+            cuts = _clause_cuts(clean, start, end, quote_state, max_words)
+        else:
+            cuts = []
+        part = 0
+        bounds = [start, *cuts, end]
+        for piece_start, piece_end in zip(bounds, bounds[1:]):
+            seg = _make_segment(text, to_original(piece_start), to_original(piece_end), sentence_number, part)
+            if seg is not None:
+                out.append(seg)
+                part += 1
+        if part:
+            sentence_number += 1
     return out
 
 
-def _add(text: str, start: int, end: int, out: list[Segment]) -> None:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    if start < end:
-        out.append(Segment(start, end, text[start:end], len(out)))
+# --- offsets -----------------------------------------------------------------
+
+
+def _strip_ignorable(text: str):
+    """The text without ignorable characters, and a clean→original offset map.
+
+    A cut between two kept characters maps to just after the left one, so
+    ignorable characters stay with the text before the cut.
+    """
+    if not _IGNORABLE.search(text):
+        return text, _identity
+    clean_starts: list[int] = []  # where each kept chunk starts in the clean text
+    original_starts: list[int] = []  # ... and in the original
+    pieces: list[str] = []
+    clean_pos = 0
+    original_pos = 0
+    for m in _IGNORABLE.finditer(text):
+        if m.start() > original_pos:
+            clean_starts.append(clean_pos)
+            original_starts.append(original_pos)
+            pieces.append(text[original_pos : m.start()])
+            clean_pos += m.start() - original_pos
+        original_pos = m.end()
+    if original_pos < len(text):
+        clean_starts.append(clean_pos)
+        original_starts.append(original_pos)
+        pieces.append(text[original_pos:])
+    clean_len = clean_pos + (len(text) - original_pos)
+
+    def to_original(clean_offset: int) -> int:
+        if clean_offset >= clean_len:
+            return len(text)
+        if clean_offset == 0:
+            return 0
+        # The kept character just before the cut, then one past it.
+        k = bisect_right(clean_starts, clean_offset - 1) - 1
+        return original_starts[k] + (clean_offset - 1 - clean_starts[k]) + 1
+
+    return "".join(pieces), to_original
+
+
+def _identity(offset: int) -> int:
+    return offset
+
+
+def _make_segment(text: str, start: int, end: int, sentence: int, part: int) -> Segment | None:
+    piece = text[start:end]
+    stripped_left = piece.lstrip()
+    stripped = stripped_left.rstrip()
+    if not stripped:
+        return None
+    seg_start = start + len(piece) - len(stripped_left)
+    return Segment(seg_start, seg_start + len(stripped), stripped, sentence, part)
+
+
+# --- sentence boundaries -----------------------------------------------------
+
+
+class _QuoteState:
+    """Open quotations and brackets at the current point of the scan."""
+
+    __slots__ = ("double", "guillemet", "double_at", "guillemet_at", "brackets")
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.double = False
+        self.guillemet = False
+        self.double_at = -1  # where the open quotation started
+        self.guillemet_at = -1
+        self.brackets: list[int] = []  # positions of open brackets
+
+    @property
+    def in_quote(self) -> bool:
+        return self.double or self.guillemet
+
+    def snapshot(self) -> tuple[bool, bool, int]:
+        return (self.double, self.guillemet, len(self.brackets))
+
+    def toggle(self, ch: str, pos: int) -> tuple[bool, int]:
+        """Open or close a quotation; returns (closed, where it was opened)."""
+        if ch in _GUILLEMETS:
+            if self.guillemet:
+                self.guillemet = False
+                return True, self.guillemet_at
+            self.guillemet, self.guillemet_at = True, pos
+            return False, pos
+        if self.double:
+            self.double = False
+            return True, self.double_at
+        self.double, self.double_at = True, pos
+        return False, pos
+
+
+def _sentence_spans(s: str) -> list[tuple[int, int, tuple[bool, bool, int]]]:
+    """(start, end, quote state at start) of each sentence of the clean text."""
+    n = len(s)
+    urls = [m.span() for m in _URL.finditer(s)] if ("://" in s or "www." in s) else []
+    url_index = 0
+    state = _QuoteState()
+    spans: list[tuple[int, int, tuple[bool, bool, int]]] = []
+    last_cut = 0
+    start_state = state.snapshot()
+    pos = 0
+    search = _EVENT_CHARS.search
+    while True:
+        m = search(s, pos)
+        if m is None:
+            break
+        at = m.start()
+        ch = s[at]
+        pos = at + 1
+        if urls:
+            while url_index < len(urls) and urls[url_index][1] <= at:
+                url_index += 1
+            if url_index < len(urls) and urls[url_index][0] <= at:
+                pos = urls[url_index][1]
+                continue
+        if ch in _LINE_BREAKS:
+            # A line break always ends a sentence (headlines have no full stop).
+            spans.append((last_cut, at, start_state))
+            state.reset()
+            last_cut = pos
+            start_state = state.snapshot()
+        elif ch in _TERMINALS:
+            run_end = _TERMINAL_RUN.match(s, at).end()
+            pos = run_end
+            cut = _terminal_run(s, at, run_end, state, last_cut)
+            if cut is not None:
+                pos = cut
+                spans.append((last_cut, cut, start_state))
+                last_cut = cut
+                state.brackets.clear()  # a parenthesis does not span sentences
+                start_state = state.snapshot()
+        elif ch in _OPEN_BRACKETS:
+            state.brackets.append(at)
+        elif ch in _CLOSE_BRACKETS:
+            if state.brackets:
+                state.brackets.pop()
+        else:  # a quotation mark
+            closed, opened_at = state.toggle(ch, at)
+            if closed and _NEW_SENTENCE_AFTER_QUOTE.match(s, pos) and count_words(s[opened_at + 1 : at]) >= 3:
+                spans.append((last_cut, pos, start_state))
+                last_cut = pos
+                state.brackets.clear()
+                start_state = state.snapshot()
+    if last_cut < n:
+        spans.append((last_cut, n, start_state))
+    return spans
+
+
+def _terminal_run(s: str, i: int, j: int, state: _QuoteState, last_cut: int) -> int | None:
+    """Decide whether the punctuation run s[i:j] ends a sentence.
+
+    Returns the cut position (after any closing quotes and brackets that belong
+    to the sentence) or None. Updates ``state`` for the closers it consumes.
+    """
+    n = len(s)
+    run = s[i:j]
+    is_ellipsis = "…" in run or run.count(".") >= 2
+    single_period = run == "."
+
+    # A run glued to what follows ("7.9", "U.S.", "ق.م", "www.x.org").
+    if j < n and _ALNUM.match(s, j):
+        if not _glued_is_boundary(s, i, j, single_period):
+            return None
+        if not _ALNUM.search(s, last_cut, i):
+            return None
+        return j
+
+    # Closing quotes and brackets that follow belong to this sentence.
+    saved = (state.double, state.guillemet, state.double_at, state.guillemet_at, list(state.brackets))
+    cut = j
+    bracket_closed_here = False
+    while cut < n:
+        ch = s[cut]
+        if ch in _DOUBLE_QUOTES or ch in _GUILLEMETS:
+            is_open = state.guillemet if ch in _GUILLEMETS else state.double
+            if not is_open and not _ends_here(s, cut + 1):
+                break  # an opening quote of the next sentence glued to this one
+            if is_open:
+                state.toggle(ch, cut)
+            cut += 1
+        elif ch in _CLOSE_BRACKETS:
+            if state.brackets:
+                bracket_closed_here = True
+                state.brackets.pop()
+            cut += 1
+        elif ch in _SINGLE_CLOSERS and _ends_here(s, cut + 1):
+            cut += 1
+        elif ch in _TERMINALS:
+            cut += 1  # 'هذا؟'".' : a full stop after the closing quotes
+        elif ch in " \u00a0\t" and state.in_quote:
+            # "... عليه ." وتابع : a closing quote after a space.
+            k = cut
+            while k < n and s[k] in " \u00a0\t":
+                k += 1
+            if k < n and (s[k] in _DOUBLE_QUOTES and state.double or s[k] in _GUILLEMETS and state.guillemet):
+                cut = k
+                continue
+            break
+        else:
+            break
+
+    if _is_boundary(s, i, j, cut, run, single_period, is_ellipsis, state, bracket_closed_here, last_cut):
+        return cut
+    # Not a boundary: the main scan goes on right after the run and sees the
+    # quotes and brackets again, so forget what this look-ahead did to them.
+    state.double, state.guillemet, state.double_at, state.guillemet_at, state.brackets = saved
+    return None
+
+
+def _ends_here(s: str, k: int) -> bool:
+    """True when position k is the end of a word: end, space or more punctuation."""
+    if k >= len(s):
+        return True
+    ch = s[k]
+    return ch.isspace() or ch in _TERMINALS or ch in _DOUBLE_QUOTES or ch in _GUILLEMETS or ch in _CLOSE_BRACKETS or ch in _SINGLE_CLOSERS or ch in _COMMAS or ch in _SEMICOLONS
+
+
+def _glued_is_boundary(s: str, i: int, j: int, single_period: bool) -> bool:
+    """A punctuation run directly followed by a letter or digit."""
+    prev = s[i - 1] if i > 0 else " "
+    nxt = s[j]
+    if not single_period and "." not in s[i:j] and "…" not in s[i:j]:
+        # "؟" or "!" glued to the next word: a missing space.
+        return bool(_ARABIC_LETTER.match(nxt)) and bool(_ARABIC_LETTER.match(prev))
+    if not single_period:
+        # "...كذا": a glued ellipsis ends a sentence only between Arabic words.
+        return bool(_ARABIC_LETTER.match(nxt)) and bool(_ARABIC_LETTER.match(prev))
+    # Decimals, thousands, dates, times, versions, domains, "U.S", "e.g".
+    if not _ARABIC_LETTER.match(nxt) or not _ARABIC_LETTER.match(prev):
+        return False
+    # Arabic on both sides: "ق.م" and "د.محمد" are abbreviations (one letter),
+    # "المرئية.وتربط" is two sentences with a missing space.
+    letters = _letters_before(s, i)
+    return len(letters) >= 2
+
+
+def _letters_before(s: str, i: int) -> str:
+    k = i
+    while k > 0 and i - k < 40 and (s[k - 1].isalpha() or "\u064b" <= s[k - 1] <= "\u065f" or s[k - 1] == "\u0670"):
+        k -= 1
+    return s[k:i]
+
+
+def _is_boundary(
+    s: str,
+    i: int,
+    j: int,
+    cut: int,
+    run: str,
+    single_period: bool,
+    is_ellipsis: bool,
+    state: _QuoteState,
+    bracket_closed_here: bool,
+    last_cut: int,
+) -> bool:
+    n = len(s)
+    # A sentence needs at least one letter or digit ("!!!" alone is not one).
+    if not _ALNUM.search(s, last_cut, i):
+        return False
+    # What comes next, after spaces (a line break is a boundary on its own).
+    k = cut
+    while k < n and s[k] in " \t\u00a0\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000\u1680":
+        k += 1
+    if k >= n or s[k] in _LINE_BREAKS:
+        return True
+    nxt = s[k]
+    if nxt in _COMMAS or nxt in _SEMICOLONS or nxt in ":":
+        return False
+    # "(وهذا مهم!) وكذا": punctuation closing a bracket opened in this sentence.
+    if bracket_closed_here:
+        return False
+    if is_ellipsis:
+        # An ellipsis inside an open quotation marks an omission or a pause.
+        if state.in_quote:
+            return False
+        prev = _previous_nonspace(s, i)
+        if prev and (prev in _COMMAS or prev in _OPEN_BRACKETS or prev in _DOUBLE_QUOTES or prev in _GUILLEMETS):
+            return False
+        if _CONTINUES_AFTER_ELLIPSIS.match(s, k):
+            return False
+        return True
+    if "." not in run:
+        # "!", "?", "؟" and their runs; "ما هذا؟ أو ذاك" asks one question.
+        return not _CONTINUES_AFTER_QUESTION.match(s, k)
+    # A single full stop (or a run ending in one): look at the word before it.
+    if nxt.islower() and _LATIN_LETTER.match(nxt):
+        return False  # "e.g. something", "approx. five"
+    if not single_period and run[-1] != ".":
+        return True
+    return _period_after_word_is_boundary(s, i, k)
+
+
+def _previous_nonspace(s: str, i: int) -> str:
+    k = i - 1
+    while k >= 0 and s[k].isspace():
+        k -= 1
+    return s[k] if k >= 0 else ""
+
+
+def _period_after_word_is_boundary(s: str, i: int, next_pos: int) -> bool:
+    """A full stop at s[i] followed (after spaces) by the word at next_pos."""
+    letters = _letters_before(s, i)
+    before = i - len(letters)
+    char_before = s[before - 1] if before > 0 else ""
+    if not letters:
+        # "1. " at the start of a line is a list number, not a sentence.
+        if i > 0 and s[i - 1].isdigit():
+            k = i
+            while k > 0 and s[k - 1].isdigit():
+                k -= 1
+            while k > 0 and s[k - 1] in " \t\u00a0":
+                k -= 1
+            if k == 0 or s[k - 1] in _LINE_BREAKS:
+                return False
+        return True
+    word = letters
+    if _ARABIC_LETTER.match(word[-1]):
+        if len(word) > 1:
+            return True
+        # One Arabic letter: an initial or abbreviation ("د." "أ." "ز." "ص.").
+        if word in _ERA_LETTERS:
+            # "عام 1990م." / "1434 هـ." / "3300 ق.م." end sentences like any word.
+            k = before - 1
+            while k >= 0 and s[k] in " \u00a0":
+                k -= 1
+            if k >= 0 and s[k].isdigit():
+                return True
+            if char_before == "." and before >= 2 and s[before - 2] == "ق":
+                return True
+        return False
+    if _LATIN_LETTER.match(word[-1]):
+        lower = word.lower()
+        if lower in _LATIN_ABBREVIATIONS:
+            return False
+        if lower in _LATIN_BEFORE_NUMBER and next_pos < len(s) and s[next_pos].isdigit():
+            return False
+        if len(word) == 1:
+            # "J. K. Rowling", "U.S." — unless a lone letter between Arabic
+            # words ("فيتامين C. ويعد").
+            if char_before == ".":
+                return False
+            prev_word_arabic = _ARABIC_LETTER.match(_previous_nonspace(s, before) or " ")
+            next_arabic = next_pos < len(s) and _ARABIC_LETTER.match(s[next_pos])
+            return bool(prev_word_arabic and next_arabic)
+        return True
+    return True
+
+
+# --- run-on sentences --------------------------------------------------------
+
+
+def _clause_cuts(s: str, start: int, end: int, quote_state: tuple[bool, bool, int], max_words: int) -> list[int]:
+    """Cut points that split s[start:end] into parts of at most max_words words."""
+    text = s[start:end]
+    # str.split() is fast and never counts fewer tokens than count_words().
+    if len(text.split()) <= max_words or count_words(text) <= max_words:
+        return []
+    double, guillemet, depth = quote_state
+    candidates: list[tuple[int, float]] = []  # (cut position, split penalty)
+    for m in _CLAUSE_CHARS.finditer(s, start, end):
+        p = m.start()
+        ch = s[p]
+        if ch in _GUILLEMETS:
+            guillemet = not guillemet
+        elif ch in _DOUBLE_QUOTES:
+            double = not double
+        elif ch in _OPEN_BRACKETS:
+            depth += 1
+        elif ch in _CLOSE_BRACKETS:
+            depth = max(0, depth - 1)
+        else:
+            if 0 < p < len(s) - 1 and s[p - 1].isdigit() and s[p + 1].isdigit():
+                continue  # "1,000", "7،5"
+            if ch in _SEMICOLONS:
+                penalty = _SPLIT_SEMICOLON
+            elif _CONNECTIVE.match(s, p + 1):
+                penalty = _SPLIT_CONNECTIVE
+            else:
+                penalty = _SPLIT_COMMA
+            if double or guillemet or depth:
+                penalty += _SPLIT_INSIDE_QUOTE
+            candidates.append((p + 1, penalty))
+    if not candidates:
+        return []
+
+    # Word count before each cut, then a dynamic programme over the cut points:
+    # best[k] = lowest cost of the text up to cut k, where a part of w words
+    # costs (w / max_words)**2 (even parts are cheaper) plus a large cost per
+    # word over the limit, and every cut costs its penalty plus _SPLIT_COST.
+    points = [start] + [c for c, _ in candidates] + [end]
+    penalties = [0.0] + [pen for _, pen in candidates] + [0.0]
+    words_before = [0]
+    for a, b in zip(points, points[1:]):
+        words_before.append(words_before[-1] + count_words(s[a:b]))
+
+    def part_cost(a: int, b: int) -> float:
+        w = words_before[b] - words_before[a]
+        over = max(0, w - max_words)
+        return (w / max_words) ** 2 + over * _OVER_LIMIT_COST
+
+    last = len(points) - 1
+    best = [0.0] + [float("inf")] * last
+    back = [0] * (last + 1)
+    for b in range(1, last + 1):
+        cut_cost = 0.0 if b == last else penalties[b] + _SPLIT_COST
+        for a in range(b - 1, -1, -1):
+            w = words_before[b] - words_before[a]
+            if w == 0 and b != last:
+                continue  # a part with no words
+            if w > 3 * max_words and best[b] < float("inf"):
+                break  # longer parts only get worse
+            cost = best[a] + part_cost(a, b) + cut_cost
+            if cost < best[b]:
+                best[b] = cost
+                back[b] = a
+    cuts: list[int] = []
+    b = back[last]
+    while b > 0:
+        cuts.append(points[b])
+        b = back[b]
+    cuts.reverse()
+    return cuts

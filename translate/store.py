@@ -43,7 +43,7 @@ CREATE TABLE segments (
     part INTEGER NOT NULL DEFAULT 0,
     text TEXT NOT NULL,
     text_hash TEXT NOT NULL,              -- to find identical source text across documents
-    UNIQUE (document_id, position)
+    UNIQUE (document_id, start, end)      -- a segment is its span: a changed segmentation adds new spans
 );
 CREATE INDEX segments_text_hash ON segments(text_hash);
 CREATE TABLE models (
@@ -65,6 +65,7 @@ CREATE TABLE translations (
     id INTEGER PRIMARY KEY,
     segment_id INTEGER NOT NULL REFERENCES segments(id),   -- first source segment of the pair
     segment_count INTEGER NOT NULL DEFAULT 1,             -- consecutive segments covered (alignments 2-1)
+    source_end INTEGER,                                   -- end offset of the last segment covered
     model_id INTEGER REFERENCES models(id),               -- the MT model (the bridge model for alignments)
     run_id INTEGER REFERENCES runs(id),
     origin TEXT NOT NULL DEFAULT 'mt',                    -- 'mt' or 'human' (aligned existing translation)
@@ -103,6 +104,14 @@ CREATE TABLE review_log (
     created_at TEXT NOT NULL
 );
 CREATE INDEX review_log_translation ON review_log(translation_id, id);
+"""),
+    # review: an undo withdraws an edit (the row stays as history; exports skip it) and records which
+    # log entry it reverted; document filters go segments -> translations
+    (2, "review undo and indexes", """
+ALTER TABLE edits ADD COLUMN undone_at TEXT;     -- set when a review undo withdrew this edit
+ALTER TABLE review_log ADD COLUMN undoes INTEGER REFERENCES review_log(id);  -- for action 'undo'
+CREATE INDEX review_log_undoes ON review_log(undoes) WHERE undoes IS NOT NULL;
+CREATE INDEX translations_segment ON translations(segment_id);
 """),
 ]
 
@@ -215,8 +224,8 @@ class Store:
                     "INSERT OR IGNORE INTO segments (document_id, position, start, end, sentence, part, text,"
                     " text_hash) VALUES (?,?,?,?,?,?,?,?)",
                     (document_id, s.position, s.start, s.end, s.sentence, s.part, s.text, text_hash(s.text)))
-                ids.append(db.execute("SELECT id FROM segments WHERE document_id=? AND position=?",
-                                      (document_id, s.position)).fetchone()[0])
+                ids.append(db.execute("SELECT id FROM segments WHERE document_id=? AND start=? AND end=?",
+                                      (document_id, s.start, s.end)).fetchone()[0])
         return ids
 
     # -- models and runs ----------------------------------------------------------------------
@@ -257,16 +266,203 @@ class Store:
     def add_translation(self, db: sqlite3.Connection, segment_id: int, text: str, model_id: int | None,
                         run_id: int, score: float, label: str, signals: dict, origin: str = "mt",
                         segment_count: int = 1, bridge: str | None = None) -> int | None:
-        """Insert one pair and its scores inside the caller's transaction; None if it already exists."""
+        """Insert one pair and its scores inside the caller's transaction; None if it already exists.
+
+        A pair covering several segments (an alignment) names its first segment and how many segments
+        (in insertion order within the document) it covers.
+        """
+        source_end = None
+        if segment_count > 1:
+            source_end = db.execute(
+                "SELECT s2.end FROM segments s1 JOIN segments s2 ON s2.document_id = s1.document_id"
+                " WHERE s1.id = ? AND s2.id >= s1.id ORDER BY s2.id LIMIT 1 OFFSET ?",
+                (segment_id, segment_count - 1)).fetchone()[0]
         cur = db.execute(
-            "INSERT OR IGNORE INTO translations (segment_id, segment_count, model_id, run_id, origin, text, bridge,"
-            " created_at) VALUES (?,?,?,?,?,?,?,?)",
-            (segment_id, segment_count, model_id, run_id, origin, text, bridge, now()))
+            "INSERT OR IGNORE INTO translations (segment_id, segment_count, source_end, model_id, run_id, origin,"
+            " text, bridge, created_at) VALUES (?,?,?,?,?,?,?,?,?)",
+            (segment_id, segment_count, source_end, model_id, run_id, origin, text, bridge, now()))
         if cur.rowcount == 0:
             return None
         db.execute("INSERT INTO scores (translation_id, score, label, signals) VALUES (?,?,?,?)",
                    (cur.lastrowid, score, label, json.dumps(signals, ensure_ascii=False)))
         return cur.lastrowid
+
+    # -- review -------------------------------------------------------------------------------
+    # Every review change is one short transaction: the new status on the translation, a review_log
+    # row (old/new status, reviewer, time) and for edits a new edits row (machine text stays in
+    # translations.text). An undo is a log row of its own (action 'undo', `undoes` = the entry it
+    # reverts); undoing an edit sets edits.undone_at, so the edit stays as history but is no longer
+    # the pair's text.
+
+    # the newest edit still in force (same rule as PAIR_SELECT's target)
+    REVIEW_EDIT_TEXT = ("(SELECT e.text FROM edits e WHERE e.translation_id = t.id AND e.undone_at IS NULL"
+                        " ORDER BY e.id DESC LIMIT 1)")
+    # like PAIR_SELECT, without the columns the review page does not show
+    REVIEW_SELECT = f"""
+SELECT t.id, t.status, t.origin, t.segment_count, t.text AS mt_text, {REVIEW_EDIT_TEXT} AS edited_text,
+       s.sentence, s.part, s.position, d.id AS document_id, d.path AS document,
+       sc.score, sc.label, sc.signals,
+       CASE WHEN t.source_end IS NULL THEN s.text
+            ELSE substr(d.text, s.start + 1, t.source_end - s.start) END AS source
+FROM translations t
+JOIN segments s ON s.id = t.segment_id
+JOIN documents d ON d.id = s.document_id
+LEFT JOIN scores sc ON sc.translation_id = t.id
+"""
+
+    def review_page(self, *, status: str | None = None, min_score: float | None = None,
+                    max_score: float | None = None, document_id: int | None = None, search: str | None = None,
+                    after: int | None = None, before: int | None = None, limit: int = 50) -> list[sqlite3.Row]:
+        """One page of pairs for review, in id order: keyset paging after/before an id (never OFFSET)."""
+        where, args = [], []
+        if status is not None:
+            where.append("t.status = ?")
+            args.append(status)
+        # unary + keeps the planner on the translations id order instead of the scores index, which
+        # would mean sorting every pair in the range to find the first page
+        if min_score is not None:
+            where.append("+sc.score >= ?")
+            args.append(min_score)
+        if max_score is not None:
+            where.append("+sc.score <= ?")
+            args.append(max_score)
+        if document_id is not None:
+            where.append("t.segment_id IN (SELECT id FROM segments WHERE document_id = ?)")
+            args.append(document_id)
+        if search:
+            pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            where.append("(s.text LIKE ? ESCAPE '\\' OR COALESCE(" + self.REVIEW_EDIT_TEXT + ", t.text) LIKE ? ESCAPE '\\'"
+                         " OR (t.source_end IS NOT NULL AND substr(d.text, s.start + 1, t.source_end - s.start)"
+                         " LIKE ? ESCAPE '\\'))")
+            args += [pattern, pattern, pattern]
+        if before is not None:
+            where.append("t.id < ?")
+            args.append(before)
+            order = "DESC"
+        else:
+            where.append("t.id > ?")
+            args.append(after or 0)
+            order = "ASC"
+        rows = self.db.execute(self.REVIEW_SELECT + " WHERE " + " AND ".join(where) + f" ORDER BY t.id {order} LIMIT ?",
+                               (*args, limit)).fetchall()
+        return rows[::-1] if order == "DESC" else rows
+
+    def review_pair(self, translation_id: int) -> sqlite3.Row | None:
+        return self.db.execute(self.REVIEW_SELECT + " WHERE t.id = ?", (translation_id,)).fetchone()
+
+    def review_documents(self, limit: int = 500) -> list[sqlite3.Row]:
+        """Documents for the filter list (the first ``limit`` by path)."""
+        return self.db.execute("SELECT id, path FROM documents ORDER BY path, id LIMIT ?", (limit,)).fetchall()
+
+    def review_history(self, translation_id: int) -> dict:
+        """The machine text, every edit (undone ones marked) and every log entry of one pair."""
+        row = self.db.execute("SELECT text, status FROM translations WHERE id = ?", (translation_id,)).fetchone()
+        if row is None:
+            return {}
+        edits = self.db.execute("SELECT id, text, reviewer, created_at, undone_at FROM edits"
+                                " WHERE translation_id = ? ORDER BY id", (translation_id,)).fetchall()
+        log = self.db.execute("SELECT id, action, old_status, new_status, edit_id, reviewer, created_at, undoes"
+                              " FROM review_log WHERE translation_id = ? ORDER BY id", (translation_id,)).fetchall()
+        return {"machine_text": row["text"], "status": row["status"],
+                "edits": [dict(e) for e in edits], "log": [dict(entry) for entry in log]}
+
+    def set_review_status(self, translation_id: int, new_status: str, reviewer: str,
+                          action: str | None = None) -> int | None:
+        """Approve or reject one pair; return the review_log id (None when the status is already that).
+
+        Raises KeyError for an unknown pair, ValueError for a status review cannot set.
+        """
+        if new_status not in ("approved", "rejected", "pending"):
+            raise ValueError(f"cannot set status {new_status!r} directly")
+        action = action or {"approved": "approve", "rejected": "reject", "pending": "reset"}[new_status]
+        with self.transaction() as db:
+            row = db.execute("SELECT status FROM translations WHERE id = ?", (translation_id,)).fetchone()
+            if row is None:
+                raise KeyError(translation_id)
+            if row["status"] == new_status:
+                return None
+            db.execute("UPDATE translations SET status = ? WHERE id = ?", (new_status, translation_id))
+            return self._log_review(db, translation_id, action, row["status"], new_status, None, reviewer)
+
+    def edit_translation(self, translation_id: int, text: str, reviewer: str) -> int | None:
+        """Store a reviewer's English for one pair (status 'edited'); return the review_log id.
+
+        None when the text is the pair's current text. The machine text is kept in translations.text.
+        """
+        text = text.strip()
+        if not text:
+            raise ValueError("empty translation: reject the pair instead")
+        with self.transaction() as db:
+            row = db.execute("SELECT t.status, COALESCE(" + self.REVIEW_EDIT_TEXT + ", t.text) AS target"
+                             " FROM translations t WHERE t.id = ?", (translation_id,)).fetchone()
+            if row is None:
+                raise KeyError(translation_id)
+            if row["target"] == text:
+                return None
+            edit_id = db.execute("INSERT INTO edits (translation_id, text, reviewer, created_at) VALUES (?,?,?,?)",
+                                 (translation_id, text, reviewer, now())).lastrowid
+            db.execute("UPDATE translations SET status = 'edited' WHERE id = ?", (translation_id,))
+            return self._log_review(db, translation_id, "edit", row["status"], "edited", edit_id, reviewer)
+
+    def bulk_approve(self, translation_ids: list[int], min_score: float, reviewer: str) -> list[tuple[int, int]]:
+        """Approve the pending pairs among these that score at least ``min_score``.
+
+        Pairs a reviewer already decided on (approved, rejected, edited) are left alone.
+        Returns (translation id, review_log id) for each pair approved.
+        """
+        done = []
+        with self.transaction() as db:
+            for chunk in _chunks(sorted(set(translation_ids)), 500):
+                marks = ",".join("?" * len(chunk))
+                rows = db.execute(
+                    f"SELECT t.id FROM translations t JOIN scores sc ON sc.translation_id = t.id"
+                    f" WHERE t.id IN ({marks}) AND t.status = 'pending' AND sc.score >= ?",
+                    (*chunk, min_score)).fetchall()
+                for row in rows:
+                    db.execute("UPDATE translations SET status = 'approved' WHERE id = ?", (row["id"],))
+                    done.append((row["id"], self._log_review(db, row["id"], "bulk-approve", "pending", "approved",
+                                                             None, reviewer)))
+        return done
+
+    def undo_review(self, log_ids: list[int], reviewer: str) -> tuple[list[int], list[str]]:
+        """Revert these review_log entries (newest first) in one transaction.
+
+        An entry can be undone while it is the pair's latest change still in force (every later entry
+        of that pair is an undo or undone). Returns (translation ids restored, reasons for entries
+        that could not be undone).
+        """
+        restored, skipped = [], []
+        with self.transaction() as db:
+            for log_id in sorted(set(log_ids), reverse=True):
+                entry = db.execute("SELECT * FROM review_log WHERE id = ?", (log_id,)).fetchone()
+                if entry is None or entry["action"] == "undo":
+                    skipped.append(f"review entry {log_id}: nothing to undo")
+                    continue
+                later = db.execute("SELECT id, action, undoes FROM review_log WHERE translation_id = ? AND id >= ?",
+                                   (entry["translation_id"], log_id)).fetchall()
+                undone = {r["undoes"] for r in later if r["action"] == "undo"}
+                if log_id in undone:
+                    skipped.append(f"pair {entry['translation_id']}: that change was already undone")
+                    continue
+                if any(r["action"] != "undo" and r["id"] not in undone and r["id"] != log_id for r in later):
+                    skipped.append(f"pair {entry['translation_id']}: changed again since; undo the newer change first")
+                    continue
+                db.execute("UPDATE translations SET status = ? WHERE id = ?",
+                           (entry["old_status"], entry["translation_id"]))
+                if entry["edit_id"] is not None:
+                    db.execute("UPDATE edits SET undone_at = ? WHERE id = ?", (now(), entry["edit_id"]))
+                self._log_review(db, entry["translation_id"], "undo", entry["new_status"], entry["old_status"],
+                                 entry["edit_id"], reviewer, undoes=log_id)
+                restored.append(entry["translation_id"])
+        return restored, skipped
+
+    @staticmethod
+    def _log_review(db: sqlite3.Connection, translation_id: int, action: str, old_status: str, new_status: str,
+                    edit_id: int | None, reviewer: str, undoes: int | None = None) -> int:
+        return db.execute(
+            "INSERT INTO review_log (translation_id, action, old_status, new_status, edit_id, reviewer, created_at,"
+            " undoes) VALUES (?,?,?,?,?,?,?,?)",
+            (translation_id, action, old_status, new_status, edit_id, reviewer, now(), undoes)).lastrowid
 
     # -- reading pairs ------------------------------------------------------------------------
     def iter_pairs(self, min_score: float | None = None, status: str | None = None,
@@ -300,17 +496,15 @@ class Store:
 # so pairs covering several segments (alignments) keep the exact original text between them.
 PAIR_SELECT = """
 SELECT t.id, t.origin, t.status, t.created_at, t.text AS mt_text, t.bridge, t.segment_count,
-       COALESCE((SELECT e.text FROM edits e WHERE e.translation_id = t.id ORDER BY e.id DESC LIMIT 1), t.text)
+       COALESCE((SELECT e.text FROM edits e WHERE e.translation_id = t.id AND e.undone_at IS NULL
+                 ORDER BY e.id DESC LIMIT 1), t.text)
            AS target,
-       s.start, s.sentence, s.part, s.position,
-       COALESCE((SELECT s2.end FROM segments s2 WHERE s2.document_id = s.document_id
-                 AND s2.position = s.position + t.segment_count - 1), s.end) AS end,
+       s.start, COALESCE(t.source_end, s.end) AS end, s.sentence, s.part, s.position,
        d.id AS document_id, d.path AS document, d.sha256 AS document_sha256,
        m.name AS model, m.weights_sha256 AS model_sha256,
        sc.score, sc.label, sc.signals,
-       substr(d.text, s.start + 1,
-              COALESCE((SELECT s2.end FROM segments s2 WHERE s2.document_id = s.document_id
-                        AND s2.position = s.position + t.segment_count - 1), s.end) - s.start) AS source
+       CASE WHEN t.source_end IS NULL THEN s.text
+            ELSE substr(d.text, s.start + 1, t.source_end - s.start) END AS source
 FROM translations t
 JOIN segments s ON s.id = t.segment_id
 JOIN documents d ON d.id = s.document_id
@@ -320,15 +514,16 @@ LEFT JOIN scores sc ON sc.translation_id = t.id
 
 
 def _split_sql(sql: str) -> list[str]:
-    statements, current = [], []
+    """Split a migration into statements (comments removed; no ';' or '--' inside string literals)."""
+    statements, current = [], ""
     for line in sql.splitlines():
-        current.append(line.split("--", 1)[0] if "--" in line else line)
-        if line.rstrip().endswith(";") and sqlite3.complete_statement("\n".join(current)):
-            statements.append("\n".join(current))
-            current = []
-    if "".join(current).strip():
-        statements.append("\n".join(current))
-    return [s for s in statements if s.strip()]
+        current += line.split("--", 1)[0] + "\n"
+        if sqlite3.complete_statement(current):
+            statements.append(current.strip())
+            current = ""
+    if current.strip():
+        statements.append(current.strip())
+    return statements
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:

@@ -1,0 +1,377 @@
+"""Model management: pull from a real local HTTP server, import every format, list/resolve/remove."""
+from __future__ import annotations
+
+import functools
+import hashlib
+import http.server
+import json
+import shutil
+import socket
+import threading
+import zipfile
+from pathlib import Path
+
+import ctranslate2
+import pytest
+import sentencepiece as spm
+
+from translate import models
+from translate.models import ModelError
+
+from model_archives import (
+    build_argos_zip,
+    build_bare_ct2_dir,
+    build_opus_mt_dir,
+    build_opus_mt_zip,
+    build_tiny_ct2_model,
+    sha256_of,
+)
+
+ARABIC = "قال الرئيس إن الحكومة ستعمل على تحسين الاقتصاد"
+OPUS_PATH = "/Tatoeba-MT-models/ara-eng/opus+bt-2021-04-30.zip"
+ARGOS_PATH = "/v1/translate-ar_en-1_0.argosmodel"
+
+
+@pytest.fixture(scope="session")
+def archives(tmp_path_factory) -> dict[str, Path]:
+    """Every fixture model built once: archives plus extracted/plain directories."""
+    root = tmp_path_factory.mktemp("archives")
+    built = {
+        "opus_zip": build_opus_mt_zip(root / "opus.zip"),
+        "argos_zip": build_argos_zip(root / "ar_en.argosmodel", seed=1),
+        "opus_dir": build_opus_mt_dir(root / "opus-extracted"),
+        "bare_ct2": build_bare_ct2_dir(root / "bare-ct2"),
+        "tiny": build_tiny_ct2_model(root / "tiny-model", quality_rank=3.0),
+        "opus_fr_zip": build_opus_mt_zip(root / "fra-eng.zip", source_lang="fra", target_lang="eng"),
+        "argos_fr_zip": build_argos_zip(root / "fr_en.argosmodel", from_code="fr"),
+    }
+    argos_extracted = root / "argos-extracted"
+    with zipfile.ZipFile(built["argos_zip"]) as zipped:
+        zipped.extractall(argos_extracted)
+    built["argos_dir"] = next(argos_extracted.iterdir())
+    return built
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch) -> Path:
+    """An empty models dir for this test."""
+    directory = tmp_path / "installed"
+    monkeypatch.setenv(models.MODELS_DIR_ENV, str(directory))
+    monkeypatch.delenv(models.BASE_URL_ENV, raising=False)
+    return directory
+
+
+@pytest.fixture
+def mirror(tmp_path, archives, monkeypatch):
+    """A real HTTP server serving the fixture archives at the catalogue URLs' paths."""
+    served = tmp_path / "www"
+    for url_path, archive in ((OPUS_PATH, archives["opus_zip"]), (ARGOS_PATH, archives["argos_zip"])):
+        destination = served / url_path.lstrip("/")
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(archive, destination)
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(served)))
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    monkeypatch.setenv(models.BASE_URL_ENV, base)
+    yield base
+    server.shutdown()
+    server.server_close()
+
+
+def translate_tokens(info: models.ModelInfo) -> list[str]:
+    """Run the installed model the way the translate stage will: pieces + manifest tokens."""
+    manifest = info.manifest
+    source_spm = spm.SentencePieceProcessor(model_file=str(info.path / "source.spm"))
+    target_spm = spm.SentencePieceProcessor(model_file=str(info.path / "target.spm"))
+    pieces = manifest["source_prefix"] + source_spm.encode(ARABIC, out_type=str) + manifest["source_suffix"]
+    translator = ctranslate2.Translator(str(info.path), device="cpu", intra_threads=1)
+    prefix = [manifest["target_prefix"]] if manifest["target_prefix"] else None
+    result = translator.translate_batch([pieces], target_prefix=prefix, beam_size=1,
+                                        max_decoding_length=8, min_decoding_length=1)
+    tokens = result[0].hypotheses[0]
+    assert all(target_spm.piece_to_id(t) != target_spm.unk_id() for t in tokens), tokens
+    return tokens
+
+
+def leftovers(directory: Path) -> list[str]:
+    """Hidden temp dirs/files that an install or removal left behind."""
+    return sorted(p.name for p in directory.iterdir() if p.name.startswith(".")) if directory.exists() else []
+
+
+def test_models_dir_follows_environment(home):
+    assert models.models_dir() == home
+
+
+# ---------------------------------------------------------------- pull
+
+
+def test_pull_catalogue_models_from_mirror(home, mirror):
+    opus = models.pull("opus-mt-ara-eng")
+    argos = models.pull("argos-ar-en")
+
+    assert opus.path == home / "opus-mt-ara-eng"
+    assert opus.manifest["origin"] == mirror + OPUS_PATH
+    assert opus.quality_rank == models.CATALOGUE["opus-mt-ara-eng"]["quality_rank"]
+    assert opus.manifest["source_format"] == "opus-mt"
+    assert argos.manifest["source_format"] == "argos"
+    assert argos.quality_rank == models.CATALOGUE["argos-ar-en"]["quality_rank"]
+    assert argos.manifest["license"] == models.CATALOGUE["argos-ar-en"]["license"]
+    installed = [m.name for m in models.list_models() if not m.bundled]
+    assert installed == ["opus-mt-ara-eng", "argos-ar-en"]  # best first
+    assert translate_tokens(opus) and translate_tokens(argos)
+    assert leftovers(home) == []
+
+
+def test_pull_checks_sha256(home, mirror, archives, monkeypatch):
+    entry = dict(models.CATALOGUE["argos-ar-en"], sha256="0" * 64)
+    monkeypatch.setitem(models.CATALOGUE, "argos-ar-en", entry)
+    with pytest.raises(ModelError, match="sha256 mismatch") as failure:
+        models.pull("argos-ar-en")
+    assert ARGOS_PATH in str(failure.value)
+    assert not (home / "argos-ar-en").exists()
+    assert leftovers(home) == []
+
+    entry["sha256"] = sha256_of(archives["argos_zip"])
+    assert models.pull("argos-ar-en").name == "argos-ar-en"
+
+
+def test_pull_missing_file_is_an_error(home, mirror):
+    with pytest.raises(ModelError, match="HTTP 404") as failure:
+        models.pull("my-model", url=mirror + "/nothing/here.zip")
+    assert "/nothing/here.zip" in str(failure.value)
+    assert not (home / "my-model").exists()
+    assert leftovers(home) == []
+
+
+def test_pull_without_network_says_how_to_import(home, monkeypatch):
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv(models.BASE_URL_ENV, f"http://127.0.0.1:{port}")
+    with pytest.raises(ModelError) as failure:
+        models.pull("opus-mt-ara-eng")
+    message = str(failure.value)
+    assert "\n" not in message
+    assert "download" in message and "failed" in message
+    assert f"http://127.0.0.1:{port}{OPUS_PATH}" in message
+    assert "translate models import FILE" in message
+    assert not (home / "opus-mt-ara-eng").exists()
+
+
+def test_pull_unknown_or_unpullable_names(home):
+    with pytest.raises(ModelError, match="not in the catalogue"):
+        models.pull("no-such-model")
+    with pytest.raises(ModelError, match="ct2-transformers-converter"):
+        models.pull("nllb-200-distilled-600M")
+    assert "NON-COMMERCIAL" in models.CATALOGUE["nllb-200-distilled-600M"]["license"]
+
+
+def test_catalogue_entries_are_complete():
+    for name, entry in models.CATALOGUE.items():
+        assert {"url", "sha256", "format", "quality_rank", "license", "description",
+                "flores_bleu"} <= set(entry), name
+        assert entry["format"] in ("argos", "opus-mt", "ctranslate2"), name
+
+
+# ---------------------------------------------------------------- import
+
+
+@pytest.mark.parametrize("kind, source_format", [
+    ("argos_zip", "argos"),
+    ("argos_dir", "argos"),
+    ("opus_zip", "opus-mt"),
+    ("opus_dir", "opus-mt"),
+    ("bare_ct2", "ctranslate2"),
+    ("tiny", "ctranslate2"),
+])
+def test_import_each_format_installs_a_working_model(home, archives, kind, source_format):
+    info = models.import_model(archives[kind], name="imported")
+
+    assert info.path == home / "imported"
+    for required in ("model.bin", "config.json", "source.spm", "target.spm", "manifest.json"):
+        assert (info.path / required).is_file(), required
+    manifest = json.loads((info.path / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["name"] == "imported"
+    assert manifest["source_format"] == source_format
+    assert (manifest["source_lang"], manifest["target_lang"], manifest["format"]) == ("ar", "en", "ctranslate2")
+    assert manifest["quantization"] == "int8"
+    assert manifest["weights_sha256"] == hashlib.sha256((info.path / "model.bin").read_bytes()).hexdigest()
+    assert info.weights_sha256 == manifest["weights_sha256"]
+    # CTranslate2's Marian conversion sets add_source_eos, so no manual </s>.
+    assert manifest["source_suffix"] == []
+    assert translate_tokens(info)
+    assert leftovers(home) == []
+
+
+def test_import_default_names(home, archives):
+    assert models.import_model(archives["argos_zip"]).name == "argos-ar-en"
+    assert models.import_model(archives["opus_zip"]).name == "opus-mt-ara-eng"
+    assert models.import_model(archives["bare_ct2"]).name == "bare-ct2"
+
+
+def test_import_of_a_hand_downloaded_catalogue_file_keeps_catalogue_metadata(home, archives, tmp_path):
+    downloaded = tmp_path / "translate-ar_en-1_0.argosmodel"
+    shutil.copy(archives["argos_zip"], downloaded)
+    info = models.import_model(downloaded)
+    assert info.name == "argos-ar-en"
+    assert info.quality_rank == models.CATALOGUE["argos-ar-en"]["quality_rank"]
+
+
+@pytest.mark.parametrize("kind", ["opus_fr_zip", "argos_fr_zip"])
+def test_import_rejects_wrong_language_pair(home, archives, kind):
+    with pytest.raises(ModelError, match="expected ar -> en") as failure:
+        models.import_model(archives[kind], name="wrong")
+    assert str(archives[kind]) in str(failure.value)
+    assert not (home / "wrong").exists()
+    assert leftovers(home) == []
+
+
+def test_import_bad_inputs_name_the_file(home, archives, tmp_path):
+    missing = tmp_path / "missing.zip"
+    with pytest.raises(ModelError, match="no such file") as failure:
+        models.import_model(missing)
+    assert str(missing) in str(failure.value)
+
+    not_zip = tmp_path / "fake.argosmodel"
+    not_zip.write_text("this is not a zip", encoding="utf-8")
+    with pytest.raises(ModelError, match="not a zip archive") as failure:
+        models.import_model(not_zip)
+    assert str(not_zip) in str(failure.value)
+
+    empty_dir = tmp_path / "empty"
+    empty_dir.mkdir()
+    with pytest.raises(ModelError, match="not a recognised model"):
+        models.import_model(empty_dir)
+
+    corrupt = tmp_path / "corrupt-ct2"
+    shutil.copytree(archives["bare_ct2"], corrupt)
+    data = (corrupt / "model.bin").read_bytes()
+    (corrupt / "model.bin").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ModelError, match="cannot load the model") as failure:
+        models.import_model(corrupt, name="corrupt")
+    assert str(corrupt) in str(failure.value)
+
+    no_spm = tmp_path / "no-spm"
+    shutil.copytree(archives["bare_ct2"], no_spm)
+    (no_spm / "sentencepiece.model").unlink()
+    with pytest.raises(ModelError, match="no SentencePiece model"):
+        models.import_model(no_spm)
+
+    truncated_zip = tmp_path / "truncated.zip"
+    truncated_zip.write_bytes(archives["opus_zip"].read_bytes()[:5000])
+    with pytest.raises(ModelError, match=str(truncated_zip).replace("\\", "\\\\")):
+        models.import_model(truncated_zip)
+
+    assert [m.name for m in models.list_models() if not m.bundled] == []
+    assert leftovers(home) == []
+
+
+def test_import_refuses_to_overwrite_unless_forced(home, archives):
+    first = models.import_model(archives["opus_zip"], name="mine")
+    first_weights = first.weights_sha256
+    with pytest.raises(ModelError, match="already exists"):
+        models.import_model(archives["argos_zip"], name="mine")
+    assert models.resolve_model("mine").manifest["source_format"] == "opus-mt"
+
+    replaced = models.import_model(archives["argos_zip"], name="mine", force=True)
+    assert replaced.manifest["source_format"] == "argos"
+    assert replaced.weights_sha256 != first_weights
+    assert leftovers(home) == []
+
+
+def test_failed_import_leaves_existing_model_untouched(home, archives, tmp_path):
+    existing = models.import_model(archives["opus_zip"], name="keep")
+    before = {p.name: p.read_bytes() for p in existing.path.iterdir()}
+
+    corrupt = tmp_path / "corrupt-ct2"
+    shutil.copytree(archives["bare_ct2"], corrupt)
+    (corrupt / "model.bin").write_bytes(b"\x06\x00\x00\x00garbage")
+    with pytest.raises(ModelError):
+        models.import_model(corrupt, name="keep", force=True)
+
+    after = {p.name: p.read_bytes() for p in (home / "keep").iterdir()}
+    assert after == before
+    assert translate_tokens(models.resolve_model("keep"))
+    assert leftovers(home) == []
+
+
+def test_invalid_names_are_refused(home, archives):
+    for bad in ("../escape", ".hidden", "a/b", ""):
+        with pytest.raises(ModelError, match="invalid model name"):
+            models.import_model(archives["tiny"], name=bad)
+
+
+# ---------------------------------------------------------------- list, resolve, remove
+
+
+def test_list_and_remove(home, archives):
+    models.import_model(archives["tiny"], name="low")
+    models.import_model(archives["opus_zip"], name="high")
+    manifest_path = home / "high" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest["quality_rank"] = 9.0
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+
+    installed = [m for m in models.list_models() if not m.bundled]
+    assert [m.name for m in installed] == ["high", "low"]
+    assert installed[1].quality_rank == 3.0  # kept from the tiny model's own manifest
+
+    models.remove("high")
+    assert not (home / "high").exists()
+    assert [m.name for m in models.list_models() if not m.bundled] == ["low"]
+    with pytest.raises(ModelError, match="no installed model named 'high'"):
+        models.remove("high")
+    assert leftovers(home) == []
+
+
+def test_resolve_model_none_picks_highest_quality_rank(home, archives):
+    # Ranks far above any bundled demo model's, so the installed ones must win.
+    models.import_model(archives["tiny"], name="ok")
+    models.import_model(archives["bare_ct2"], name="best")
+    models.import_model(archives["opus_zip"], name="worse")
+    for name, rank in (("ok", 1000), ("best", 3000), ("worse", 2000)):
+        path = home / name / "manifest.json"
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        manifest["quality_rank"] = rank
+        path.write_text(json.dumps(manifest), encoding="utf-8")
+
+    assert models.resolve_model(None).name == "best"
+    assert models.resolve_model("worse").path == home / "worse"
+
+
+def test_resolve_model_none_without_installed_models(home):
+    bundled = models.bundled_models()
+    if bundled:
+        assert models.resolve_model(None).bundled
+    else:
+        with pytest.raises(ModelError, match="translate models pull"):
+            models.resolve_model(None)
+
+
+def test_resolve_model_accepts_model_directories(home, archives, tmp_path):
+    tiny = models.resolve_model(str(archives["tiny"]))
+    assert tiny.path == archives["tiny"]
+    assert tiny.name == "tiny-model" and tiny.quality_rank == 3.0
+    assert translate_tokens(tiny)
+
+    # No manifest: one is synthesised from the directory and config.json.
+    bare = tmp_path / "no-manifest"
+    shutil.copytree(archives["tiny"], bare)
+    (bare / "manifest.json").unlink()
+    info = models.resolve_model(str(bare))
+    assert info.name == "no-manifest"
+    assert info.manifest["source_suffix"] == [] and info.manifest["quantization"] == "int8"
+    assert info.weights_sha256 == sha256_of(bare / "model.bin")
+
+    # A model dir without source.spm/target.spm must be imported first.
+    with pytest.raises(ModelError, match="translate models import"):
+        models.resolve_model(str(archives["bare_ct2"]))
+    with pytest.raises(ModelError, match="unknown model 'nope'"):
+        models.resolve_model("nope")

@@ -1,0 +1,134 @@
+"""A probabilistic Arabic–English word lexicon, learned by the project itself (``tools/build_lexicon.py``).
+
+The lexicon holds IBM Model 1 translation probabilities in both directions, t(en | ar) and t(ar | en),
+between *normalised stems*: Arabic words lose diacritics, tatweel, alef/ta-marbuta/alef-maqsura
+variation and their common clitics (و ف ب ك ل ال ...), English words are lower-cased and lightly
+stemmed. Both the recipe and the scorer use the functions here, so training and lookup agree.
+
+The data file ``translate/data/lexicon.tsv.gz`` (one ``ar<TAB>en<TAB>t(en|ar)<TAB>t(ar|en)`` per line)
+is derived from the OPUS Tatoeba ar-en corpus (CC-BY 2.0 FR); it is loaded once, lazily.
+"""
+from __future__ import annotations
+
+import gzip
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+LEXICON_FILE = Path(__file__).resolve().parent / "data" / "lexicon.tsv.gz"
+
+
+class LexiconError(Exception):
+    """A lexicon file that is missing or malformed; the message names the file."""
+
+
+# -- Arabic normalisation -----------------------------------------------------------------------
+_DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")  # harakat, Quranic marks, tatweel
+_ARABIC_FOLD = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ة": "ه", "ى": "ي", "ؤ": "و", "ئ": "ي",
+                              "ک": "ك", "ی": "ي"})
+_ARABIC_WORD = re.compile("[\u0621-\u064a\u0671-\u06d3]+")
+# proclitic sequences, longest first; a stem must keep at least 3 letters after stripping
+_PREFIXES = ("وبال", "وكال", "فبال", "وال", "فال", "بال", "كال", "ولل", "فلل", "لل", "ال", "و", "ف", "ب", "ل", "ك")
+_SUFFIXES = ("هما", "كما", "ها", "هم", "هن", "كم", "كن", "نا", "ات", "ون", "ين", "ه")
+
+ARABIC_STOPWORDS = frozenset(
+    "في من على الي عن ان او ثم هذا هذه ذلك تلك التي الذي الذين هو هي هم انا نحن انت كان كانت يكون قد لقد لا لم لن"
+    " ما مع كل بعض عند حتي اذا لكن بين غير قبل بعد منذ ايضا حيث كما".split())
+ENGLISH_STOPWORDS = frozenset(
+    "a an the of to in on at by for from with and or but is are was were be been being am it its this that these"
+    " those he she they we you i me him her them us my your his their our as not no do does did has have had will"
+    " would can could shall should may might must there here which who whom whose what when where why how than"
+    " then so if also into about over up out just very".split())
+
+
+def normalize_arabic(text: str) -> str:
+    """Strip diacritics and tatweel; fold alef variants, ta marbuta, alef maqsura and hamza seats."""
+    return _DIACRITICS.sub("", text).translate(_ARABIC_FOLD)
+
+
+def arabic_stem(word: str) -> str:
+    """Light stemming of one normalised Arabic word: strip one proclitic sequence and one suffix."""
+    for prefix in _PREFIXES:
+        if word.startswith(prefix) and len(word) - len(prefix) >= 3:
+            word = word[len(prefix):]
+            break
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = word[:-len(suffix)]
+            break
+    return word
+
+
+def arabic_tokens(text: str) -> list[str]:
+    """Normalised Arabic stems of a text (non-Arabic tokens are ignored)."""
+    return [arabic_stem(w) for w in _ARABIC_WORD.findall(normalize_arabic(text))]
+
+
+_ENGLISH_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
+
+
+def english_stem(word: str) -> str:
+    """A crude suffix stripper; only needs to map inflections of one word to the same key."""
+    if word.endswith("'s"):
+        word = word[:-2]
+    if len(word) > 5 and word.endswith("ing"):
+        return word[:-3]
+    if len(word) > 4 and word.endswith("ed"):
+        return word[:-2]
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def english_tokens(text: str) -> list[str]:
+    return [english_stem(w) for w in _ENGLISH_WORD.findall(text.lower())]
+
+
+# -- the lexicon --------------------------------------------------------------------------------
+@dataclass
+class Lexicon:
+    forward: dict[str, dict[str, float]]    # ar stem -> {en stem: t(en|ar)}
+    backward: dict[str, dict[str, float]]   # en stem -> {ar stem: t(ar|en)}
+
+    def translations(self, arabic_word: str, top: int = 5) -> list[tuple[str, float]]:
+        """The most probable English stems for an Arabic word (any surface form)."""
+        stem = arabic_stem(normalize_arabic(arabic_word))
+        options = self.forward.get(stem, {})
+        return sorted(options.items(), key=lambda kv: -kv[1])[:top]
+
+    def link(self, ar: str, en: str) -> float:
+        """How strongly two stems translate each other: the larger directional probability."""
+        return max(self.forward.get(ar, {}).get(en, 0.0), self.backward.get(en, {}).get(ar, 0.0))
+
+
+def read_lexicon(path: Path) -> Lexicon:
+    forward: dict[str, dict[str, float]] = defaultdict(dict)
+    backward: dict[str, dict[str, float]] = defaultdict(dict)
+    try:
+        with gzip.open(path, "rt", encoding="utf-8") as f:
+            for number, line in enumerate(f, 1):
+                fields = line.rstrip("\n").split("\t")
+                if len(fields) != 4:
+                    raise LexiconError(f"{path}: line {number}: expected 4 tab-separated fields")
+                ar, en, p_en, p_ar = fields[0], fields[1], float(fields[2]), float(fields[3])
+                if p_en > 0:
+                    forward[ar][en] = p_en
+                if p_ar > 0:
+                    backward[en][ar] = p_ar
+    except OSError as exc:
+        raise LexiconError(f"{path}: cannot read lexicon ({exc})") from None
+    except ValueError as exc:
+        raise LexiconError(f"{path}: malformed lexicon ({exc})") from None
+    return Lexicon(dict(forward), dict(backward))
+
+
+@lru_cache(maxsize=1)
+def load_lexicon() -> Lexicon:
+    """The shipped lexicon, loaded once per process."""
+    if not LEXICON_FILE.is_file():
+        raise LexiconError(f"{LEXICON_FILE}: lexicon data file missing; build it with tools/build_lexicon.py")
+    return read_lexicon(LEXICON_FILE)
