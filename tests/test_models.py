@@ -375,3 +375,48 @@ def test_resolve_model_accepts_model_directories(home, archives, tmp_path):
         models.resolve_model(str(archives["bare_ct2"]))
     with pytest.raises(ModelError, match="unknown model 'nope'"):
         models.resolve_model("nope")
+
+
+# ---------------------------------------------------------------- the `translate models` commands
+
+
+def test_cli_models_import_list_remove(tmp_path, archives):
+    from conftest import run_cli
+
+    env = {models.MODELS_DIR_ENV: str(tmp_path / "installed")}
+    imported = run_cli("models", "import", archives["argos_zip"], "--name", "cli-argos", env=env)
+    assert imported.returncode == 0, imported.stderr
+    listed = run_cli("models", "list", env=env)
+    assert listed.returncode == 0, listed.stderr
+    assert any(line.split("\t")[0] == "cli-argos" for line in listed.stdout.splitlines())
+
+    again = run_cli("models", "import", archives["argos_zip"], "--name", "cli-argos", env=env)
+    assert again.returncode == 1
+    assert again.stderr.strip().count("\n") == 0 and "already exists" in again.stderr
+
+    removed = run_cli("models", "remove", "cli-argos", env=env)
+    assert removed.returncode == 0, removed.stderr
+    listed = run_cli("models", "list", env=env)
+    assert "cli-argos" not in listed.stdout
+    assert not (tmp_path / "installed" / "cli-argos").exists()
+
+
+def test_cli_models_errors_are_one_line(tmp_path):
+    from conftest import run_cli
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {models.MODELS_DIR_ENV: str(tmp_path / "installed"),
+           models.BASE_URL_ENV: f"http://127.0.0.1:{port}"}
+    pulled = run_cli("models", "pull", "argos-ar-en", env=env)
+    assert pulled.returncode == 1
+    assert pulled.stderr.strip().count("\n") == 0
+    assert "translate models import FILE" in pulled.stderr
+
+    not_zip = tmp_path / "notes.zip"
+    not_zip.write_text("hello", encoding="utf-8")
+    imported = run_cli("models", "import", not_zip, env=env)
+    assert imported.returncode == 1
+    assert imported.stderr.strip().count("\n") == 0
+    assert str(not_zip) in imported.stderr and "not a zip archive" in imported.stderr

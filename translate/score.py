@@ -1,7 +1,74 @@
-"""Quality estimation for a (source, translation) pair (stub; the quality issue replaces it)."""
+"""Quality estimation for an Arabic source and its English translation (machine or human).
+
+``score_pair`` returns a ``Quality``: one calibrated ``score`` in [0, 1], a ``label`` and every
+``signal`` it used (JSON-serialisable). Signals that need no model, so external translations can be
+scored as well:
+
+* ``length_z``: how far log(English chars / Arabic chars) lies from the expected ratio, in standard
+  deviations (mean 0.17 and spread estimated on the UD Arabic PUD and Tatoeba parallel data; the
+  spread grows for short sentences);
+* ``numbers_missing`` / ``numbers_extra``: numbers of the source absent from the output and numbers
+  of the output absent from the source (Arabic-Indic and Persian digits and the separators ٫ ٬ are
+  normalised); ``latin_missing``: Latin-script tokens of the source (names, codes) not carried over;
+* ``arabic_left``: share of the output's letters that are still Arabic script (untranslated text);
+* ``repetition``: share of repeated word 3-grams in the output beyond what the source has
+  (decoder loops, hallucinated repetition);
+* ``src_coverage`` / ``tgt_coverage``: lexical adequacy from the project's IBM Model 1 lexicon
+  (``translate.lexicon``): the share of the source's content words whose translation appears in the
+  output, and the share of the output's content words explained by some source word;
+  ``src_unknown``: share of source content words the lexicon does not know (rare words and names);
+* with the engine: ``logprob`` (mean log-probability per output token) and the engine ``flags``
+  (``source_windows``, ``hit_max_length``, ``empty_output``) kept as they are;
+* with a reference: ``chrf`` (sacrebleu sentence chrF, 0-100).
+
+Calibration: the score is a logistic function of the model-free signals, with coefficients fitted by
+``bench/quality_eval.py --fit`` on FLORES-101 dev (seven MT systems, target: sentence chrF >= 50
+against the human reference), so the score reads roughly as "probability this translation is
+acceptable". ``logprob`` adds a fixed, hand-set term (no model outputs were available to fit it); a
+reference moves the score mostly onto its chrF.
+
+Labels (thresholds): ``good`` when score >= 0.60, ``bad`` when score < 0.30, ``check`` in between.
+Whatever the score, output that lost text is ``bad`` with a score of at most 0.05 (``empty_output``,
+``hit_max_length``, empty translation of a non-empty source), and a source translated in several
+windows (``source_windows`` > 1) is at best ``check``.
+"""
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass, field
+
+from .lexicon import (ARABIC_STOPWORDS, ENGLISH_STOPWORDS, LexiconError, arabic_tokens, english_tokens,
+                      load_lexicon)
+
+GOOD_THRESHOLD = 0.60
+BAD_THRESHOLD = 0.30
+LOST_TEXT_CAP = 0.05
+
+# expected log(English chars / Arabic chars) and its spread; see the module docstring
+LENGTH_LOG_RATIO = 0.17
+LENGTH_SPREAD = 0.15
+LENGTH_SHORT = 1.0          # extra variance (per Arabic character) for short sentences
+LINK_THRESHOLD = 0.05       # lexicon probability above which two words count as translations
+
+# logistic calibration: logit = INTERCEPT + sum(weight * feature); fitted by bench/quality_eval.py --fit
+CALIBRATION = {
+    "intercept": 0.0,
+    "length_z2": -0.3,
+    "numbers_missing": -1.0,
+    "numbers_extra": -0.5,
+    "latin_missing": -1.0,
+    "arabic_left": -4.0,
+    "repetition": -4.0,
+    "src_coverage": 2.0,
+    "tgt_coverage": 2.0,
+    "src_unknown": -1.0,
+}
+# hand-set (not fitted): a mean token log-probability of -0.6 is neutral; each nat lower costs 1.5 logits
+LOGPROB_NEUTRAL = -0.6
+LOGPROB_WEIGHT = 1.5
+# with a reference, the score is mostly sigmoid((chrF - 50) / 8)
+CHRF_WEIGHT = 0.75
 
 
 @dataclass
@@ -11,9 +78,144 @@ class Quality:
     signals: dict = field(default_factory=dict)
 
 
+# -- model-free signals -------------------------------------------------------------------------
+_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹٫", "01234567890123456789.")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_THOUSANDS = re.compile(r"(?<=\d)[,٬](?=\d{3}(?!\d))")
+_LATIN_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*")
+_ARABIC_LETTER = re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
+_LETTER = re.compile(r"[^\W\d_]")
+_WORD = re.compile(r"\w+")
+
+
+def numbers(text: str) -> list[str]:
+    """Numbers as normalised strings: Western digits, no thousands separators, no leading zeros."""
+    text = _THOUSANDS.sub("", text.translate(_DIGITS))
+    return [m.group().lstrip("0") or "0" for m in _NUMBER.finditer(text)]
+
+
+def _missing(wanted: list[str], present: list[str]) -> int:
+    """How many of ``wanted`` (a multiset) are not matched by ``present``."""
+    pool: dict[str, int] = {}
+    for item in present:
+        pool[item] = pool.get(item, 0) + 1
+    missing = 0
+    for item in wanted:
+        if pool.get(item, 0) > 0:
+            pool[item] -= 1
+        else:
+            missing += 1
+    return missing
+
+
+def _repeated_trigrams(text: str) -> float:
+    words = _WORD.findall(text.lower())
+    grams = [tuple(words[i:i + 3]) for i in range(len(words) - 2)]
+    if not grams:
+        return 0.0
+    return 1.0 - len(set(grams)) / len(grams)
+
+
+def _coverage(source: str, target: str) -> tuple[float, float, float]:
+    """(share of source content words translated, share of target content words explained, unknown share)."""
+    lexicon = load_lexicon()
+    src = [w for w in arabic_tokens(source) if w not in ARABIC_STOPWORDS]
+    tgt = [w for w in english_tokens(target) if w not in ENGLISH_STOPWORDS]
+    tgt_set = set(tgt)
+    known_src = [w for w in src if w in lexicon.forward]
+    unknown = (len(src) - len(known_src)) / len(src) if src else 0.0
+    src_hits = 0
+    for a in known_src:
+        row = lexicon.forward[a]
+        if any(p >= LINK_THRESHOLD and e in tgt_set for e, p in row.items()) or \
+                any(lexicon.backward.get(e, {}).get(a, 0.0) >= LINK_THRESHOLD for e in tgt_set):
+            src_hits += 1
+    src_set = set(src)
+    known_tgt = [e for e in tgt if e in lexicon.backward]
+    tgt_hits = sum(1 for e in known_tgt if any(lexicon.link(a, e) >= LINK_THRESHOLD for a in src_set))
+    # with nothing to check, coverage is neutral (0.5) rather than perfect
+    src_cov = src_hits / len(known_src) if known_src else 0.5
+    tgt_cov = tgt_hits / len(known_tgt) if known_tgt else 0.5
+    return src_cov, tgt_cov, unknown
+
+
+def signals_for(source: str, target: str) -> dict:
+    """Every model-free signal of a pair (see the module docstring)."""
+    src_chars = len(re.sub(r"\s", "", source))
+    tgt_chars = len(re.sub(r"\s", "", target))
+    if src_chars and tgt_chars:
+        spread = math.sqrt(LENGTH_SPREAD ** 2 + LENGTH_SHORT / src_chars)
+        length_z = (math.log(tgt_chars / src_chars) - LENGTH_LOG_RATIO) / spread
+    else:
+        length_z = 0.0 if src_chars == tgt_chars else -10.0
+    src_numbers, tgt_numbers = numbers(source), numbers(target)
+    latin = _LATIN_TOKEN.findall(source)
+    target_letters = _LETTER.findall(target)
+    arabic_left = (sum(1 for c in target_letters if _ARABIC_LETTER.match(c)) / len(target_letters)
+                   if target_letters else 0.0)
+    try:
+        src_cov, tgt_cov, unknown = _coverage(source, target)
+    except LexiconError:
+        src_cov = tgt_cov = 0.5
+        unknown = 0.0
+    return {
+        "length_z": round(length_z, 3),
+        "numbers_missing": _missing(src_numbers, tgt_numbers),
+        "numbers_extra": _missing(tgt_numbers, src_numbers),
+        "source_numbers": len(src_numbers),
+        "latin_missing": _missing([t.lower() for t in latin], [t.lower() for t in _LATIN_TOKEN.findall(target)]),
+        "arabic_left": round(arabic_left, 3),
+        "repetition": round(max(0.0, _repeated_trigrams(target) - _repeated_trigrams(source)), 3),
+        "src_coverage": round(src_cov, 3),
+        "tgt_coverage": round(tgt_cov, 3),
+        "src_unknown": round(unknown, 3),
+    }
+
+
+def features(signals: dict) -> dict[str, float]:
+    """The bounded numeric features the calibration weighs, from the signals."""
+    return {
+        "length_z2": min(signals["length_z"] ** 2, 16.0),
+        "numbers_missing": min(signals["numbers_missing"], 3),
+        "numbers_extra": min(signals["numbers_extra"], 3),
+        "latin_missing": min(signals["latin_missing"], 3),
+        "arabic_left": signals["arabic_left"],
+        "repetition": signals["repetition"],
+        "src_coverage": signals["src_coverage"],
+        "tgt_coverage": signals["tgt_coverage"],
+        "src_unknown": signals["src_unknown"],
+    }
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, x))))
+
+
+def label_for(score: float) -> str:
+    return "good" if score >= GOOD_THRESHOLD else "bad" if score < BAD_THRESHOLD else "check"
+
+
 def score_pair(source: str, target: str, logprob: float | None = None,
                reference: str | None = None, flags: dict | None = None) -> Quality:
-    signals = dict(flags or {})
-    if logprob is not None:
-        signals["logprob"] = logprob
-    return Quality(0.5, "check", signals)
+    signals = signals_for(source, target)
+    logit = CALIBRATION["intercept"] + sum(CALIBRATION[k] * v for k, v in features(signals).items())
+    if logprob is not None and math.isfinite(logprob):
+        signals["logprob"] = round(logprob, 4)
+        logit += LOGPROB_WEIGHT * (logprob - LOGPROB_NEUTRAL)
+    score = _sigmoid(logit)
+    if reference is not None:
+        from sacrebleu.metrics import CHRF
+
+        chrf = CHRF().sentence_score(target, [reference]).score
+        signals["chrf"] = round(chrf, 2)
+        score = (1 - CHRF_WEIGHT) * score + CHRF_WEIGHT * _sigmoid((chrf - 50.0) / 8.0)
+    flags = dict(flags or {})
+    signals.update(flags)
+    lost_text = bool(flags.get("empty_output") or flags.get("hit_max_length")) or \
+        (bool(source.strip()) and not target.strip())
+    if lost_text:
+        score = min(score, LOST_TEXT_CAP)
+    label = label_for(score)
+    if int(flags.get("source_windows", 1) or 1) > 1 and label == "good":
+        label = "check"
+    return Quality(round(score, 4), label, signals)
