@@ -251,14 +251,26 @@ def build_bare_ct2_dir(directory: Path, seed: int = 0) -> Path:
     return directory
 
 
-def build_argos_zip(path: Path, from_code: str = "ar", to_code: str = "en", seed: int = 0) -> Path:
+def build_argos_zip(path: Path, from_code: str = "ar", to_code: str = "en", seed: int = 0,
+                    legacy: bool = False) -> Path:
     """An Argos Translate ``.argosmodel``: one top folder with metadata.json, model/,
-    sentencepiece.model, README.md and a (stub) stanza/ folder."""
+    sentencepiece.model, README.md and a (stub) stanza/ folder.
+
+    ``legacy`` lays model/ out as CTranslate2 1.x did (early Argos packages such as ar_en 1.0):
+    no config.json, vocabularies as source_/target_vocabulary.txt.
+    """
     top = f"translate-{from_code}_{to_code}-1_0"
     with tempfile.TemporaryDirectory() as work:
         package = Path(work) / top
         release = build_opus_mt_dir(Path(work) / "release", seed=seed)
         _convert_marian(release, package / "model")
+        if legacy:
+            model = package / "model"
+            tokens = json.loads((model / "shared_vocabulary.json").read_text(encoding="utf-8"))
+            for side in ("source", "target"):
+                (model / f"{side}_vocabulary.txt").write_text("\n".join(tokens) + "\n", encoding="utf-8")
+            (model / "shared_vocabulary.json").unlink()
+            (model / "config.json").unlink()
         shutil.copy(release / "source.spm", package / "sentencepiece.model")
         (package / "metadata.json").write_text(json.dumps({
             "package_version": "1.0",

@@ -39,6 +39,7 @@ def archives(tmp_path_factory) -> dict[str, Path]:
     built = {
         "opus_zip": build_opus_mt_zip(root / "opus.zip"),
         "argos_zip": build_argos_zip(root / "ar_en.argosmodel", seed=1),
+        "argos_legacy_zip": build_argos_zip(root / "ar_en-legacy.argosmodel", seed=2, legacy=True),
         "opus_dir": build_opus_mt_dir(root / "opus-extracted"),
         "bare_ct2": build_bare_ct2_dir(root / "bare-ct2"),
         "tiny": build_tiny_ct2_model(root / "tiny-model", quality_rank=3.0),
@@ -186,6 +187,7 @@ def test_catalogue_entries_are_complete():
 @pytest.mark.parametrize("kind, source_format", [
     ("argos_zip", "argos"),
     ("argos_dir", "argos"),
+    ("argos_legacy_zip", "argos"),
     ("opus_zip", "opus-mt"),
     ("opus_dir", "opus-mt"),
     ("bare_ct2", "ctranslate2"),

@@ -14,6 +14,7 @@ Installs are atomic: everything is built in a hidden temporary directory inside
 from __future__ import annotations
 
 import hashlib
+import http.client
 import json
 import os
 import re
@@ -196,7 +197,8 @@ def resolve_model(spec: str | None) -> ModelInfo:
 
 def _load_model_dir(path: Path, bundled: bool) -> ModelInfo:
     """Read a model directory in the contract layout; synthesise the manifest if absent."""
-    for required in ("model.bin", "config.json", "source.spm", "target.spm"):
+    # config.json is optional: CTranslate2 1.x models (old Argos packages) have none.
+    for required in ("model.bin", "source.spm", "target.spm"):
         if not (path / required).is_file():
             hint = ("; run `translate models import " + str(path) + "` to install it"
                     if required.endswith(".spm") and (path / "model.bin").is_file() else "")
@@ -292,7 +294,7 @@ def _fetch(url: str, out) -> str:
                 out.write(chunk)
     except urllib.error.HTTPError as err:
         raise ModelError(f"download of {url} failed: HTTP {err.code} {err.reason}; {hint}") from None
-    except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as err:
+    except (urllib.error.URLError, http.client.HTTPException, OSError) as err:
         reason = getattr(err, "reason", err)
         raise ModelError(f"download of {url} failed ({_one_line(reason)}); {hint}") from None
     return digest.hexdigest()
@@ -436,17 +438,18 @@ def _base_manifest(name: str, origin: str) -> dict:
 
 
 def _copy_ct2_files(source: Path, build: Path, label: Path) -> None:
-    for required in ("model.bin", "config.json"):
-        if not (source / required).is_file():
-            raise ModelError(f"{label}: CTranslate2 model is missing {required}")
+    if not (source / "model.bin").is_file():
+        raise ModelError(f"{label}: CTranslate2 model is missing model.bin")
     vocabularies = [p for p in source.iterdir()
                     if p.is_file() and re.fullmatch(r"(shared|source|target)_vocabulary\.(json|txt)", p.name)]
     if not vocabularies:
         raise ModelError(f"{label}: CTranslate2 model has no vocabulary file "
                          f"(shared_vocabulary.json or source_/target_vocabulary.json)")
     build.mkdir(parents=True, exist_ok=True)
+    # config.json is optional: CTranslate2 1.x models (old Argos packages) have none.
     for item in [source / "model.bin", source / "config.json", *vocabularies]:
-        shutil.copy2(item, build / item.name)
+        if item.is_file():
+            shutil.copy2(item, build / item.name)
 
 
 def _copy_spm(source_spm: Path, target_spm: Path, build: Path, label: Path) -> None:
@@ -559,12 +562,13 @@ def _release_notes(source: Path) -> str:
 
 def _opus_mt_languages(source: Path) -> tuple[set[str], set[str]] | None:
     """Source/target language codes from the release README, when it states them."""
-    notes = _release_notes(source)
     found = {}
     for side in ("source", "target"):
-        match = re.search(rf"^\*\s*{side} language\(s\):\s*(.+)$", notes, flags=re.MULTILINE)
-        if match:
-            found[side] = {code.split("_")[0] for code in match.group(1).split()}
+        pattern = re.compile(rf"^\*\s*{side} language\(s\):\s*(.+)$", flags=re.MULTILINE)
+        # Prefer this release's section; fall back to the last mention anywhere in the README.
+        matches = pattern.findall(_release_notes(source)) or pattern.findall(_read_text(source / "README.md"))
+        if matches:
+            found[side] = {code.split("_")[0] for code in matches[-1].split()}
     if "source" in found and "target" in found:
         return found["source"], found["target"]
     return None

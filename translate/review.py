@@ -20,6 +20,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
@@ -205,56 +206,60 @@ def create_app(db: Path, reviewer: str | None = None, token: str | None = None,
         return JSONResponse(data)
 
     # ---- actions --------------------------------------------------------------------------------
+    # The body is read in the event loop; the store work runs in Starlette's thread pool with that
+    # thread's own connection, so a write waiting for a `translate run` transaction holds up nothing else.
+    def pair_action(pair_id: int, verb: str, name: str, body: dict) -> Response:
+        s = store()
+        try:
+            if verb == "approve":
+                log_id = s.set_review_status(pair_id, "approved", name)
+            elif verb == "reject":
+                log_id = s.set_review_status(pair_id, "rejected", name)
+            elif verb == "edit":
+                text = body.get("text")
+                if not isinstance(text, str):
+                    raise BadRequest("an edit needs the new English as 'text'")
+                log_id = s.edit_translation(pair_id, text, name)
+            else:
+                return JSONResponse({"error": f"unknown action {verb!r}"}, 404)
+        except KeyError:
+            return JSONResponse({"error": f"no pair {pair_id}"}, 404)
+        except ValueError as exc:
+            raise BadRequest(str(exc)) from None
+        return JSONResponse({"pair": pair_json(s.review_pair(pair_id)), "log_ids": [log_id] if log_id else [],
+                             "changed": log_id is not None})
+
     async def action(request: Request) -> Response:
         body = await checked_body(request)
-        pair_id = request.path_params["pair_id"]
-        verb = request.path_params["verb"]
-        name = reviewer_of(body)
+        return await run_in_threadpool(pair_action, request.path_params["pair_id"], request.path_params["verb"],
+                                       reviewer_of(body), body)
+
+    def do_bulk_approve(ids: list[int], min_score: float, name: str, back: str | None) -> Response:
         s = store()
-        if verb == "approve":
-            log_id = await _in_thread(s.set_review_status, pair_id, "approved", name)
-        elif verb == "reject":
-            log_id = await _in_thread(s.set_review_status, pair_id, "rejected", name)
-        elif verb == "edit":
-            text = body.get("text")
-            if not isinstance(text, str):
-                raise BadRequest("an edit needs the new English as 'text'")
-            log_id = await _in_thread(s.edit_translation, pair_id, text, name)
-        else:
-            return JSONResponse({"error": f"unknown action {verb!r}"}, 404)
-        row = s.review_pair(pair_id)
-        return JSONResponse({"pair": pair_json(row), "log_ids": [log_id] if log_id else [],
-                             "changed": log_id is not None})
+        done = s.bulk_approve(ids, min_score, name)
+        if back is not None:       # the plain HTML form (no JavaScript): back to the same page
+            return RedirectResponse(back if back.startswith("/") and not back.startswith("//") else "/", 303)
+        return JSONResponse({"pairs": [pair_json(s.review_pair(pid)) for pid, _ in done],
+                             "log_ids": [log_id for _, log_id in done], "changed": bool(done)})
 
     async def bulk_approve(request: Request) -> Response:
         body = await checked_body(request)
         ids = _id_list(body.get("ids"))
         min_score = _number(str(body.get("min_score", "")), "min score")
-        name = reviewer_of(body)
-        s = store()
-        done = await _in_thread(s.bulk_approve, ids, min_score, name)
-        if "csrf_token" in body:       # the plain HTML form (no JavaScript): back to the page
-            return RedirectResponse(str(body.get("back") or "/") if str(body.get("back", "")).startswith("/")
-                                    else "/", 303)
-        return JSONResponse({"pairs": [pair_json(s.review_pair(pid)) for pid, _ in done],
-                             "log_ids": [log_id for _, log_id in done], "changed": bool(done)})
+        back = str(body.get("back") or "/") if "csrf_token" in body else None
+        return await run_in_threadpool(do_bulk_approve, ids, min_score, reviewer_of(body), back)
 
-    async def undo(request: Request) -> Response:
-        body = await checked_body(request)
-        log_ids = _id_list(body.get("log_ids"))
-        name = reviewer_of(body)
+    def do_undo(log_ids: list[int], name: str) -> Response:
         s = store()
-        restored, skipped = await _in_thread(s.undo_review, log_ids, name)
+        restored, skipped = s.undo_review(log_ids, name)
         pairs = [pair_json(s.review_pair(pid)) for pid in dict.fromkeys(restored)]
         status = 200 if restored or not skipped else 409
         return JSONResponse({"pairs": pairs, "skipped": skipped,
                              "error": "; ".join(skipped) if status == 409 else None}, status)
 
-    # The store methods run in Starlette's thread pool (the sync `def` pages already do): a write may
-    # wait for a `translate run` transaction, and must not hold up the other requests meanwhile.
-    async def _in_thread(fn, *args):
-        from starlette.concurrency import run_in_threadpool
-        return await run_in_threadpool(lambda: fn(*args))
+    async def undo(request: Request) -> Response:
+        body = await checked_body(request)
+        return await run_in_threadpool(do_undo, _id_list(body.get("log_ids")), reviewer_of(body))
 
     async def on_bad_request(request: Request, exc: BadRequest) -> Response:
         if request.method == "GET":
@@ -263,16 +268,6 @@ def create_app(db: Path, reviewer: str | None = None, token: str | None = None,
 
     async def on_forbidden(request: Request, exc: Exception) -> Response:
         return JSONResponse({"error": "missing or wrong CSRF token: reload the page"}, 403)
-
-    async def on_missing(request: Request, exc: KeyError) -> Response:
-        return JSONResponse({"error": f"no pair {exc.args[0]}"}, 404)
-
-    async def on_value_error(request: Request, exc: ValueError) -> Response:
-        return JSONResponse({"error": str(exc)}, 400)
-
-    def store_for_thread_pool(fn):
-        # sync endpoints use store() in the worker thread that runs them; async ones in the loop thread
-        return fn
 
     routes = [
         Route("/", index),
@@ -287,8 +282,7 @@ def create_app(db: Path, reviewer: str | None = None, token: str | None = None,
     return Starlette(
         routes=routes,
         middleware=[Middleware(_TokenGuard, token=token), Middleware(TrustedHostMiddleware, allowed_hosts=hosts)],
-        exception_handlers={BadRequest: on_bad_request, _Forbidden: on_forbidden, KeyError: on_missing,
-                            ValueError: on_value_error},
+        exception_handlers={BadRequest: on_bad_request, _Forbidden: on_forbidden},
     )
 
 

@@ -151,19 +151,23 @@ def segment(text: str, max_words: int = DEFAULT_MAX_WORDS) -> list[Segment]:
     if not isinstance(text, str):
         raise TypeError(f"segment() needs a str, got {type(text).__name__}")
     clean, to_original = _strip_ignorable(text)
-    sentences = _sentence_spans(clean)
+    spans = _sentence_spans(clean)  # contiguous: together they cover all of clean
 
     out: list[Segment] = []
     sentence_number = 0
-    for start, end, quote_state in sentences:
-        if max_words > 0:
-            cuts = _clause_cuts(clean, start, end, quote_state, max_words)
-        else:
-            cuts = []
+    last_span = len(spans) - 1
+    for index, (start, end, quote_state) in enumerate(spans):
+        cuts = _clause_cuts(clean, start, end, quote_state, max_words) if max_words > 0 else []
+        # The pieces cover the original text end to end, ignorable characters
+        # at either end included, so no character can fall between two pieces.
+        bounds = [to_original(c) for c in (start, *cuts, end)]
+        if index == 0:
+            bounds[0] = 0
+        if index == last_span:
+            bounds[-1] = len(text)
         part = 0
-        bounds = [start, *cuts, end]
         for piece_start, piece_end in zip(bounds, bounds[1:]):
-            seg = _make_segment(text, to_original(piece_start), to_original(piece_end), sentence_number, part)
+            seg = _make_segment(text, piece_start, piece_end, sentence_number, part)
             if seg is not None:
                 out.append(seg)
                 part += 1
@@ -178,8 +182,8 @@ def segment(text: str, max_words: int = DEFAULT_MAX_WORDS) -> list[Segment]:
 def _strip_ignorable(text: str):
     """The text without ignorable characters, and a clean→original offset map.
 
-    A cut between two kept characters maps to just after the left one, so
-    ignorable characters stay with the text before the cut.
+    A clean offset maps to the original offset of the same kept character, so
+    ignorable characters just before a cut stay with the text before it.
     """
     if not _IGNORABLE.search(text):
         return text, _identity
@@ -204,11 +208,8 @@ def _strip_ignorable(text: str):
     def to_original(clean_offset: int) -> int:
         if clean_offset >= clean_len:
             return len(text)
-        if clean_offset == 0:
-            return 0
-        # The kept character just before the cut, then one past it.
-        k = bisect_right(clean_starts, clean_offset - 1) - 1
-        return original_starts[k] + (clean_offset - 1 - clean_starts[k]) + 1
+        k = bisect_right(clean_starts, clean_offset) - 1
+        return original_starts[k] + (clean_offset - clean_starts[k])
 
     return "".join(pieces), to_original
 
@@ -293,7 +294,7 @@ def _sentence_spans(s: str) -> list[tuple[int, int, tuple[bool, bool, int]]]:
                 continue
         if ch in _LINE_BREAKS:
             # A line break always ends a sentence (headlines have no full stop).
-            spans.append((last_cut, at, start_state))
+            spans.append((last_cut, pos, start_state))
             state.reset()
             last_cut = pos
             start_state = state.snapshot()
@@ -319,7 +320,7 @@ def _sentence_spans(s: str) -> list[tuple[int, int, tuple[bool, bool, int]]]:
                 last_cut = pos
                 state.brackets.clear()
                 start_state = state.snapshot()
-    if last_cut < n:
+    if last_cut < n or not spans:
         spans.append((last_cut, n, start_state))
     return spans
 
