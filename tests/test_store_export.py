@@ -171,3 +171,27 @@ def test_failed_export_keeps_the_previous_file(filled_db, tmp_path):
     result = run_cli("export", "--db", filled_db, "-f", "xml", "-o", out)
     assert result.returncode != 0 and "xml" in result.stderr
     assert out.read_text(encoding="utf-8") == "previous export\n"
+
+
+def test_join_parts_exports_a_split_sentence_as_one_pair(tmp_path, engine):
+    text = ("قال الوزير إن الحكومة ستعمل على تحسين الاقتصاد، وأضاف أن المفاوضات مستمرة مع الدول المجاورة، "
+            "كما أكد أن الأمطار تسببت في فيضانات في عدة مدن.\nجملة قصيرة.\n")
+    doc = tmp_path / "long.txt"
+    doc.write_text(text, encoding="utf-8")
+    db = tmp_path / "parts.sqlite"
+    with Store(db) as store:
+        pipeline.run([doc], store, engine, max_words=8)
+    parts_out, joined_out = tmp_path / "parts.jsonl", tmp_path / "joined.jsonl"
+    assert run_cli("export", "--db", db, "-f", "jsonl", "-o", parts_out).returncode == 0
+    result = run_cli("export", "--db", db, "-f", "jsonl", "-o", joined_out, "--join-parts")
+    assert result.returncode == 0, result.stderr
+    parts = [json.loads(line) for line in parts_out.read_text(encoding="utf-8").splitlines()]
+    joined = [json.loads(line) for line in joined_out.read_text(encoding="utf-8").splitlines()]
+    first_sentence = [p for p in parts if p["sentence"] == 0]
+    assert len(first_sentence) >= 2 and [p["part"] for p in first_sentence] == list(range(len(first_sentence)))
+    assert len(joined) == len(parts) - len(first_sentence) + 1
+    whole = joined[0]
+    assert whole["source"] == text[whole["start"]:whole["end"]] == text.splitlines()[0]
+    assert whole["target"] == " ".join(p["target"] for p in first_sentence)
+    assert whole["score"] == min(p["score"] for p in first_sentence)
+    assert joined[1]["source"] == "جملة قصيرة."

@@ -123,6 +123,8 @@ def export(
     db: Path = DbOption,
     min_score: Optional[float] = typer.Option(None, "--min-score", help="Only pairs scoring at least this."),
     status: Optional[str] = typer.Option(None, "--status", help=f"Only pairs with this status ({', '.join(STATUSES)})."),
+    join_parts: bool = typer.Option(False, "--join-parts",
+                                    help="Write the parts of a sentence split by --max-words as one pair."),
 ) -> None:
     """Export stored pairs as TMX 1.4, JSONL or TSV."""
     from .export import ExportError, export as export_pairs
@@ -131,7 +133,7 @@ def export(
         fail(f"unknown status {status!r}: use one of {', '.join(STATUSES)}", 2)
     store = open_store(db, create=False)
     try:
-        count = export_pairs(store, output, fmt, min_score=min_score, status=status)
+        count = export_pairs(store, output, fmt, min_score=min_score, status=status, join_parts=join_parts)
     except ExportError as exc:
         fail(str(exc))
     finally:
@@ -180,6 +182,28 @@ def models_remove(name: str) -> None:
     except model_store.ModelError as exc:
         fail(str(exc))
     typer.echo(f"removed {name}", err=True)
+
+
+@app.command()
+def review(
+    db: Path = DbOption,
+    port: int = typer.Option(8765, "--port", min=1, max=65535, help="Port to listen on."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (others can reach it only if you ask)."),
+    reviewer: Optional[str] = typer.Option(None, "--reviewer", help="Name recorded with each change (default: "
+                                           "the name typed on the page)."),
+    token: Optional[str] = typer.Option(None, "--token", help="Require this token on every request."),
+) -> None:
+    """Serve the review page: approve, reject and correct pairs in a browser (keys: j k a r e u ?)."""
+    from .review import review_url, serve
+
+    if token is not None and not token.strip():
+        fail("--token: empty token", 2)
+    open_store(db, create=False).close()
+    typer.echo(f"reviewing {db} at {review_url(host, port, token)}  (Ctrl+C stops)", err=True)
+    try:
+        serve(db, host=host, port=port, reviewer=reviewer, token=token)
+    except StoreError as exc:
+        fail(str(exc))
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import json
 import os
 import re
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import TextIO
@@ -29,15 +29,23 @@ class ExportError(Exception):
     pass
 
 
-def export(store: Store, out: Path, fmt: str, min_score: float | None = None, status: str | None = None) -> int:
-    """Write the pairs to ``out``; return how many were written."""
+def export(store: Store, out: Path, fmt: str, min_score: float | None = None, status: str | None = None,
+           join_parts: bool = False) -> int:
+    """Write the pairs to ``out``; return how many were written.
+
+    With ``join_parts`` the parts of a sentence that was split for translation (``--max-words``) are
+    written as one pair: the whole sentence, the parts' translations joined, the lowest part score.
+    """
     if fmt not in FORMATS:
         raise ExportError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
     writer = {"tmx": write_tmx, "jsonl": write_jsonl, "tsv": write_tsv}[fmt]
     tmp = out.with_name(f".{out.name}.tmp{os.getpid()}")
     try:
         with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
-            count = writer(store.iter_pairs(min_score=min_score, status=status), fh)
+            rows = store.iter_pairs(min_score=min_score, status=status)
+            if join_parts:
+                rows = join_sentence_parts(rows, store)
+            count = writer(rows, fh)
         os.replace(tmp, out)
     except OSError as exc:
         raise ExportError(f"{out}: cannot write ({exc.strerror})") from None
@@ -47,7 +55,41 @@ def export(store: Store, out: Path, fmt: str, min_score: float | None = None, st
     return count
 
 
-def pair_record(row: sqlite3.Row) -> dict:
+def join_sentence_parts(rows: Iterable[sqlite3.Row], store: Store) -> Iterator[dict]:
+    """Merge consecutive machine-translated parts (0, 1, 2...) of one sentence into a single pair."""
+    group: list = []
+
+    def merged() -> dict:
+        if len(group) == 1:
+            return dict(group[0])
+        first, last = dict(group[0]), group[-1]
+        first.update(
+            end=last["end"], part=0,
+            source=store.document_slice(first["document_id"], first["start"], last["end"]),
+            target=" ".join(r["target"] for r in group),
+            score=min(r["score"] for r in group),
+            label=min((r["label"] for r in group), key=LABEL_ORDER.index),
+            status=first["status"] if all(r["status"] == first["status"] for r in group) else "pending",
+            signals=json.dumps({"parts": [json.loads(r["signals"]) for r in group]}, ensure_ascii=False),
+            id=first["id"])
+        return first
+
+    for row in rows:
+        continues = (group and row["origin"] == "mt" and row["part"] == group[-1]["part"] + 1
+                     and row["document_id"] == group[-1]["document_id"]
+                     and row["sentence"] == group[-1]["sentence"] and row["model"] == group[-1]["model"])
+        if group and not continues:
+            yield merged()
+            group = []
+        group.append(row)
+    if group:
+        yield merged()
+
+
+LABEL_ORDER = ["bad", "check", "good"]
+
+
+def pair_record(row: sqlite3.Row | dict) -> dict:
     return {
         "id": row["id"],
         "document": row["document"],

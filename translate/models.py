@@ -197,8 +197,7 @@ def resolve_model(spec: str | None) -> ModelInfo:
 
 def _load_model_dir(path: Path, bundled: bool) -> ModelInfo:
     """Read a model directory in the contract layout; synthesise the manifest if absent."""
-    # config.json is optional: CTranslate2 1.x models (old Argos packages) have none.
-    for required in ("model.bin", "source.spm", "target.spm"):
+    for required in ("model.bin", "config.json", "source.spm", "target.spm"):
         if not (path / required).is_file():
             hint = ("; run `translate models import " + str(path) + "` to install it"
                     if required.endswith(".spm") and (path / "model.bin").is_file() else "")
@@ -446,10 +445,16 @@ def _copy_ct2_files(source: Path, build: Path, label: Path) -> None:
         raise ModelError(f"{label}: CTranslate2 model has no vocabulary file "
                          f"(shared_vocabulary.json or source_/target_vocabulary.json)")
     build.mkdir(parents=True, exist_ok=True)
-    # config.json is optional: CTranslate2 1.x models (old Argos packages) have none.
     for item in [source / "model.bin", source / "config.json", *vocabularies]:
         if item.is_file():
             shutil.copy2(item, build / item.name)
+    if not (build / "config.json").is_file():
+        # CTranslate2 1.x models (early Argos packages) have no config.json, and CTranslate2 4
+        # cannot load a model without one: write the defaults those old versions assumed.
+        from ctranslate2.specs.model_spec import SequenceToSequenceModelConfig
+
+        (build / "config.json").write_text(
+            json.dumps(SequenceToSequenceModelConfig().to_dict(), indent=2) + "\n", encoding="utf-8")
 
 
 def _copy_spm(source_spm: Path, target_spm: Path, build: Path, label: Path) -> None:

@@ -485,6 +485,10 @@ LEFT JOIN scores sc ON sc.translation_id = t.id
             yield from rows
             last_id = rows[-1]["id"]
 
+    def document_slice(self, document_id: int, start: int, end: int) -> str:
+        return self.db.execute("SELECT substr(text, ?, ?) FROM documents WHERE id=?",
+                               (start + 1, end - start, document_id)).fetchone()[0]
+
     def counts(self) -> dict:
         one = lambda sql: self.db.execute(sql).fetchone()[0]  # noqa: E731
         return {"documents": one("SELECT COUNT(*) FROM documents"),
