@@ -95,8 +95,9 @@ def translate_tokens(info: models.ModelInfo) -> list[str]:
     translator = ctranslate2.Translator(str(info.path), device="cpu", intra_threads=1)
     prefix = [manifest["target_prefix"]] if manifest["target_prefix"] else None
     result = translator.translate_batch([pieces], target_prefix=prefix, beam_size=1,
-                                        max_decoding_length=8, min_decoding_length=1)
-    tokens = result[0].hypotheses[0]
+                                        max_decoding_length=8,
+                                        min_decoding_length=len(manifest["target_prefix"]) + 1)
+    tokens = result[0].hypotheses[0][len(manifest["target_prefix"]):]  # the prefix is echoed back
     assert all(target_spm.piece_to_id(t) != target_spm.unk_id() for t in tokens), tokens
     return tokens
 
@@ -148,6 +149,19 @@ def test_pull_missing_file_is_an_error(home, mirror):
         models.pull("my-model", url=mirror + "/nothing/here.zip")
     assert "/nothing/here.zip" in str(failure.value)
     assert not (home / "my-model").exists()
+    assert leftovers(home) == []
+
+
+def test_pull_of_something_that_is_not_a_model_names_the_url(home, mirror, tmp_path):
+    # e.g. a captive portal or an error page served with status 200 (the mirror serves tmp_path/www)
+    served = tmp_path / "www" / "portal" / "model.zip"
+    served.parent.mkdir(parents=True)
+    served.write_text("<html>please log in</html>", encoding="utf-8")
+    url = mirror + "/portal/model.zip"
+    with pytest.raises(ModelError, match="not a zip archive") as failure:
+        models.pull("portal", url=url)
+    assert url in str(failure.value)
+    assert not (home / "portal").exists()
     assert leftovers(home) == []
 
 
@@ -224,6 +238,24 @@ def test_import_of_a_hand_downloaded_catalogue_file_keeps_catalogue_metadata(hom
     info = models.import_model(downloaded)
     assert info.name == "argos-ar-en"
     assert info.quality_rank == models.CATALOGUE["argos-ar-en"]["quality_rank"]
+
+
+def test_import_nllb_style_model_gets_language_tokens(home, archives, tmp_path):
+    # An NLLB conversion: FLORES-200 language codes in the vocabulary, no add_source_eos.
+    nllb = tmp_path / "nllb-like"
+    shutil.copytree(archives["bare_ct2"], nllb)
+    vocabulary = json.loads((nllb / "shared_vocabulary.json").read_text(encoding="utf-8"))
+    vocabulary[-2:] = ["arb_Arab", "eng_Latn"]
+    (nllb / "shared_vocabulary.json").write_text(json.dumps(vocabulary), encoding="utf-8")
+    config = json.loads((nllb / "config.json").read_text(encoding="utf-8"))
+    config["add_source_eos"] = False
+    (nllb / "config.json").write_text(json.dumps(config), encoding="utf-8")
+
+    info = models.import_model(nllb)
+    assert info.manifest["source_prefix"] == ["arb_Arab"]
+    assert info.manifest["source_suffix"] == ["</s>"]
+    assert info.manifest["target_prefix"] == ["eng_Latn"]
+    assert translate_tokens(info)
 
 
 @pytest.mark.parametrize("kind", ["opus_fr_zip", "argos_fr_zip"])

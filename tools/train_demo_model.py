@@ -201,7 +201,8 @@ def main(argv=None) -> int:
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--warmup", type=int, default=500)
     ap.add_argument("--dropout", type=float, default=0.2)
-    ap.add_argument("--average", type=int, default=5, help="average the last N epoch checkpoints")
+    ap.add_argument("--checkpoint-every", type=int, default=60, help="steps between weight snapshots")
+    ap.add_argument("--average", type=int, default=4, help="average the last N weight snapshots")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--resume", action="store_true", help="continue from the last checkpoint in --work-dir")
     ap.add_argument("--limit-pairs", type=int, default=0, help="use only the first N pairs (smoke tests)")
@@ -239,6 +240,7 @@ def main(argv=None) -> int:
             src.append(s_ids)
             tgt.append(t_ids)
     lengths = [max(len(s), len(t)) for s, t in zip(src, tgt)]
+    steps_per_epoch = len(make_batches(lengths, args.batch_tokens, random.Random(SEED)))
     log(f"{len(src)} pairs after length filter; {sum(map(len, src))} source / {sum(map(len, tgt))} target pieces")
 
     model = build_model(n_pieces + 1, args.dropout)
@@ -246,7 +248,7 @@ def main(argv=None) -> int:
     schedule = lambda step: min((step + 1) / args.warmup, math.sqrt(args.warmup / (step + 1)))  # noqa: E731
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
     loss_fn = torch.nn.CrossEntropyLoss(ignore_index=-100, label_smoothing=0.1)
-    step, epoch, trained_seconds = 0, 0, 0.0
+    step, epoch, batch_index, trained_seconds = 0, 0, 0, 0.0
     state_path = work / "state.pt"
     if args.resume and state_path.exists():
         state = torch.load(state_path, map_location="cpu", weights_only=False)
@@ -254,21 +256,30 @@ def main(argv=None) -> int:
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
         step, epoch, trained_seconds = state["step"], state["epoch"], state["trained_seconds"]
-        log(f"resumed at epoch {epoch}, step {step}")
+        batch_index = state.get("batch_index", 0)
+        log(f"resumed in epoch {epoch + 1} after batch {batch_index}, step {step}")
     log(f"model: {sum(p.numel() for p in model.parameters())} parameters")
 
     budget = args.minutes * 60
+
+    def save_checkpoint():
+        # weights snapshot (averaged at the end) + full state to resume from after a crash or time-out
+        torch.save(model.state_dict(), ckpt_dir / f"step{step:06d}.pt")
+        torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                    "scheduler": scheduler.state_dict(), "step": step, "epoch": epoch, "batch_index": batch_index,
+                    "trained_seconds": trained_seconds}, state_path)
+
     out_of_time = trained_seconds >= budget
     while epoch < args.epochs and not out_of_time:
         model.train()
         rng = random.Random(SEED + epoch)     # per-epoch order independent of resumes
-        torch.manual_seed(SEED + epoch)
+        torch.manual_seed(SEED + epoch + batch_index)
         batches = make_batches(lengths, args.batch_tokens, rng)
         t0 = time.time()
         started = trained_seconds
         total_loss, total_tokens = 0.0, 0
-        for b, batch_ids in enumerate(batches):
-            input_ids, mask, dec_in, labels = collate(batch_ids, src, tgt, pad)
+        while batch_index < len(batches):
+            input_ids, mask, dec_in, labels = collate(batches[batch_index], src, tgt, pad)
             logits = model(input_ids=input_ids, attention_mask=mask, decoder_input_ids=dec_in).logits
             loss = loss_fn(logits.view(-1, logits.size(-1)), labels.view(-1))
             optimizer.zero_grad()
@@ -277,29 +288,30 @@ def main(argv=None) -> int:
             optimizer.step()
             scheduler.step()
             step += 1
+            batch_index += 1
             n_tok = int(labels.ne(-100).sum())
             total_loss += float(loss.detach()) * n_tok
             total_tokens += n_tok
             trained_seconds = started + time.time() - t0
-            if step % 100 == 0:
-                log(f"epoch {epoch + 1} batch {b + 1}/{len(batches)} step {step} loss {total_loss / total_tokens:.3f} "
+            if step % 20 == 0:
+                log(f"epoch {epoch + 1} batch {batch_index}/{len(batches)} step {step} loss {total_loss / total_tokens:.3f} "
                     f"lr {scheduler.get_last_lr()[0]:.2e} {total_tokens / (time.time() - t0):.0f} tgt tok/s")
             if trained_seconds >= budget:
                 out_of_time = True
                 break
-        if out_of_time and b + 1 < len(batches):
-            log(f"time budget reached in epoch {epoch + 1} (step {step}); partial epoch not checkpointed")
-            break
-        epoch += 1
-        torch.save(model.state_dict(), ckpt_dir / f"epoch{epoch:03d}.pt")
-        torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                    "scheduler": scheduler.state_dict(), "step": step, "epoch": epoch,
-                    "trained_seconds": trained_seconds}, state_path)
-        log(f"epoch {epoch} done: loss {total_loss / max(1, total_tokens):.3f}, {trained_seconds / 60:.1f} min trained")
+            if step % args.checkpoint_every == 0 and batch_index < len(batches):
+                save_checkpoint()
+        if batch_index >= len(batches):
+            epoch += 1
+            batch_index = 0
+            log(f"epoch {epoch} done: loss {total_loss / max(1, total_tokens):.3f}, {trained_seconds / 60:.1f} min trained")
+        else:
+            log(f"time budget reached in epoch {epoch + 1} at step {step}")
+        save_checkpoint()
 
-    checkpoints = sorted(ckpt_dir.glob("epoch*.pt"))[:epoch][-args.average:]
+    checkpoints = sorted(p for p in ckpt_dir.glob("step*.pt") if int(p.stem[4:]) <= step)[-args.average:]
     if not checkpoints:
-        raise TrainError(f"{ckpt_dir}: no complete epoch to export (raise --minutes)")
+        raise TrainError(f"{ckpt_dir}: no checkpoint to export (raise --minutes)")
     log(f"averaging {[p.name for p in checkpoints]}")
     model.load_state_dict(averaged_state(checkpoints))
     model.eval()
@@ -316,7 +328,7 @@ def main(argv=None) -> int:
         "normalize": "sentencepiece rules: NFKC, Arabic diacritics and tatweel removed (inside source.spm)",
         "source_vocab_size": n_pieces, "target_vocab_size": n_pieces, "shared_vocab": True,
         "architecture": {"type": "transformer (MarianMT)", **ARCH, "parameters": sum(p.numel() for p in model.parameters())},
-        "training": {"recipe": "tools/train_demo_model.py", "seed": SEED, "epochs": epoch, "steps": step,
+        "training": {"recipe": "tools/train_demo_model.py", "seed": SEED, "epochs": round(epoch + batch_index / max(1, steps_per_epoch), 2), "steps": step,
                      "minutes": round(trained_seconds / 60, 1), "device": "cpu", "threads": args.threads,
                      "averaged_checkpoints": len(checkpoints), "batch_tokens": args.batch_tokens, "lr": args.lr,
                      "warmup": args.warmup, "dropout": args.dropout, "label_smoothing": 0.1},

@@ -206,5 +206,161 @@ def review(
         fail(str(exc))
 
 
+@app.command()
+def score(
+    src: Path = typer.Option(..., "--src", help="Arabic sources, one per line."),
+    hyp: Path = typer.Option(..., "--hyp", help="English translations, line-aligned with --src."),
+    ref: Optional[Path] = typer.Option(None, "--ref", help="Reference translations, line-aligned (adds chrF)."),
+    jsonl: bool = typer.Option(False, "--jsonl", help="One JSON object per line with every signal."),
+) -> None:
+    """Estimate the quality of each (source, translation) line pair; no model needed."""
+    from .align import read_lines
+    from .pipeline import InputError
+    from .score import score_pair
+
+    try:
+        sources, hypotheses = read_lines(src), read_lines(hyp)
+        references = read_lines(ref) if ref is not None else None
+    except InputError as exc:
+        fail(str(exc))
+    for path, lines in ((hyp, hypotheses), (ref, references)):
+        if lines is not None and len(lines) != len(sources):
+            fail(f"{path}: {len(lines)} lines, but {src} has {len(sources)}")
+    labels = {"good": 0, "check": 0, "bad": 0}
+    total = 0.0
+    for number, (source, target) in enumerate(zip(sources, hypotheses), 1):
+        quality = score_pair(source, target, reference=references[number - 1] if references else None)
+        labels[quality.label] += 1
+        total += quality.score
+        if jsonl:
+            typer.echo(json.dumps({"line": number, "score": quality.score, "label": quality.label,
+                                   **quality.signals}, ensure_ascii=False))
+        else:
+            details = " ".join(f"{k}={v}" for k, v in quality.signals.items())
+            typer.echo(f"{number}\t{quality.score:.3f}\t{quality.label}\t{details}")
+    count = len(sources)
+    mean = f"{total / count:.3f}" if count else "-"
+    typer.echo(f"scored {count} pairs: mean score {mean}; good {labels['good']}, check {labels['check']}, "
+               f"bad {labels['bad']}", err=True)
+
+
+@app.command()
+def align(
+    ar_file: Path = typer.Argument(..., help="Arabic document."),
+    en_file: Path = typer.Argument(..., help="Its existing English translation."),
+    translations: Optional[Path] = typer.Option(
+        None, "--translations", help="MT of the Arabic sentences, one line each (instead of the model)."),
+    presegmented: bool = typer.Option(False, "--presegmented", help="Both files have one sentence per line."),
+    jsonl: bool = typer.Option(False, "--jsonl", help="One JSON object per alignment bead."),
+    db: Path = DbOption,
+    no_store: bool = typer.Option(False, "--no-store", help="Print the alignment only."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="Bridge MT model (default: best installed)."),
+    device: str = typer.Option("cpu", help="cpu or cuda (for the bridge MT)."),
+) -> None:
+    """Align an Arabic document with its English translation (MT-bridged) and store the pairs."""
+    from .align import (AlignError, align as align_sentences, arabic_sentences, english_sentences,
+                        read_translations, store_alignment)
+    from .pipeline import InputError, read_document
+
+    try:
+        ar_text, en_text = read_document(ar_file), read_document(en_file)
+        segments = arabic_sentences(ar_text, presegmented)
+        english = english_sentences(en_text, presegmented)
+        if translations is not None:
+            mt = read_translations(translations, len(segments))
+        model_info = None
+    except (InputError, AlignError) as exc:
+        fail(str(exc))
+    if translations is None:
+        from .translate import Engine, TranslateError
+
+        try:
+            model_info = model_store.resolve_model(model)
+            engine = Engine(model_info, device=device)
+        except (model_store.ModelError, TranslateError) as exc:
+            fail(str(exc))
+        mt = [hyp.text for hyp in engine.translate([s.text for s in segments])]
+    try:
+        beads = align_sentences(mt, english)
+    except AlignError as exc:
+        fail(f"{ar_file}: {exc}")
+    for bead in beads:
+        if jsonl:
+            typer.echo(json.dumps(bead.as_json(), ensure_ascii=False))
+        else:
+            ar_side = " ".join(segments[i].text for i in bead.ar)
+            en_side = " ".join(english[j] for j in bead.en)
+            typer.echo(f"{','.join(map(str, bead.ar)) or '-'}\t{','.join(map(str, bead.en)) or '-'}\t"
+                       f"{bead.score:.3f}\t{ar_side}\t{en_side}")
+    linked = [b for b in beads if b.ar and b.en]
+    message = (f"aligned {len(segments)} Arabic and {len(english)} English sentences: {len(linked)} pairs, "
+               f"{sum(1 for b in beads if not b.en)} Arabic and {sum(1 for b in beads if not b.ar)} English "
+               "sentences unmatched")
+    if not no_store:
+        store = open_store(db)
+        try:
+            model_id = store.model_id(model_info.name, model_info.weights_sha256) if model_info else None
+            options = {"ar": str(ar_file), "en": str(en_file), "presegmented": presegmented,
+                       "translations": str(translations) if translations else None,
+                       "model": model_info.name if model_info else None}
+            summary = store_alignment(store, str(ar_file), ar_text, segments, english, mt, beads, model_id, options)
+        finally:
+            store.close()
+        message += f"; stored {summary.stored} new pairs ({summary.existing} already stored) in {db}"
+    typer.echo(message, err=True)
+
+
+@app.command("eval")
+def evaluate(
+    ref: Path = typer.Option(..., "--ref", help="Reference translations, one per line."),
+    hyp: Optional[Path] = typer.Option(None, "--hyp", help="Translations, line-aligned with --ref."),
+    db: Optional[Path] = typer.Option(None, "--db", help="Evaluate a run stored here instead of --hyp."),
+    run_id: Optional[int] = typer.Option(None, "--run", help="Run id in --db (default: the latest translate run)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the scores as one JSON object."),
+) -> None:
+    """Corpus BLEU, chrF and TER (sacrebleu) of translations against references."""
+    from sacrebleu.metrics import BLEU, CHRF, TER
+
+    from .align import read_lines
+    from .pipeline import InputError
+
+    if (hyp is None) == (db is None):
+        fail("give either --hyp FILE or --db PATH", 2)
+    try:
+        references = read_lines(ref)
+        hypotheses = read_lines(hyp) if hyp is not None else []
+    except InputError as exc:
+        fail(str(exc))
+    if hyp is not None:
+        source = str(hyp)
+    else:
+        store = open_store(db, create=False)
+        try:
+            if run_id is None:
+                row = store.db.execute("SELECT MAX(id) FROM runs WHERE kind='translate'").fetchone()
+                if row[0] is None:
+                    fail(f"{db}: no translate run stored")
+                run_id = row[0]
+            elif store.db.execute("SELECT 1 FROM runs WHERE id=?", (run_id,)).fetchone() is None:
+                fail(f"{db}: no run {run_id}")
+            hypotheses = [r[0] for r in store.db.execute(
+                "SELECT t.text FROM translations t JOIN segments s ON s.id = t.segment_id WHERE t.run_id=?"
+                " ORDER BY s.document_id, s.start, t.id", (run_id,))]
+        finally:
+            store.close()
+        source = f"{db} run {run_id}"
+    if len(hypotheses) != len(references):
+        fail(f"{source}: {len(hypotheses)} translations, but {ref} has {len(references)} lines")
+    scores = {"bleu": BLEU().corpus_score(hypotheses, [references]),
+              "chrf": CHRF().corpus_score(hypotheses, [references]),
+              "ter": TER().corpus_score(hypotheses, [references])}
+    if as_json:
+        typer.echo(json.dumps({"sentences": len(references), **{k: round(v.score, 2) for k, v in scores.items()}}))
+    else:
+        for result in scores.values():
+            typer.echo(str(result))
+        typer.echo(f"{len(references)} sentences from {source}", err=True)
+
+
 if __name__ == "__main__":
     app()

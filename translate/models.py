@@ -132,7 +132,12 @@ def _bundled_root() -> Path | None:
 
 def bundled_models() -> list[ModelInfo]:
     root = _bundled_root()
-    return _scan(root, bundled=True) if root else []
+    if root is None:
+        return []
+    # In a checkout models/ is both the package folder and the default install dir, so user
+    # models sit beside the demo: only models whose manifest marks them ("demo" or "bundled")
+    # count as shipped with the package.
+    return [m for m in _scan(root, bundled=True) if m.manifest.get("bundled") or m.manifest.get("demo")]
 
 
 def _scan(root: Path, bundled: bool) -> list[ModelInfo]:
@@ -142,10 +147,13 @@ def _scan(root: Path, bundled: bool) -> list[ModelInfo]:
     for child in sorted(root.iterdir()):
         if child.name.startswith(".") or not child.is_dir():
             continue
-        if not (child / "manifest.json").is_file() or not (child / "model.bin").is_file():
+        if not (child / "model.bin").is_file():
             continue
         try:
-            found.append(_load_model_dir(child, bundled=bundled))
+            info = _load_model_dir(child, bundled=bundled)
+            # The folder name is what `remove` and `--model` use, even if the manifest differs.
+            info.name = child.name
+            found.append(info)
         except ModelError as err:
             # One broken folder must not hide the others; say so instead of skipping silently.
             warnings.warn(str(err), stacklevel=2)
@@ -228,7 +236,7 @@ def remove(name: str) -> None:
     bundled = {m.name: m for m in bundled_models()}
     if name in bundled and (not target.exists() or _same_dir(bundled[name].path, target)):
         raise ModelError(f"model '{name}' is bundled with the package and cannot be removed")
-    if not _NAME_RE.match(name) or not (target / "model.bin").is_file():
+    if not _NAME_RE.match(name) or not any((target / f).is_file() for f in ("model.bin", "manifest.json")):
         installed = ", ".join(m.name for m in _scan(root, bundled=False)) or "none"
         raise ModelError(f"no installed model named '{name}' in {root} (installed: {installed})")
     # Rename first so a half-deleted folder never looks like a model.
@@ -277,7 +285,7 @@ def pull(name: str, url: str | None = None, force: bool = False) -> ModelInfo:
         extra = {key: entry[key] for key in ("quality_rank", "license", "flores_bleu")
                  if entry.get(key) is not None}
         return _install(download, name, force, origin=source_url, extra=extra,
-                        fmt_hint=entry.get("format"))
+                        fmt_hint=entry.get("format"), label=source_url)
     finally:
         download.unlink(missing_ok=True)
 
@@ -327,7 +335,12 @@ def _catalogue_entry_for_file(path: Path) -> tuple[str | None, dict | None]:
 
 
 def _install(source: Path, name: str | None, force: bool, origin: str, extra: dict,
-             fmt_hint: str | None = None) -> ModelInfo:
+             fmt_hint: str | None = None, label: str | None = None) -> ModelInfo:
+    """Build the model from ``source`` in a temp dir, check it loads, rename it into place.
+
+    ``label`` names the input in error messages (the URL for a download, else the path).
+    """
+    label = label or str(source)
     root = models_dir()
     if name is not None:
         _check_name(name)
@@ -336,11 +349,11 @@ def _install(source: Path, name: str | None, force: bool, origin: str, extra: di
     work = Path(tempfile.mkdtemp(prefix=_TMP_PREFIX + "import-", dir=root))
     try:
         if source.is_file():
-            unpacked = _extract(source, work / "extract", fmt_hint)
+            unpacked = _extract(source, work / "extract", fmt_hint, label)
         else:
             unpacked = source
         build = work / "model"
-        fmt, default_name, manifest = _build_model(unpacked, build, label=source)
+        fmt, default_name, manifest = _build_model(unpacked, build, label=label)
         name = name or default_name
         _check_name(name)
         _refuse_existing(root, name, force)
@@ -351,7 +364,7 @@ def _install(source: Path, name: str | None, force: bool, origin: str, extra: di
         manifest["source_format"] = fmt
         (build / "manifest.json").write_text(
             json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        _check_loads(build, label=source)
+        _check_loads(build, label=label)
         target = root / name
         if target.exists():
             # force: swap the old model out only now that the new one is known good.
@@ -375,8 +388,8 @@ def _check_name(name: str) -> None:
 
 def _refuse_existing(root: Path, name: str, force: bool) -> None:
     target = root / name
-    bundled_root = _bundled_root()
-    if bundled_root and (bundled_root / name).is_dir() and _same_dir(bundled_root / name, target):
+    bundled = {m.name: m.path for m in bundled_models()}
+    if name in bundled and _same_dir(bundled[name], target):
         raise ModelError(f"model '{name}' is bundled with the package and cannot be replaced; "
                          f"choose another name with --name")
     if target.exists() and not force:
@@ -384,21 +397,21 @@ def _refuse_existing(root: Path, name: str, force: bool) -> None:
                          f"or --name to install under another name")
 
 
-def _extract(archive: Path, into: Path, fmt_hint: str | None) -> Path:
+def _extract(archive: Path, into: Path, fmt_hint: str | None, label: str) -> Path:
     if not zipfile.is_zipfile(archive):
         kind = {"argos": "an .argosmodel package", "opus-mt": "an OPUS-MT release"}.get(
             fmt_hint or "", "a model archive")
-        raise ModelError(f"{archive}: not a zip archive (expected {kind}: .argosmodel or OPUS-MT .zip)")
+        raise ModelError(f"{label}: not a zip archive (expected {kind}: .argosmodel or OPUS-MT .zip)")
     into.mkdir(parents=True)
     try:
         with zipfile.ZipFile(archive) as zipped:
             for member in zipped.infolist():
                 destination = (into / member.filename).resolve()
                 if not destination.is_relative_to(into.resolve()):
-                    raise ModelError(f"{archive}: unsafe path in archive: {member.filename}")
+                    raise ModelError(f"{label}: unsafe path in archive: {member.filename}")
             zipped.extractall(into)
     except (zipfile.BadZipFile, OSError, EOFError) as err:
-        raise ModelError(f"{archive}: corrupt zip archive ({_one_line(err)})") from None
+        raise ModelError(f"{label}: corrupt zip archive ({_one_line(err)})") from None
     entries = [p for p in into.iterdir() if p.name != "__MACOSX"]
     # Argos packages (and some hand-made zips) wrap everything in one top folder.
     if len(entries) == 1 and entries[0].is_dir():
@@ -406,7 +419,7 @@ def _extract(archive: Path, into: Path, fmt_hint: str | None) -> Path:
     return into
 
 
-def _build_model(source: Path, build: Path, label: Path) -> tuple[str, str, dict]:
+def _build_model(source: Path, build: Path, label: str) -> tuple[str, str, dict]:
     """Lay out ``source`` (an extracted/plain model dir) in ``build``; returns (format, name, manifest)."""
     if (source / "metadata.json").is_file() and (source / "model").is_dir():
         return ("argos",) + _build_from_argos(source, build, label)
@@ -436,7 +449,7 @@ def _base_manifest(name: str, origin: str) -> dict:
     }
 
 
-def _copy_ct2_files(source: Path, build: Path, label: Path) -> None:
+def _copy_ct2_files(source: Path, build: Path, label: str) -> None:
     if not (source / "model.bin").is_file():
         raise ModelError(f"{label}: CTranslate2 model is missing model.bin")
     vocabularies = [p for p in source.iterdir()
@@ -457,7 +470,7 @@ def _copy_ct2_files(source: Path, build: Path, label: Path) -> None:
             json.dumps(SequenceToSequenceModelConfig().to_dict(), indent=2) + "\n", encoding="utf-8")
 
 
-def _copy_spm(source_spm: Path, target_spm: Path, build: Path, label: Path) -> None:
+def _copy_spm(source_spm: Path, target_spm: Path, build: Path, label: str) -> None:
     for spm_file in {source_spm, target_spm}:
         if not spm_file.is_file():
             raise ModelError(f"{label}: missing SentencePiece model {spm_file.name}")
@@ -465,7 +478,7 @@ def _copy_spm(source_spm: Path, target_spm: Path, build: Path, label: Path) -> N
     shutil.copy2(target_spm, build / "target.spm")
 
 
-def _find_spm_pair(directory: Path, label: Path) -> tuple[Path, Path]:
+def _find_spm_pair(directory: Path, label: str) -> tuple[Path, Path]:
     if (directory / "source.spm").is_file() and (directory / "target.spm").is_file():
         return directory / "source.spm", directory / "target.spm"
     candidates = [directory / n for n in ("sentencepiece.model", "spm.model", "sentencepiece.bpe.model")
@@ -480,7 +493,7 @@ def _find_spm_pair(directory: Path, label: Path) -> tuple[Path, Path]:
                      f"rename them source.spm and target.spm")
 
 
-def _build_from_ct2(source: Path, build: Path, label: Path) -> tuple[str, dict]:
+def _build_from_ct2(source: Path, build: Path, label: str) -> tuple[str, dict]:
     _copy_ct2_files(source, build, label)
     _copy_spm(*_find_spm_pair(source, label), build, label)
     manifest = _base_manifest(source.name, origin=str(label))
@@ -491,6 +504,9 @@ def _build_from_ct2(source: Path, build: Path, label: Path) -> tuple[str, dict]:
             manifest.update(json.loads(existing.read_text(encoding="utf-8")))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
             raise ModelError(f"{existing}: unreadable manifest ({_one_line(err)})") from None
+        # A copy is an installed model, not the package's own (see bundled_models).
+        manifest.pop("bundled", None)
+        manifest.pop("demo", None)
         _check_pair(manifest.get("source_lang"), manifest.get("target_lang"), existing)
     else:
         manifest.update(_token_conventions(build, default_suffix=[]))
@@ -498,7 +514,7 @@ def _build_from_ct2(source: Path, build: Path, label: Path) -> tuple[str, dict]:
     return str(manifest.get("name") or source.name), manifest
 
 
-def _build_from_argos(source: Path, build: Path, label: Path) -> tuple[str, dict]:
+def _build_from_argos(source: Path, build: Path, label: str) -> tuple[str, dict]:
     metadata_path = source / "metadata.json"
     try:
         metadata = json.loads(metadata_path.read_text(encoding="utf-8"))
@@ -522,7 +538,7 @@ def _build_from_argos(source: Path, build: Path, label: Path) -> tuple[str, dict
     return "argos-ar-en", manifest
 
 
-def _build_from_opus_mt(source: Path, build: Path, label: Path) -> tuple[str, dict]:
+def _build_from_opus_mt(source: Path, build: Path, label: str) -> tuple[str, dict]:
     if not (source / "decoder.yml").is_file():
         raise ModelError(f"{label}: OPUS-MT release has no decoder.yml")
     languages = _opus_mt_languages(source)
@@ -613,7 +629,7 @@ def _vocabulary(model_dir: Path) -> set[str]:
     return set()
 
 
-def _check_loads(build: Path, label: Path) -> None:
+def _check_loads(build: Path, label: str) -> None:
     """Load the finished model once, so a corrupt download never gets installed."""
     import ctranslate2
     import sentencepiece

@@ -9,7 +9,6 @@ from __future__ import annotations
 import codecs
 import hashlib
 import json
-import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -18,7 +17,7 @@ from pathlib import Path
 from . import score as scoring
 from .segment import DEFAULT_MAX_WORDS, segment
 from .store import NewSegment, Store
-from .translate import Engine
+from .translate import Engine, PendingTranslations
 
 CHUNK_SEGMENTS = 512
 
@@ -110,21 +109,63 @@ def iter_segments(text: str, max_words: int = DEFAULT_MAX_WORDS) -> Iterator[New
         line_start = line_end + 1
 
 
-def _chunks(items: Iterator, size: int) -> Iterator[list]:
-    chunk = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
+@dataclass(eq=False)             # compared and hashed by identity
+class _Document:
+    id: int
+    text: str
+    reported_to: int = 0         # character offset up to which progress has been reported
+    did_work: bool = False
+
+
+Result = tuple[str, float, str, dict]      # target text, score, label, signals
+
+
+@dataclass
+class _Chunk:
+    """Up to CHUNK_SEGMENTS segments, possibly of several documents, on their way through the run."""
+    segments: list[tuple[_Document, NewSegment]] = field(default_factory=list)
+    ended: list[_Document] = field(default_factory=list)      # documents whose last segment is in here
+    skipped_bytes: int = 0                                    # unreadable files met while filling it
+    todo: list[tuple[int, _Document, NewSegment]] = field(default_factory=list)   # (segment id, ...)
+    reused: dict[str, Result] = field(default_factory=dict)  # source text -> stored translation
+    sources: list[str] = field(default_factory=list)         # distinct texts sent to the engine
+    pending: PendingTranslations | None = None
+
+
+def _document_chunks(files: list[Path], store: Store, encoding: str | None, max_words: int,
+                     summary: RunSummary) -> Iterator[_Chunk]:
+    """Read, store and segment the documents lazily, cut into chunks that may span documents (many short
+    articles still make full engine batches). Only the documents of the chunks in flight are in memory."""
+    chunk = _Chunk()
+    for path in files:
+        try:
+            text = read_document(path, encoding)
+        except InputError as exc:
+            summary.errors.append(str(exc))
+            chunk.skipped_bytes += _size(path)
+            continue
+        sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        document_id, _ = store.add_document(str(path), text, sha)
+        document = _Document(document_id, text)
+        for seg in iter_segments(text, max_words):
+            chunk.segments.append((document, seg))
+            if len(chunk.segments) == CHUNK_SEGMENTS:
+                yield chunk
+                chunk = _Chunk()
+        chunk.ended.append(document)
+    if chunk.segments or chunk.ended or chunk.skipped_bytes:
         yield chunk
 
 
 def run(paths: list[Path], store: Store, engine: Engine, *, max_words: int = DEFAULT_MAX_WORDS,
         encoding: str | None = None, options: dict | None = None,
         progress: Callable[[int], None] | None = None) -> RunSummary:
-    """Translate every document under ``paths`` into the store. ``progress`` gets UTF-8 bytes done."""
+    """Translate every document under ``paths`` into the store. ``progress`` gets UTF-8 bytes done.
+
+    Two chunks are in flight: while the engine translates chunk k (in its own threads), chunk k+1 is
+    read, segmented, stored, looked up in the store, tokenised and queued behind it; then chunk k is
+    scored and committed in one transaction, and progress reported.
+    """
     summary = RunSummary()
     started = time.perf_counter()
     files, summary.errors = find_inputs(paths)
@@ -132,29 +173,15 @@ def run(paths: list[Path], store: Store, engine: Engine, *, max_words: int = DEF
     run_id = store.start_run("translate", model_id, options or {})
     status = "failed"
     try:
-        for path in files:
-            try:
-                text = read_document(path, encoding)
-            except InputError as exc:
-                summary.errors.append(str(exc))
-                if progress:
-                    progress(_size(path))
-                continue
-            sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
-            document_id, _ = store.add_document(str(path), text, sha)
-            did_work = False
-            done_to = 0
-            for chunk in _chunks(iter_segments(text, max_words), CHUNK_SEGMENTS):
-                did_work |= _translate_chunk(chunk, document_id, store, engine, model_id, run_id, summary)
-                if progress:
-                    progress(len(text[done_to:chunk[-1].end].encode("utf-8")))
-                    done_to = chunk[-1].end
-            if progress:
-                progress(len(text[done_to:].encode("utf-8")))
-            if did_work:
-                summary.documents += 1
-            else:
-                summary.documents_skipped += 1
+        in_flight: _Chunk | None = None
+        last_fresh: dict[str, Result] = {}      # translations made for the chunk stored last
+        for chunk in _document_chunks(files, store, encoding, max_words, summary):
+            _submit_chunk(chunk, store, engine, model_id, in_flight)
+            if in_flight is not None:
+                last_fresh = _store_chunk(in_flight, store, model_id, run_id, summary, progress, last_fresh)
+            in_flight = chunk
+        if in_flight is not None:
+            _store_chunk(in_flight, store, model_id, run_id, summary, progress, last_fresh)
         status = "done"
     finally:
         store.finish_run(run_id, status if status == "done" else "interrupted")
@@ -162,46 +189,68 @@ def run(paths: list[Path], store: Store, engine: Engine, *, max_words: int = DEF
     return summary
 
 
-def _translate_chunk(chunk: list[NewSegment], document_id: int, store: Store, engine: Engine,
-                     model_id: int, run_id: int, summary: RunSummary) -> bool:
-    """Store translations for the segments of this chunk that have none by this model. True if any."""
-    ids = store.add_segments(document_id, chunk)
+def _submit_chunk(chunk: _Chunk, store: Store, engine: Engine, model_id: int, previous: _Chunk | None) -> None:
+    """Store the chunk's segments, find those still to translate and queue their distinct new texts."""
+    ids: list[int] = []
+    start = 0
+    while start < len(chunk.segments):          # one batched insert per document in the chunk
+        document = chunk.segments[start][0]
+        end = start
+        while end < len(chunk.segments) and chunk.segments[end][0] is document:
+            end += 1
+        ids += store.add_segments_many(document.id, [seg for _, seg in chunk.segments[start:end]])
+        start = end
     done = store.translated_segments(ids, model_id)
-    todo = [(sid, seg) for sid, seg in zip(ids, chunk) if sid not in done]
-    if not todo:
-        return False
-    # identical source text is translated once: reused from the store if this model translated it
-    # before (in any document or run), otherwise sent to the engine once for the whole chunk
-    reused: dict[str, sqlite3.Row] = {}
-    to_engine: dict[str, None] = {}
-    for _, seg in todo:
-        if seg.text in reused or seg.text in to_engine:
-            continue
-        row = store.cached_translation(seg.text, model_id)
-        if row is not None:
-            reused[seg.text] = row
-        else:
-            to_engine[seg.text] = None
-    fresh: dict[str, scoring.Quality] = {}
-    targets: dict[str, str] = {}
-    for source, hyp in zip(to_engine, engine.translate(list(to_engine))):
-        targets[source] = hyp.text
-        fresh[source] = scoring.score_pair(source, hyp.text, logprob=hyp.logprob, flags=hyp.flags)
-    summary.translated += len(to_engine)
-    summary.reused += len(todo) - len(to_engine)
+    # a segment already claimed by the previous chunk or earlier in this one (the same document read
+    # under two names) is not done twice
+    claimed = {sid for sid, _, _ in previous.todo} if previous else set()
+    for sid, (document, seg) in zip(ids, chunk.segments):
+        if sid not in done and sid not in claimed:
+            chunk.todo.append((sid, document, seg))
+            claimed.add(sid)
+    # identical source text is translated once: reused from the store if this model translated it before
+    # (in any document or run), taken from the previous chunk if that one is translating it, otherwise
+    # sent to the engine once for the whole chunk
+    texts = dict.fromkeys(seg.text for _, _, seg in chunk.todo)
+    in_previous = set(previous.sources) if previous else set()
+    rows = store.cached_translations([t for t in texts if t not in in_previous], model_id)
+    chunk.reused = {t: (r["text"], r["score"], r["label"], json.loads(r["signals"])) for t, r in rows.items()}
+    chunk.sources = [t for t in texts if t not in rows and t not in in_previous]
+    chunk.pending = engine.submit(chunk.sources)
+
+
+def _store_chunk(chunk: _Chunk, store: Store, model_id: int, run_id: int, summary: RunSummary,
+                 progress: Callable[[int], None] | None, previous_fresh: dict[str, Result]) -> dict[str, Result]:
+    """Wait for the chunk's translations, score them and commit the chunk; returns its new translations."""
+    fresh: dict[str, Result] = {}
+    for source, hyp in zip(chunk.sources, chunk.pending.results()):
+        quality = scoring.score_pair(source, hyp.text, logprob=hyp.logprob, flags=hyp.flags)
+        fresh[source] = (hyp.text, quality.score, quality.label, quality.signals)
+    summary.translated += len(chunk.sources)
+    summary.reused += len(chunk.todo) - len(chunk.sources)
     with store.transaction() as db:
-        for sid, seg in todo:
-            if seg.text in fresh:
-                quality, target = fresh[seg.text], targets[seg.text]
-                score, label, signals = quality.score, quality.label, quality.signals
-            else:
-                row = reused[seg.text]
-                target, score, label, signals = row["text"], row["score"], row["label"], json.loads(row["signals"])
+        for sid, document, seg in chunk.todo:
+            found = fresh.get(seg.text) or chunk.reused.get(seg.text) or previous_fresh[seg.text]
+            target, score, label, signals = found
             store.add_translation(db, sid, target, model_id, run_id, score, label, signals)
+            document.did_work = True
             summary.segments += 1
             summary.words += len(seg.text.split())
             summary.score_sum += score
-    return True
+    done_bytes = chunk.skipped_bytes
+    last_end = {document: seg.end for document, seg in chunk.segments}
+    for document in chunk.ended:
+        last_end[document] = len(document.text)
+        if document.did_work:
+            summary.documents += 1
+        else:
+            summary.documents_skipped += 1
+    for document, end in last_end.items():
+        done_bytes += len(document.text[document.reported_to:end].encode("utf-8"))
+        document.reported_to = end
+    if progress:
+        progress(done_bytes)
+    return fresh
 
 
 def _size(path: Path) -> int:

@@ -36,6 +36,7 @@ PAGE_SIZE = 50
 TOKEN_COOKIE = "review_token"
 MAX_REVIEWER = 100
 MAX_IDS = 1000          # pairs per bulk or undo request (a page has PAGE_SIZE)
+SEARCH_WINDOW = 20_000  # pair ids one text-search page looks through (LIKE cannot use an index)
 
 SECURITY_HEADERS = [
     (b"content-security-policy",
@@ -96,8 +97,8 @@ def _same(given: str, expected: str) -> bool:
     return bool(given) and secrets.compare_digest(given.encode(), expected.encode())
 
 
-def create_app(db: Path, reviewer: str | None = None, token: str | None = None,
-               host: str = "127.0.0.1") -> Starlette:
+def create_app(db: Path, reviewer: str | None = None, token: str | None = None, host: str = "127.0.0.1",
+               search_window: int = SEARCH_WINDOW) -> Starlette:
     """The review app over the store ``db`` (which must exist)."""
     Store(db, create=False).close()      # fail early (StoreError) on a missing or foreign file
     csrf_token = secrets.token_urlsafe(32)
@@ -160,24 +161,36 @@ def create_app(db: Path, reviewer: str | None = None, token: str | None = None,
                 "score": row["score"], "label": row["label"]}
 
     # ---- pages ----------------------------------------------------------------------------------
+    def paged(s: Store, filters: dict, after: int | None, before: int | None):
+        """(rows, id for the previous link, id for the next link, (first, last) id searched when a
+        windowed text search found less than a page)."""
+        window = search_window if "search" in filters else None
+        if before is not None:
+            rows = s.review_page(**filters, before=before, limit=PAGE_SIZE + 1, window=window)
+            if len(rows) > PAGE_SIZE:
+                rows = rows[1:]
+                return rows, rows[0]["id"], before - 1, None
+            if window:
+                low = max(before - window, 1)
+                return rows, low if low > 1 else None, before - 1, (low, before - 1)
+            after = None                      # reached the start: show a full first page instead
+        start = after or 0
+        rows = s.review_page(**filters, after=start, limit=PAGE_SIZE + 1, window=window)
+        prev_before = (rows[0]["id"] if rows else start + 1) if start > 0 else None
+        if len(rows) > PAGE_SIZE:
+            rows = rows[:PAGE_SIZE]
+            return rows, prev_before, rows[-1]["id"], None
+        if window and start + window < s.review_last_id():
+            return rows, prev_before, start + window, (start + 1, start + window)
+        return rows, prev_before, None, None
+
     def index(request: Request) -> Response:
         filters = page_filters(request)
         q = request.query_params
         after = _integer(q["after"], "after") if q.get("after") else None
         before = _integer(q["before"], "before") if q.get("before") else None
         s = store()
-        if before is not None:
-            rows = s.review_page(**filters, before=before, limit=PAGE_SIZE + 1)
-            if len(rows) <= PAGE_SIZE:        # reached the start: show a full first page instead
-                before, rows = None, s.review_page(**filters, limit=PAGE_SIZE + 1)
-                has_prev, has_next = False, len(rows) > PAGE_SIZE
-                rows = rows[:PAGE_SIZE]
-            else:
-                rows, has_prev, has_next = rows[1:], True, True
-        else:
-            rows = s.review_page(**filters, after=after, limit=PAGE_SIZE + 1)
-            has_prev, has_next = bool(after), len(rows) > PAGE_SIZE
-            rows = rows[:PAGE_SIZE]
+        rows, prev_before, next_after, searched = paged(s, filters, after, before)
         kept = {k: v for k, v in q.items() if k in ("status", "min", "max", "doc", "q") and v}
         documents = s.review_documents()
         document_id = filters.get("document_id")
@@ -191,8 +204,9 @@ def create_app(db: Path, reviewer: str | None = None, token: str | None = None,
             "document_id": document_id,
             "csrf_token": csrf_token,
             "reviewer": reviewer or "",
-            "prev_url": "?" + urlencode({**kept, "before": rows[0]["id"]}) if has_prev and rows else None,
-            "next_url": "?" + urlencode({**kept, "after": rows[-1]["id"]}) if has_next and rows else None,
+            "prev_url": "?" + urlencode({**kept, "before": prev_before}) if prev_before else None,
+            "next_url": "?" + urlencode({**kept, "after": next_after}) if next_after else None,
+            "searched": searched,
             "page_size": PAGE_SIZE,
         })
 

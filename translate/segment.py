@@ -101,10 +101,10 @@ _LATIN_BEFORE_NUMBER = frozenset("no nos nr vol p pp art fig ch sec op".split())
 # هـ (Hijri) rather than an initial, and can end a sentence ("عام 1990م.").
 _ERA_LETTERS = frozenset("مه")
 
-# A sentence does not start with these: after an ellipsis (or "؟ أو") they
-# continue the sentence ("تفعله... في الواقع", "الائتمان... فيما").
+# Prepositions and conjunctions that do not open a sentence after an ellipsis:
+# "تفعله... في الواقع", "الائتمان... فيما", "القصص... إلخ" go on.
 _CONTINUES_AFTER_ELLIPSIS = re.compile(
-    r"(?:في|فيما|من|إلى|الى|على|عن|مع|أو|أم|ثم|حتى|لكن|بل|إلا|الا|أن|أنه|إن|ما|لا|كما|قد|إلخ|الخ)(?!\w)"
+    r"(?:في|فيما|من|إلى|الى|على|عن|مع|أو|أم|ثم|حتى|لكن|بل|إلا|الا|أن|أنه|إلخ|الخ)(?!\w)"
 )
 _CONTINUES_AFTER_QUESTION = re.compile(r"(?:أو|أم)(?!\w)")
 
@@ -136,6 +136,7 @@ _SPLIT_COMMA = 0.4
 _SPLIT_INSIDE_QUOTE = 3.0
 _SPLIT_COST = 1.0  # every extra part costs this much: prefer few parts
 _OVER_LIMIT_COST = 1000.0  # per word over the limit: always worse than any split
+_MAX_POINTS_PER_PART = 64
 
 
 def count_words(text: str) -> int:
@@ -276,6 +277,8 @@ def _sentence_spans(s: str) -> list[tuple[int, int, tuple[bool, bool, int]]]:
     state = _QuoteState()
     spans: list[tuple[int, int, tuple[bool, bool, int]]] = []
     last_cut = 0
+    has_word = False  # s[last_cut:searched_to] holds a letter or digit
+    searched_to = 0
     start_state = state.snapshot()
     pos = 0
     search = _EVENT_CHARS.search
@@ -296,16 +299,26 @@ def _sentence_spans(s: str) -> list[tuple[int, int, tuple[bool, bool, int]]]:
             # A line break always ends a sentence (headlines have no full stop).
             spans.append((last_cut, pos, start_state))
             state.reset()
-            last_cut = pos
+            last_cut = searched_to = pos
+            has_word = False
             start_state = state.snapshot()
         elif ch in _TERMINALS:
             run_end = _TERMINAL_RUN.match(s, at).end()
             pos = run_end
-            cut = _terminal_run(s, at, run_end, state, last_cut)
+            # A sentence needs at least one letter or digit ("!!!" alone is
+            # not one); remember how far we looked so long runs of
+            # punctuation are not searched again and again.
+            if not has_word:
+                has_word = _ALNUM.search(s, searched_to, at) is not None
+                searched_to = at
+                if not has_word:
+                    continue
+            cut = _terminal_run(s, at, run_end, state)
             if cut is not None:
                 pos = cut
                 spans.append((last_cut, cut, start_state))
-                last_cut = cut
+                last_cut = searched_to = cut
+                has_word = False
                 state.brackets.clear()  # a parenthesis does not span sentences
                 start_state = state.snapshot()
         elif ch in _OPEN_BRACKETS:
@@ -317,7 +330,8 @@ def _sentence_spans(s: str) -> list[tuple[int, int, tuple[bool, bool, int]]]:
             closed, opened_at = state.toggle(ch, at)
             if closed and _NEW_SENTENCE_AFTER_QUOTE.match(s, pos) and count_words(s[opened_at + 1 : at]) >= 3:
                 spans.append((last_cut, pos, start_state))
-                last_cut = pos
+                last_cut = searched_to = pos
+                has_word = False
                 state.brackets.clear()
                 start_state = state.snapshot()
     if last_cut < n or not spans:
@@ -325,29 +339,22 @@ def _sentence_spans(s: str) -> list[tuple[int, int, tuple[bool, bool, int]]]:
     return spans
 
 
-def _terminal_run(s: str, i: int, j: int, state: _QuoteState, last_cut: int) -> int | None:
+def _terminal_run(s: str, i: int, j: int, state: _QuoteState) -> int | None:
     """Decide whether the punctuation run s[i:j] ends a sentence.
 
     Returns the cut position (after any closing quotes and brackets that belong
     to the sentence) or None. Updates ``state`` for the closers it consumes.
     """
     n = len(s)
-    run = s[i:j]
-    is_ellipsis = "…" in run or run.count(".") >= 2
-    single_period = run == "."
-
-    # A run glued to what follows ("7.9", "U.S.", "ق.م", "www.x.org").
-    if j < n and _ALNUM.match(s, j):
-        if not _glued_is_boundary(s, i, j, single_period):
-            return None
-        if not _ALNUM.search(s, last_cut, i):
-            return None
-        return j
+    # A run glued to a letter or digit ("7.9", "U.S.", "ق.م", "المرئية.وتربط").
+    if j < n and _ALNUM.match(s, j) and not _glued_is_boundary(s, i, j):
+        return None
 
     # Closing quotes and brackets that follow belong to this sentence.
     saved = (state.double, state.guillemet, state.double_at, state.guillemet_at, list(state.brackets))
     cut = j
     bracket_closed_here = False
+    quote_opened_at = -1  # where the quotation closed right here was opened
     while cut < n:
         ch = s[cut]
         if ch in _DOUBLE_QUOTES or ch in _GUILLEMETS:
@@ -355,7 +362,7 @@ def _terminal_run(s: str, i: int, j: int, state: _QuoteState, last_cut: int) -> 
             if not is_open and not _ends_here(s, cut + 1):
                 break  # an opening quote of the next sentence glued to this one
             if is_open:
-                state.toggle(ch, cut)
+                _, quote_opened_at = state.toggle(ch, cut)
             cut += 1
         elif ch in _CLOSE_BRACKETS:
             if state.brackets:
@@ -371,14 +378,15 @@ def _terminal_run(s: str, i: int, j: int, state: _QuoteState, last_cut: int) -> 
             k = cut
             while k < n and s[k] in " \u00a0\t":
                 k += 1
-            if k < n and (s[k] in _DOUBLE_QUOTES and state.double or s[k] in _GUILLEMETS and state.guillemet):
+            closes = k < n and (s[k] in _DOUBLE_QUOTES and state.double or s[k] in _GUILLEMETS and state.guillemet)
+            if closes and _ends_here(s, k + 1):
                 cut = k
                 continue
             break
         else:
             break
 
-    if _is_boundary(s, i, j, cut, run, single_period, is_ellipsis, state, bracket_closed_here, last_cut):
+    if _is_boundary(s, i, j, cut, state, bracket_closed_here, quote_opened_at):
         return cut
     # Not a boundary: the main scan goes on right after the run and sees the
     # quotes and brackets again, so forget what this look-ahead did to them.
@@ -387,33 +395,36 @@ def _terminal_run(s: str, i: int, j: int, state: _QuoteState, last_cut: int) -> 
 
 
 def _ends_here(s: str, k: int) -> bool:
-    """True when position k is the end of a word: end, space or more punctuation."""
+    """True when position k ends a word: end of text, space or punctuation."""
     if k >= len(s):
         return True
     ch = s[k]
-    return ch.isspace() or ch in _TERMINALS or ch in _DOUBLE_QUOTES or ch in _GUILLEMETS or ch in _CLOSE_BRACKETS or ch in _SINGLE_CLOSERS or ch in _COMMAS or ch in _SEMICOLONS
+    return ch.isspace() or ch in _WORD_ENDING_PUNCTUATION
 
 
-def _glued_is_boundary(s: str, i: int, j: int, single_period: bool) -> bool:
-    """A punctuation run directly followed by a letter or digit."""
-    prev = s[i - 1] if i > 0 else " "
+_WORD_ENDING_PUNCTUATION = frozenset(
+    _TERMINALS + _DOUBLE_QUOTES + _GUILLEMETS + _CLOSE_BRACKETS + _SINGLE_CLOSERS + _COMMAS + _SEMICOLONS + ":"
+)
+_MAX_TITLE_WORDS = 5
+_QUESTION_OR_EXCLAMATION = re.compile(r"[!?؟‼⁇⁈⁉]")
+_HORIZONTAL_SPACE = re.compile(r"[^\S\n\r\v\f\x1c-\x1e\x85\u2028\u2029]*")
+
+
+def _glued_is_boundary(s: str, i: int, j: int) -> bool:
+    """Can the run s[i:j], directly followed by a letter or digit, end a sentence?"""
     nxt = s[j]
-    if not single_period and "." not in s[i:j] and "…" not in s[i:j]:
-        # "؟" or "!" glued to the next word: a missing space.
-        return bool(_ARABIC_LETTER.match(nxt)) and bool(_ARABIC_LETTER.match(prev))
-    if not single_period:
-        # "...كذا": a glued ellipsis ends a sentence only between Arabic words.
-        return bool(_ARABIC_LETTER.match(nxt)) and bool(_ARABIC_LETTER.match(prev))
-    # Decimals, thousands, dates, times, versions, domains, "U.S", "e.g".
-    if not _ARABIC_LETTER.match(nxt) or not _ARABIC_LETTER.match(prev):
+    if not _ARABIC_LETTER.match(nxt):
+        # Decimals, thousands, dates, times, versions, domains, "U.S", "e.g".
         return False
-    # Arabic on both sides: "ق.م" and "د.محمد" are abbreviations (one letter),
-    # "المرئية.وتربط" is two sentences with a missing space.
-    letters = _letters_before(s, i)
-    return len(letters) >= 2
+    if s[i:j] != ".":
+        return True  # "حدث؟كيف", "الائتمان...فيما": a missing space
+    # A full stop between Arabic letters: "ق.م" and "د.محمد" are abbreviations
+    # (one letter), "المرئية.وتربط" is two sentences with a missing space.
+    return len(_letters_before(s, i)) >= 2
 
 
 def _letters_before(s: str, i: int) -> str:
+    """The letters (with their diacritics) just before position i."""
     k = i
     while k > 0 and i - k < 40 and (s[k - 1].isalpha() or "\u064b" <= s[k - 1] <= "\u065f" or s[k - 1] == "\u0670"):
         k -= 1
@@ -421,52 +432,40 @@ def _letters_before(s: str, i: int) -> str:
 
 
 def _is_boundary(
-    s: str,
-    i: int,
-    j: int,
-    cut: int,
-    run: str,
-    single_period: bool,
-    is_ellipsis: bool,
-    state: _QuoteState,
-    bracket_closed_here: bool,
-    last_cut: int,
+    s: str, i: int, j: int, cut: int, state: _QuoteState, bracket_closed_here: bool, quote_opened_at: int
 ) -> bool:
+    """Does the run s[i:j] (with its closers up to ``cut``) end a sentence?"""
     n = len(s)
-    # A sentence needs at least one letter or digit ("!!!" alone is not one).
-    if not _ALNUM.search(s, last_cut, i):
-        return False
+    run = s[i:j]
     # What comes next, after spaces (a line break is a boundary on its own).
-    k = cut
-    while k < n and s[k] in " \t\u00a0\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000\u1680":
-        k += 1
+    k = _HORIZONTAL_SPACE.match(s, cut).end()
     if k >= n or s[k] in _LINE_BREAKS:
         return True
     nxt = s[k]
-    if nxt in _COMMAS or nxt in _SEMICOLONS or nxt in ":":
+    if nxt in _COMMAS or nxt in _SEMICOLONS or nxt == ":":
         return False
     # "(وهذا مهم!) وكذا": punctuation closing a bracket opened in this sentence.
     if bracket_closed_here:
         return False
-    if is_ellipsis:
+    if _QUESTION_OR_EXCLAMATION.search(run):
+        # A short quoted title or slogan: 'فيلم "يا سلام!" للمخرج'.
+        if quote_opened_at >= 0 and count_words(s[quote_opened_at + 1 : i]) <= _MAX_TITLE_WORDS:
+            return False
+        # "ما هذا؟ أو ذاك" asks one question.
+        return not _CONTINUES_AFTER_QUESTION.match(s, k)
+    if nxt.islower() and _LATIN_LETTER.match(nxt):
+        return False  # "e.g. something", "and so... the next"
+    if "…" in run or run.count(".") >= 2:
         # An ellipsis inside an open quotation marks an omission or a pause.
         if state.in_quote:
             return False
         prev = _previous_nonspace(s, i)
         if prev and (prev in _COMMAS or prev in _OPEN_BRACKETS or prev in _DOUBLE_QUOTES or prev in _GUILLEMETS):
-            return False
-        if _CONTINUES_AFTER_ELLIPSIS.match(s, k):
-            return False
-        return True
-    if "." not in run:
-        # "!", "?", "؟" and their runs; "ما هذا؟ أو ذاك" asks one question.
-        return not _CONTINUES_AFTER_QUESTION.match(s, k)
-    # A single full stop (or a run ending in one): look at the word before it.
-    if nxt.islower() and _LATIN_LETTER.match(nxt):
-        return False  # "e.g. something", "approx. five"
-    if not single_period and run[-1] != ".":
-        return True
-    return _period_after_word_is_boundary(s, i, k)
+            return False  # "يقرأون، ... حب القراءة": an omission
+        return not _CONTINUES_AFTER_ELLIPSIS.match(s, k)
+    if run == ".":
+        return _period_after_word_is_boundary(s, i, k)
+    return True  # "۔"
 
 
 def _previous_nonspace(s: str, i: int) -> str:
@@ -550,15 +549,26 @@ def _clause_cuts(s: str, start: int, end: int, quote_state: tuple[bool, bool, in
         else:
             if 0 < p < len(s) - 1 and s[p - 1].isdigit() and s[p + 1].isdigit():
                 continue  # "1,000", "7،5"
+            # A quote or bracket closed right after the comma stays on the
+            # left: 'قال "نحن مستعدون،" وأضاف' is cut after the quote.
+            cut = p + 1
+            inside = double or guillemet or depth
+            if cut < end and (
+                (s[cut] in _DOUBLE_QUOTES and double and not guillemet and not depth)
+                or (s[cut] in _GUILLEMETS and guillemet and not double and not depth)
+                or (s[cut] in _CLOSE_BRACKETS and depth == 1 and not double and not guillemet)
+            ):
+                cut += 1
+                inside = False
             if ch in _SEMICOLONS:
                 penalty = _SPLIT_SEMICOLON
-            elif _CONNECTIVE.match(s, p + 1):
+            elif _CONNECTIVE.match(s, cut):
                 penalty = _SPLIT_CONNECTIVE
             else:
                 penalty = _SPLIT_COMMA
-            if double or guillemet or depth:
+            if inside:
                 penalty += _SPLIT_INSIDE_QUOTE
-            candidates.append((p + 1, penalty))
+            candidates.append((cut, penalty))
     if not candidates:
         return []
 
@@ -572,23 +582,25 @@ def _clause_cuts(s: str, start: int, end: int, quote_state: tuple[bool, bool, in
     for a, b in zip(points, points[1:]):
         words_before.append(words_before[-1] + count_words(s[a:b]))
 
-    def part_cost(a: int, b: int) -> float:
-        w = words_before[b] - words_before[a]
-        over = max(0, w - max_words)
-        return (w / max_words) ** 2 + over * _OVER_LIMIT_COST
-
     last = len(points) - 1
-    best = [0.0] + [float("inf")] * last
+    inf = float("inf")
+    best = [0.0] + [inf] * last
     back = [0] * (last + 1)
     for b in range(1, last + 1):
         cut_cost = 0.0 if b == last else penalties[b] + _SPLIT_COST
-        for a in range(b - 1, -1, -1):
-            w = words_before[b] - words_before[a]
+        words_to_b = words_before[b]
+        # Parts spanning more than _MAX_POINTS_PER_PART clause points are not
+        # tried: it bounds the work on endless comma lists.
+        for a in range(b - 1, max(-1, b - 1 - _MAX_POINTS_PER_PART), -1):
+            w = words_to_b - words_before[a]
             if w == 0 and b != last:
                 continue  # a part with no words
-            if w > 3 * max_words and best[b] < float("inf"):
-                break  # longer parts only get worse
-            cost = best[a] + part_cost(a, b) + cut_cost
+            if w > max_words:
+                if best[b] < inf:
+                    break  # longer parts are over the limit: never better
+                cost = best[a] + (w / max_words) ** 2 + (w - max_words) * _OVER_LIMIT_COST + cut_cost
+            else:
+                cost = best[a] + (w / max_words) ** 2 + cut_cost
             if cost < best[b]:
                 best[b] = cost
                 back[b] = a

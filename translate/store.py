@@ -106,12 +106,14 @@ CREATE TABLE review_log (
 CREATE INDEX review_log_translation ON review_log(translation_id, id);
 """),
     # review: an undo withdraws an edit (the row stays as history; exports skip it) and records which
-    # log entry it reverted; document filters go segments -> translations
+    # log entry it reverted; document filters go segments -> translations; the document list is read
+    # from an index (a scan of documents would read every document's text)
     (2, "review undo and indexes", """
 ALTER TABLE edits ADD COLUMN undone_at TEXT;     -- set when a review undo withdrew this edit
 ALTER TABLE review_log ADD COLUMN undoes INTEGER REFERENCES review_log(id);  -- for action 'undo'
 CREATE INDEX review_log_undoes ON review_log(undoes) WHERE undoes IS NOT NULL;
 CREATE INDEX translations_segment ON translations(segment_id);
+CREATE INDEX documents_path ON documents(path);
 """),
 ]
 
@@ -263,6 +265,39 @@ class Store:
             " WHERE s.text_hash=? AND s.text=? AND t.model_id=? AND t.origin='mt' LIMIT 1",
             (text_hash(source), source, model_id)).fetchone()
 
+    # batched variants for the translation run: one statement per chunk instead of one per segment
+    def add_segments_many(self, document_id: int, segments: list[NewSegment]) -> list[int]:
+        """Like ``add_segments`` (insert those not stored yet, return all ids in order), for a list of
+        segments of one document, with one executemany and one SELECT."""
+        if not segments:
+            return []
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT OR IGNORE INTO segments (document_id, position, start, end, sentence, part, text,"
+                " text_hash) VALUES (?,?,?,?,?,?,?,?)",
+                [(document_id, s.position, s.start, s.end, s.sentence, s.part, s.text, text_hash(s.text))
+                 for s in segments])
+            starts = [s.start for s in segments]
+            ids = {(r[1], r[2]): r[0] for r in db.execute(
+                "SELECT id, start, end FROM segments WHERE document_id=? AND start BETWEEN ? AND ?",
+                (document_id, min(starts), max(starts)))}
+        return [ids[(s.start, s.end)] for s in segments]
+
+    def cached_translations(self, sources: Iterable[str], model_id: int) -> dict[str, sqlite3.Row]:
+        """``cached_translation`` for many sources at once: {source: row} for those this model translated."""
+        wanted = set(sources)
+        by_hash = {text_hash(s): s for s in wanted}
+        found: dict[str, sqlite3.Row] = {}
+        for chunk in _chunks(list(by_hash), 500):
+            marks = ",".join("?" * len(chunk))
+            for row in self.db.execute(
+                    "SELECT s.text AS source, t.text, sc.score, sc.label, sc.signals FROM segments s"
+                    " JOIN translations t ON t.segment_id = s.id LEFT JOIN scores sc ON sc.translation_id = t.id"
+                    f" WHERE s.text_hash IN ({marks}) AND t.model_id=? AND t.origin='mt'", (*chunk, model_id)):
+                if row["source"] in wanted:          # the hash only narrows the search
+                    found.setdefault(row["source"], row)
+        return found
+
     def add_translation(self, db: sqlite3.Connection, segment_id: int, text: str, model_id: int | None,
                         run_id: int, score: float, label: str, signals: dict, origin: str = "mt",
                         segment_count: int = 1, bridge: str | None = None) -> int | None:
@@ -312,8 +347,13 @@ LEFT JOIN scores sc ON sc.translation_id = t.id
 
     def review_page(self, *, status: str | None = None, min_score: float | None = None,
                     max_score: float | None = None, document_id: int | None = None, search: str | None = None,
-                    after: int | None = None, before: int | None = None, limit: int = 50) -> list[sqlite3.Row]:
-        """One page of pairs for review, in id order: keyset paging after/before an id (never OFFSET)."""
+                    after: int | None = None, before: int | None = None, limit: int = 50,
+                    window: int | None = None) -> list[sqlite3.Row]:
+        """One page of pairs for review, in id order: keyset paging after/before an id (never OFFSET).
+
+        ``window`` bounds the ids looked at to that many past after (or before ``before``): a text search
+        cannot use an index, and a rare word would otherwise scan the whole table for one page.
+        """
         where, args = [], []
         if status is not None:
             where.append("t.status = ?")
@@ -338,14 +378,23 @@ LEFT JOIN scores sc ON sc.translation_id = t.id
         if before is not None:
             where.append("t.id < ?")
             args.append(before)
+            if window:
+                where.append("t.id >= ?")
+                args.append(before - window)
             order = "DESC"
         else:
             where.append("t.id > ?")
             args.append(after or 0)
+            if window:
+                where.append("t.id <= ?")
+                args.append((after or 0) + window)
             order = "ASC"
         rows = self.db.execute(self.REVIEW_SELECT + " WHERE " + " AND ".join(where) + f" ORDER BY t.id {order} LIMIT ?",
                                (*args, limit)).fetchall()
         return rows[::-1] if order == "DESC" else rows
+
+    def review_last_id(self) -> int:
+        return self.db.execute("SELECT COALESCE(MAX(id), 0) FROM translations").fetchone()[0]
 
     def review_pair(self, translation_id: int) -> sqlite3.Row | None:
         return self.db.execute(self.REVIEW_SELECT + " WHERE t.id = ?", (translation_id,)).fetchone()

@@ -3,11 +3,19 @@
 Length limits are set deliberately so that no text is lost silently: a source longer than the model's
 input limit is translated in consecutive token windows (flagged ``source_windows`` > 1), and an output
 that reaches the decoding limit is flagged ``hit_max_length``.
+
+Throughput: a list of texts goes to the engine in one ``translate_batch`` call with a token budget
+(``batch_type="tokens"``); CTranslate2 sorts the windows by length, cuts them into batches of about
+``max_batch_tokens`` source tokens (little padding), spreads the batches over its ``inter_threads``
+replicas, and returns the results in input order. ``submit`` returns at once (the engine works in its own
+threads, without the GIL), so the caller can tokenise, score and store other texts meanwhile;
+``translate_stream`` and the pipeline use that to keep tokenisation off the engine's critical path.
 """
 from __future__ import annotations
 
+import math
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 import ctranslate2
@@ -17,7 +25,11 @@ from .models import ModelInfo
 
 DEFAULT_BEAM = 4               # beam 4 is the usual quality/speed trade-off for Marian/OPUS-MT models
 MAX_SOURCE_TOKENS = 256        # longer sources are cut into windows of this many pieces (no truncation)
-BATCH_TOKENS = 4096            # token budget of one engine batch (batch_type="tokens")
+# token budget of one engine batch (source tokens; the beam multiplies the rows): large enough for
+# efficient matrix products, small enough that the decoder caches of one batch stay in the low hundreds
+# of MB with beam 4 (see bench/translate_speed.py)
+BATCH_TOKENS = 2048
+MIN_BATCH_TOKENS = 256         # below this, splitting a small request over replicas costs more than it gains
 
 
 class TranslateError(Exception):
@@ -49,20 +61,43 @@ def split_threads(threads: int, device: str) -> tuple[int, int]:
     return inter, max(1, threads // inter)
 
 
+class PendingTranslations:
+    """Texts queued on the engine; ``results()`` waits for them and returns one Hypothesis per text."""
+
+    def __init__(self, engine: "Engine", tokenized: list[list[list[str]]], futures: list, max_decoding: int):
+        self._engine = engine
+        self._tokenized = tokenized
+        self._futures = futures
+        self._max_decoding = max_decoding
+
+    def results(self) -> list[Hypothesis]:
+        return list(self._engine._collect(self._tokenized, self._futures, self._max_decoding))
+
+
 class Engine:
     def __init__(self, model: ModelInfo, device: str = "cpu", threads: int = 0, beam: int = DEFAULT_BEAM,
-                 compute_type: str | None = None, max_batch_tokens: int = BATCH_TOKENS):
+                 compute_type: str | None = None, max_batch_tokens: int = BATCH_TOKENS,
+                 inter_threads: int = 0, fixed_output_length: int = 0):
+        """``threads``: total CPU threads (0: every core), split by ``split_threads`` unless
+        ``inter_threads`` (replicas) is given. ``fixed_output_length`` (benchmarks only): decode exactly this
+        many tokens for every window, so that random-weight models give comparable work on every path."""
         if device not in ("cpu", "cuda"):
             raise TranslateError(f"unknown device {device!r}: use cpu or cuda")
         if device == "cuda" and ctranslate2.get_cuda_device_count() == 0:
             raise TranslateError("--device cuda: no CUDA GPU is visible to CTranslate2 on this machine; use --device cpu")
+        if beam < 1:
+            raise TranslateError(f"beam size must be at least 1 (got {beam})")
         if compute_type is None:
             compute_type = "int8_float16" if device == "cuda" else "int8"
         threads = threads or default_threads()
-        inter, intra = split_threads(threads, device)
+        if inter_threads:
+            inter, intra = inter_threads, max(1, threads // inter_threads)
+        else:
+            inter, intra = split_threads(threads, device)
         self.model = model
         self.beam = beam
         self.max_batch_tokens = max_batch_tokens
+        self.fixed_output_length = fixed_output_length
         manifest = model.manifest
         self.source_prefix = list(manifest.get("source_prefix", []))
         self.source_suffix = list(manifest.get("source_suffix", []))
@@ -85,44 +120,59 @@ class Engine:
         return [self.source_prefix + w + self.source_suffix for w in windows]
 
     def translate(self, texts: list[str]) -> list[Hypothesis]:
-        return list(self.translate_tokenized([self.tokenize(t) for t in texts]))
+        """One Hypothesis per text, in the order given."""
+        return self.submit(texts).results()
 
-    def translate_tokenized(self, tokenized: list[list[list[str]]]) -> Iterator[Hypothesis]:
-        return self._collect(tokenized, self._submit(tokenized))
+    def submit(self, texts: list[str]) -> PendingTranslations:
+        """Tokenise ``texts`` and queue them on the engine; returns without waiting for the translations."""
+        return self.submit_tokenized([self.tokenize(t) for t in texts])
 
-    def translate_stream(self, texts: Iterator[list[str]]) -> Iterator[list[Hypothesis]]:
-        """Translate chunks of texts; the next chunk is tokenised while the engine works on this one."""
-        pending = None
-        for chunk in texts:
-            tokenized = [self.tokenize(t) for t in chunk]
-            submitted = (tokenized, self._submit(tokenized))
-            if pending is not None:
-                yield list(self._collect(*pending))
-            pending = submitted
-        if pending is not None:
-            yield list(self._collect(*pending))
-
-    def _submit(self, tokenized: list[list[list[str]]]):
+    def submit_tokenized(self, tokenized: list[list[list[str]]]) -> PendingTranslations:
+        """Queue texts already cut into windows by ``tokenize``."""
         flat = [w for windows in tokenized for w in windows]
         if not flat:
-            return [], 0
-        # the decoding limit scales with the longest window so long inputs are not cut, and any output
-        # that still reaches it is flagged
-        max_decoding = max(16, int(max(len(w) for w in flat) * 2.5) + 10)
-        return self.translator.translate_batch(
+            return PendingTranslations(self, tokenized, [], 0)
+        if self.fixed_output_length:
+            min_decoding = max_decoding = self.fixed_output_length
+        else:
+            # the decoding limit scales with the longest window so long inputs are not cut, and any output
+            # that still reaches it is flagged
+            min_decoding, max_decoding = 1, max(16, int(max(len(w) for w in flat) * 2.5) + 10)
+        futures = self.translator.translate_batch(
             flat, target_prefix=[self.target_prefix] * len(flat) if self.target_prefix else None,
-            max_batch_size=self.max_batch_tokens, batch_type="tokens", beam_size=self.beam,
-            return_scores=True, max_input_length=0, max_decoding_length=max_decoding,
-            asynchronous=True), max_decoding
+            max_batch_size=self._batch_budget(flat), batch_type="tokens", beam_size=self.beam,
+            return_scores=True, max_input_length=0, min_decoding_length=min_decoding,
+            max_decoding_length=max_decoding, asynchronous=True)
+        return PendingTranslations(self, tokenized, futures, max_decoding)
 
-    def _collect(self, tokenized, submitted) -> Iterator[Hypothesis]:
-        results, max_decoding = submitted
+    def translate_stream(self, chunks: Iterable[list[str]]) -> Iterator[list[Hypothesis]]:
+        """Translate chunks of texts, yielding each chunk's hypotheses in order; chunk k+1 is tokenised and
+        queued before waiting for chunk k, so the engine never waits for the tokeniser."""
+        pending = None
+        for chunk in chunks:
+            submitted = self.submit(chunk)
+            if pending is not None:
+                yield pending.results()
+            pending = submitted
+        if pending is not None:
+            yield pending.results()
+
+    def _batch_budget(self, flat: list[list[str]]) -> int:
+        """Token budget per batch: max_batch_tokens, but small requests are split so every replica gets
+        a share (one batch runs on one replica)."""
+        replicas = self.threads[0]
+        if replicas == 1:
+            return self.max_batch_tokens
+        total = sum(len(w) for w in flat)
+        return max(MIN_BATCH_TOKENS, min(self.max_batch_tokens, math.ceil(total / replicas)))
+
+    def _collect(self, tokenized: list[list[list[str]]], futures: list, max_decoding: int) -> Iterator[Hypothesis]:
         i = 0
         for windows in tokenized:
             texts, logprob_sum, target_tokens, hit_max = [], 0.0, 0, False
             source_tokens = 0
             for window in windows:
-                result = results[i].result()
+                result = futures[i].result()
                 i += 1
                 tokens = result.hypotheses[0]
                 if self.target_prefix and tokens[:len(self.target_prefix)] == self.target_prefix:
@@ -132,7 +182,8 @@ class Engine:
                 logprob_sum += result.scores[0] * n
                 target_tokens += len(tokens)
                 source_tokens += len(window) - len(self.source_prefix) - len(self.source_suffix)
-                hit_max = hit_max or len(result.hypotheses[0]) >= max_decoding
+                # a forced output length is the caller's choice, not a sign of cut-off output
+                hit_max = hit_max or (not self.fixed_output_length and len(result.hypotheses[0]) >= max_decoding)
             text = " ".join(t for t in texts if t)
             flags = {"source_windows": len(windows), "hit_max_length": hit_max, "empty_output": not text.strip()}
             yield Hypothesis(text, logprob_sum / max(1, target_tokens), source_tokens, target_tokens, flags)
