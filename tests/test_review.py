@@ -372,3 +372,32 @@ def test_text_search_pages_through_the_store_in_windows(tmp_path):
         link = re.search(r'<a id="prev-page" href="([^"]+)"', html)
         url = "/" + link.group(1).replace("&amp;", "&") if link else None
     assert back == wanted
+
+
+def test_pages_and_actions_work_while_another_writer_holds_the_store(served):
+    """A `translate run` commits chunks while a reviewer works: reads go on (WAL) and a review write
+    waits for the other transaction (busy timeout) instead of failing."""
+    import threading
+
+    db, ids, server = served
+    token = csrf_of(httpx.get(server.base + "/").text)
+    target = ids[5]
+    assert statuses(db)[target] == "pending"
+    writer = sqlite3.connect(db, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("UPDATE runs SET options = options")
+    result = {}
+    try:
+        assert httpx.get(server.base + "/", timeout=10).status_code == 200
+        post = threading.Thread(target=lambda: result.update(response=httpx.post(
+            f"{server.base}/api/pairs/{target}/approve", json={"reviewer": "Amal"},
+            headers={"X-CSRF-Token": token}, timeout=30)))
+        post.start()
+        post.join(0.5)
+        assert statuses(db)[target] == "pending"          # not written while the other transaction is open
+    finally:
+        writer.execute("COMMIT")
+        writer.close()
+    post.join(30)
+    assert result["response"].status_code == 200
+    assert statuses(db)[target] == "approved"

@@ -57,7 +57,12 @@ def test_closing_quote_stays_with_its_sentence():
 
 def test_closing_curly_quote_and_bracket_stay():
     text = "وقال إنه «يرفض التدخل.» ثم غادر. (وهذا ما حدث فعلا.) وانتهى الأمر."
-    assert texts(text)[0] == "وقال إنه «يرفض التدخل.»"
+    assert texts(text) == ["وقال إنه «يرفض التدخل.»", "ثم غادر.", "(وهذا ما حدث فعلا.)", "وانتهى الأمر."]
+
+
+def test_punctuation_in_an_aside_does_not_end_the_sentence():
+    assert len(texts("وقال الوزير (وهذا أمر نادر!) إن الحكومة ستستقيل.")) == 1
+    assert len(texts("وتساءل الكاتب عن السبب (؟) دون أن يجيب.")) == 1
 
 
 def test_full_stop_after_closing_quotes():
@@ -318,3 +323,25 @@ def test_segments_never_contain_a_line_break():
     text = "سطر أول\nسطر ثان، بلا نقطة\n\nسطر ثالث."
     for seg in segment(text, max_words=0):
         assert not re.search(r"[\n\r]", seg.text)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.integers(min_value=1, max_value=30), min_size=1, max_size=25),
+    st.sampled_from(["، ", "؛ ", ", "]),
+    st.integers(min_value=30, max_value=80),
+)
+def test_parts_within_limit_whenever_clause_points_allow(clause_sizes, separator, max_words):
+    text = separator.join(clause(size) for size in clause_sizes) + "."
+    segs = segment(text, max_words=max_words)
+    check_offsets(text, segs)
+    assert {s.sentence for s in segs} == {0}
+    assert max(count_words(s.text) for s in segs) <= max_words
+    for seg in segs[:-1]:
+        assert seg.text[-1] == separator[0]
+
+
+def test_ignorable_characters_stay_with_the_adjacent_word():
+    assert texts("قال.\u200f وتابع.") == ["قال.\u200f", "وتابع."]
+    assert texts("قال.\n\u200fوتابع.") == ["قال.", "\u200fوتابع."]
+    assert texts("قال. \u202bوتابع\u202c.") == ["قال.", "\u202bوتابع\u202c."]

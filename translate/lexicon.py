@@ -29,8 +29,11 @@ _DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]"
 _ARABIC_FOLD = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ة": "ه", "ى": "ي", "ؤ": "و", "ئ": "ي",
                               "ک": "ك", "ی": "ي"})
 _ARABIC_WORD = re.compile("[\u0621-\u064a\u0671-\u06d3]+")
-# proclitic sequences, longest first; a stem must keep at least 3 letters after stripping
-_PREFIXES = ("وبال", "وكال", "فبال", "وال", "فال", "بال", "كال", "ولل", "فلل", "لل", "ال", "و", "ف", "ب", "ل", "ك")
+# proclitic sequences, longest first, with the letters a stem must keep after stripping: a lone ب ل ف
+# often belongs to the word itself (بيت، لعب، فرح), so those need a longer remainder; ك (as) is rare and
+# mostly part of the word (كتاب), so it is only stripped before ال
+_PREFIXES = (("وبال", 2), ("وكال", 2), ("فبال", 2), ("وال", 2), ("فال", 2), ("بال", 2), ("كال", 2), ("ولل", 2),
+             ("فلل", 2), ("لل", 2), ("ال", 2), ("و", 3), ("ف", 4), ("ب", 4), ("ل", 4))
 _SUFFIXES = ("هما", "كما", "ها", "هم", "هن", "كم", "كن", "نا", "ات", "ون", "ين", "ه")
 
 ARABIC_STOPWORDS = frozenset(
@@ -49,9 +52,9 @@ def normalize_arabic(text: str) -> str:
 
 
 def arabic_stem(word: str) -> str:
-    """Light stemming of one normalised Arabic word: strip one proclitic sequence and one suffix."""
-    for prefix in _PREFIXES:
-        if word.startswith(prefix) and len(word) - len(prefix) >= 3:
+    """Light stemming of one normalised Arabic word: strip one proclitic sequence and one suffix (>= 3 kept)."""
+    for prefix, keep in _PREFIXES:
+        if word.startswith(prefix) and len(word) - len(prefix) >= keep:
             word = word[len(prefix):]
             break
     for suffix in _SUFFIXES:

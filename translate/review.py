@@ -36,6 +36,7 @@ PAGE_SIZE = 50
 TOKEN_COOKIE = "review_token"
 MAX_REVIEWER = 100
 MAX_IDS = 1000          # pairs per bulk or undo request (a page has PAGE_SIZE)
+MAX_DOCUMENT_CHOICES = 100
 SEARCH_WINDOW = 20_000  # pair ids one text-search page looks through (LIKE cannot use an index)
 
 SECURITY_HEADERS = [
@@ -192,9 +193,13 @@ def create_app(db: Path, reviewer: str | None = None, token: str | None = None, 
         s = store()
         rows, prev_before, next_after, searched = paged(s, filters, after, before)
         kept = {k: v for k, v in q.items() if k in ("status", "min", "max", "doc", "q") and v}
-        documents = s.review_documents()
+        # a list of documents to pick from while it is short; past that the document id is typed (or a
+        # document name in a row clicked): hundreds of options would cost more than the rest of the page
+        documents = s.review_documents(limit=MAX_DOCUMENT_CHOICES + 1)
+        if len(documents) > MAX_DOCUMENT_CHOICES:
+            documents = None
         document_id = filters.get("document_id")
-        if document_id is not None and all(d["id"] != document_id for d in documents):
+        if documents is not None and document_id is not None and all(d["id"] != document_id for d in documents):
             documents = documents + [{"id": document_id, "path": f"document {document_id}"}]
         return templates.TemplateResponse(request, "review.html", {
             "pairs": [_pair_view(r) for r in rows],

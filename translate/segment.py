@@ -184,7 +184,8 @@ def _strip_ignorable(text: str):
     """The text without ignorable characters, and a clean→original offset map.
 
     A clean offset maps to the original offset of the same kept character, so
-    ignorable characters just before a cut stay with the text before it.
+    ignorable characters just before a cut stay with the text before it,
+    unless a space comes before them: then they lead the text after the cut.
     """
     if not _IGNORABLE.search(text):
         return text, _identity
@@ -206,13 +207,18 @@ def _strip_ignorable(text: str):
         pieces.append(text[original_pos:])
     clean_len = clean_pos + (len(text) - original_pos)
 
+    clean = "".join(pieces)
+
     def to_original(clean_offset: int) -> int:
         if clean_offset >= clean_len:
             return len(text)
         k = bisect_right(clean_starts, clean_offset) - 1
+        if k > 0 and clean_offset == clean_starts[k] and clean[clean_offset - 1].isspace():
+            # Ignorable characters after a space lead the text that follows.
+            return original_starts[k - 1] + (clean_offset - clean_starts[k - 1])
         return original_starts[k] + (clean_offset - clean_starts[k])
 
-    return "".join(pieces), to_original
+    return clean, to_original
 
 
 def _identity(offset: int) -> int:
@@ -313,7 +319,7 @@ def _sentence_spans(s: str) -> list[tuple[int, int, tuple[bool, bool, int]]]:
                 searched_to = at
                 if not has_word:
                     continue
-            cut = _terminal_run(s, at, run_end, state)
+            cut = _terminal_run(s, at, run_end, state, last_cut)
             if cut is not None:
                 pos = cut
                 spans.append((last_cut, cut, start_state))
@@ -339,7 +345,7 @@ def _sentence_spans(s: str) -> list[tuple[int, int, tuple[bool, bool, int]]]:
     return spans
 
 
-def _terminal_run(s: str, i: int, j: int, state: _QuoteState) -> int | None:
+def _terminal_run(s: str, i: int, j: int, state: _QuoteState, sentence_start: int) -> int | None:
     """Decide whether the punctuation run s[i:j] ends a sentence.
 
     Returns the cut position (after any closing quotes and brackets that belong
@@ -366,8 +372,10 @@ def _terminal_run(s: str, i: int, j: int, state: _QuoteState) -> int | None:
             cut += 1
         elif ch in _CLOSE_BRACKETS:
             if state.brackets:
-                bracket_closed_here = True
-                state.brackets.pop()
+                # "(وهذا مهم!)" opened after the first word is an aside inside
+                # the sentence; a sentence wholly in brackets is a sentence.
+                opened_at = state.brackets.pop()
+                bracket_closed_here = _ALNUM.search(s, sentence_start, opened_at) is not None
             cut += 1
         elif ch in _SINGLE_CLOSERS and _ends_here(s, cut + 1):
             cut += 1
@@ -444,7 +452,7 @@ def _is_boundary(
     nxt = s[k]
     if nxt in _COMMAS or nxt in _SEMICOLONS or nxt == ":":
         return False
-    # "(وهذا مهم!) وكذا": punctuation closing a bracket opened in this sentence.
+    # "كذا (وهذا مهم!) وكذا": punctuation closing an aside in brackets.
     if bracket_closed_here:
         return False
     if _QUESTION_OR_EXCLAMATION.search(run):

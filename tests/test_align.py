@@ -1,0 +1,146 @@
+"""MT-bridged sentence alignment: beads, the `translate align` command, storing pairs, and errors."""
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+from conftest import run_cli
+
+from translate.align import align, english_sentences
+
+ARABIC = [
+    "ذهب الولد إلى المدرسة صباحا.",
+    "كانت السماء تمطر بغزارة.",
+    "لذلك حمل معه مظلة كبيرة.",
+    "في المدرسة قابل صديقه أحمد.",
+    "ثم عاد إلى البيت في المساء.",
+]
+MT = [
+    "The boy went to school in the morning.",
+    "The sky was raining heavily.",
+    "So he carried a big umbrella with him.",
+    "At school he met his friend Ahmed.",
+    "Then he returned home in the evening.",
+]
+# the human translation merges Arabic 1+2, adds a sentence of its own and leaves out Arabic 4
+ENGLISH = [
+    "In the morning the boy walked to school.",
+    "It was raining heavily, so he carried a big umbrella.",
+    "The weather report had promised sunshine for the whole week.",
+    "At school he met his friend Ahmed.",
+]
+EXPECTED = [([0], [0]), ([1, 2], [1]), ([], [2]), ([3], [3]), ([4], [])]
+
+
+def test_align_finds_merge_insertion_and_drop():
+    beads = align(MT, ENGLISH)
+    assert [(b.ar, b.en) for b in beads] == EXPECTED
+    assert all(b.score > 0.5 for b in beads if b.ar and b.en)
+
+
+def test_align_long_document_stays_on_the_diagonal():
+    # 300 distinct sentences, one dropped on the English side and one pair merged
+    mt = [f"Sentence number {i} talks about topic {i * 7 % 31} and place {i * 13 % 47}." for i in range(300)]
+    english = mt[:100] + mt[101:200] + [mt[200] + " " + mt[201]] + mt[202:]
+    beads = align(mt, english)
+    linked = {tuple(b.ar): tuple(b.en) for b in beads if b.ar and b.en}
+    assert linked[(99,)] == (99,) and linked[(101,)] == (100,)
+    assert linked[(200, 201)] == (199,)
+    assert linked[(299,)] == (297,)
+    assert ([100], []) in [(b.ar, b.en) for b in beads]
+
+
+def test_english_splitter_keeps_abbreviations_together():
+    sentences = english_sentences("Dr. Smith arrived at 5 p.m. on Monday. He left early.\nA new line.", False)
+    assert sentences == ["Dr. Smith arrived at 5 p.m. on Monday.", "He left early.", "A new line."]
+
+
+@pytest.fixture
+def files(tmp_path):
+    ar, en, mt = tmp_path / "story.ar.txt", tmp_path / "story.en.txt", tmp_path / "story.mt.txt"
+    ar.write_text("\n".join(ARABIC) + "\n", encoding="utf-8")
+    en.write_text("\n".join(ENGLISH) + "\n", encoding="utf-8")
+    mt.write_text("\n".join(MT) + "\n", encoding="utf-8")
+    return ar, en, mt
+
+
+def test_align_command_prints_beads(files, tmp_path):
+    ar, en, mt = files
+    result = run_cli("align", ar, en, "--translations", mt, "--presegmented", "--jsonl", "--no-store",
+                     "--db", tmp_path / "unused.sqlite")
+    assert result.returncode == 0, result.stderr
+    beads = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(b["ar"], b["en"]) for b in beads] == EXPECTED
+    assert not (tmp_path / "unused.sqlite").exists()
+
+
+def test_align_command_stores_pairs_once(files, tmp_path):
+    ar, en, mt = files
+    db = tmp_path / "corpus.sqlite"
+    first = run_cli("align", ar, en, "--translations", mt, "--presegmented", "--db", db)
+    assert first.returncode == 0, first.stderr
+    assert "stored 3 new pairs" in first.stderr
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute(
+            "SELECT t.text, t.bridge, t.segment_count, t.origin, t.model_id, sc.score, sc.label, sc.signals"
+            " FROM translations t JOIN scores sc ON sc.translation_id = t.id ORDER BY t.id").fetchall()
+        runs = conn.execute("SELECT kind, status FROM runs").fetchall()
+    assert [r[0] for r in rows] == [ENGLISH[0], ENGLISH[1], ENGLISH[3]]
+    assert rows[1][1] == MT[1] + " " + MT[2] and rows[1][2] == 2
+    assert all(r[3] == "human" and r[4] is None for r in rows)
+    signals = json.loads(rows[1][7])
+    assert signals["alignment"] == "2-1" and signals["alignment_score"] > 0.5 and "src_coverage" in signals
+    assert all(0.0 <= r[5] <= 1.0 and r[6] in ("good", "check", "bad") for r in rows)
+    assert runs == [("align", "done")]
+
+    again = run_cli("align", ar, en, "--translations", mt, "--presegmented", "--db", db)
+    assert again.returncode == 0, again.stderr
+    assert "stored 0 new pairs (3 already stored)" in again.stderr
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM translations").fetchone()[0] == 3
+        assert conn.execute("SELECT COUNT(*) FROM segments").fetchone()[0] == len(ARABIC)
+
+
+def test_align_rejects_translations_of_the_wrong_length(files, tmp_path):
+    ar, en, mt = files
+    mt.write_text("\n".join(MT[:4]) + "\n", encoding="utf-8")
+    result = run_cli("align", ar, en, "--translations", mt, "--presegmented", "--db", tmp_path / "c.sqlite")
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and str(mt) in lines[0] and "4 lines" in lines[0] and "5 sentences" in lines[0]
+
+
+def test_align_with_the_installed_model(files, tmp_path):
+    from translate.models import ModelError, resolve_model
+
+    try:
+        resolve_model(None)
+    except ModelError:
+        pytest.skip("no translation model installed")
+    ar, en, _ = files
+    db = tmp_path / "corpus.sqlite"
+    result = run_cli("align", ar, en, "--presegmented", "--jsonl", "--db", db)
+    assert result.returncode == 0, result.stderr
+    beads = [json.loads(line) for line in result.stdout.splitlines()]
+    # every sentence of both sides appears exactly once, in order
+    assert [i for b in beads for i in b["ar"]] == list(range(len(ARABIC)))
+    assert [j for b in beads for j in b["en"]] == list(range(len(ENGLISH)))
+    with sqlite3.connect(db) as conn:
+        bridges = conn.execute("SELECT bridge, model_id FROM translations").fetchall()
+    assert bridges and all(b and m is not None for b, m in bridges)
+
+
+def test_eval_command(tmp_path):
+    ref, hyp, short = tmp_path / "ref.en", tmp_path / "hyp.en", tmp_path / "short.en"
+    ref.write_text("The man read the book.\nIt rained all day.\n", encoding="utf-8")
+    hyp.write_text("The man read the book.\nIt was raining all day.\n", encoding="utf-8")
+    short.write_text("The man read the book.\n", encoding="utf-8")
+    result = run_cli("eval", "--ref", ref, "--hyp", hyp, "--json")
+    assert result.returncode == 0, result.stderr
+    scores = json.loads(result.stdout)
+    assert scores["sentences"] == 2 and 0 < scores["bleu"] < 100 and 0 < scores["chrf"] < 100
+    perfect = json.loads(run_cli("eval", "--ref", ref, "--hyp", ref, "--json").stdout)
+    assert perfect["bleu"] == pytest.approx(100.0) and perfect["ter"] == pytest.approx(0.0)
+    mismatch = run_cli("eval", "--ref", ref, "--hyp", short)
+    assert mismatch.returncode == 1 and str(short) in mismatch.stderr
