@@ -123,8 +123,8 @@ def main() -> None:
             counts[method][0] += len(predicted & gold)
             counts[method][1] += len(predicted)
             counts[method][2] += len(gold)
-    print(f"FLORES dev: {len(docs)} document{'s' if len(docs) > 1 else ''}, {sentences} sentences; merges {MERGE_RATE:.0%}, drops "
-          f"{DROP_RATE:.0%} per side (seed {args.seed}); bridge MT: {args.system}")
+    print(f"FLORES dev: {len(docs)} document{'s' if len(docs) > 1 else ''}, {sentences} sentences; "
+          f"merges {MERGE_RATE:.0%}, drops {DROP_RATE:.0%} per side (seed {args.seed}); bridge MT: {args.system}")
     print("link-level scores over all documents:")
     f1 = {}
     for method, (hits, predicted, gold) in counts.items():

@@ -34,7 +34,8 @@ FEATURES = list(scoring.CALIBRATION)[1:]          # the fitted features (the gua
 GUARDS = list(scoring.GUARDS)
 BASELINE = ["length_z2", "numbers_extra"]         # + numbers_missing, a guard: length ratio + numbers only
 # the side of zero each weight must stay on, so the score is monotone in every signal
-SIGN = {"length_z2": -1, "log_length": 1, "numbers_extra": -1, "capitalised": 1, "src_coverage": 1,
+SIGN = {"length_z2": -1, "log_length": 1, "numbers_extra": -1, "capitalised": 1, "long_words": 1,
+        "word_length": 1, "src_coverage": 1,
         "tgt_coverage": 1, "src_unknown": -1, "tgt_unknown": 1, "ibm1_forward": 1, "ibm1_backward": 1}
 
 

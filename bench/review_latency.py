@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import random
 import re
 import socket
@@ -112,15 +111,18 @@ def start_server(db: Path, port: int) -> subprocess.Popen:
     raise SystemExit("error: review server did not start in 60 s")
 
 
-def timed(call, n: int) -> list[float]:
-    """Milliseconds of each of n calls (after 5 unmeasured warm-up calls, given the indexes n..n+4)."""
+def timed(kinds: list[tuple[str, object]], n: int) -> dict[str, list[float]]:
+    """Milliseconds of n calls of each kind, taken in turns (kind 1, kind 2, ..., kind 1, ...) so that
+    load from other processes falls on every kind alike; 5 unmeasured warm-up turns (indexes n..n+4)."""
     for i in range(n, n + 5):
-        call(i)
-    out = []
+        for _, call in kinds:
+            call(i)
+    out: dict[str, list[float]] = {name: [] for name, _ in kinds}
     for i in range(n):
-        t = time.perf_counter()
-        call(i)
-        out.append((time.perf_counter() - t) * 1000)
+        for name, call in kinds:
+            t = time.perf_counter()
+            call(i)
+            out[name].append((time.perf_counter() - t) * 1000)
     return out
 
 
@@ -183,7 +185,7 @@ def main() -> None:
                     ("previous page (before id in last quarter)", lambda i: get(f"/?before={deep[i]}")),
                     ("approve POST", approve),
                 ]
-                results = {name: timed(call, args.requests) for name, call in kinds}
+                results = timed(kinds, args.requests)
         finally:
             server.terminate()
             server.wait(timeout=10)

@@ -144,3 +144,23 @@ def test_eval_command(tmp_path):
     assert perfect["bleu"] == pytest.approx(100.0) and perfect["ter"] == pytest.approx(0.0)
     mismatch = run_cli("eval", "--ref", ref, "--hyp", short)
     assert mismatch.returncode == 1 and str(short) in mismatch.stderr
+
+
+def test_merged_pair_keeps_its_exact_source_when_spans_were_stored_before(files, tmp_path):
+    import hashlib
+
+    from translate.store import NewSegment, Store
+
+    ar, en, mt = files
+    db = tmp_path / "corpus.sqlite"
+    text = ar.read_text(encoding="utf-8")
+    start = text.index(ARABIC[2])
+    with Store(db) as store:          # an earlier run stored the span of Arabic sentence 2 on its own
+        document_id, _ = store.add_document(str(ar), text, hashlib.sha256(text.encode("utf-8")).hexdigest())
+        store.add_segments(document_id, [NewSegment(0, start, start + len(ARABIC[2]), 0, 0, ARABIC[2])])
+    result = run_cli("align", ar, en, "--translations", mt, "--presegmented", "--db", db)
+    assert result.returncode == 0, result.stderr
+    with Store(db) as store:
+        pairs = {row["target"]: row["source"] for row in store.iter_pairs()}
+    assert pairs[ENGLISH[1]] == ARABIC[1] + "\n" + ARABIC[2]
+    assert pairs[ENGLISH[0]] == ARABIC[0]

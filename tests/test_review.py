@@ -221,8 +221,18 @@ def test_keyset_pages_cover_every_pair_once_and_go_back(served):
     assert row_ids(httpx.get(server.base + "/" + back).text) == pages[1]
 
 
-def test_default_binding_is_loopback_only(served):
-    _, _, server = served
+def test_default_binding_is_loopback_only(tmp_path):
+    db = tmp_path / "corpus.sqlite"
+    make_store(db, {"a.txt": corpus()["news/first.txt"][:1]})
+    server = Server(db)
+    try:
+        check_loopback_only(server)
+    finally:
+        err = server.stop()
+    assert f"at http://127.0.0.1:{server.port}/  (Ctrl+C stops)" in err
+
+
+def check_loopback_only(server: Server) -> None:
     port_hex = f"{server.port:04X}"
     tcp = Path("/proc/net/tcp")
     if not tcp.exists():
@@ -401,3 +411,30 @@ def test_pages_and_actions_work_while_another_writer_holds_the_store(served):
     post.join(30)
     assert result["response"].status_code == 200
     assert statuses(db)[target] == "approved"
+
+
+def test_review_page_shows_and_searches_the_whole_source_of_a_multi_segment_pair(tmp_path):
+    db = tmp_path / "corpus.sqlite"
+    ids = make_store(db, {"a.txt": corpus()["news/first.txt"]})
+    with Store(db) as s:
+        first, second = s.db.execute("SELECT id, text FROM segments ORDER BY id LIMIT 2").fetchall()
+        run = s.start_run("align", None, {})
+        with s.transaction() as db_:
+            pair = s.add_translation(db_, first["id"], "An existing human translation of two sentences.", None, run,
+                                     0.8, "good", {}, origin="human", segment_count=2)
+        row = s.review_pair(pair)
+        assert row["source"] == first["text"] + "\n" + second["text"]
+        assert [r["id"] for r in s.review_page(search="alert(1)")] == [ids[1], pair]   # its 2nd segment
+        assert [r["id"] for r in s.review_page(search="existing human")] == [pair]
+
+
+def test_a_busy_port_is_a_one_line_error(tmp_path):
+    db = tmp_path / "corpus.sqlite"
+    make_store(db, {"a.txt": corpus()["news/first.txt"][:1]})
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run_cli("review", "--db", db, "--port", str(port))
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"error: 127.0.0.1:{port}: cannot listen (Address already in use)"

@@ -145,3 +145,19 @@ def test_score_command_rejects_mismatched_line_counts(tmp_path):
     assert result.stdout == ""
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and str(hyp) in lines[0] and "1 lines" in lines[0]
+
+
+def test_lexicon_recipe_learns_word_translations_by_em():
+    import importlib.util
+
+    from conftest import ROOT
+
+    spec = importlib.util.spec_from_file_location("build_lexicon", ROOT / "tools" / "build_lexicon.py")
+    recipe = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(recipe)
+    pairs = [(["بيت", "كبير"], ["big", "house"]), (["بيت"], ["house"]), (["ولد", "كبير"], ["big", "boy"]),
+             (["ولد"], ["boy"])]
+    table = recipe.ibm1(pairs, iterations=10)
+    assert max(table["بيت"], key=table["بيت"].get) == "house"
+    assert max(table["كبير"], key=table["كبير"].get) == "big"
+    assert sum(table["ولد"].values()) == pytest.approx(1.0)

@@ -96,8 +96,8 @@ def main() -> None:
         for ar, p in row.items():
             entries.setdefault((ar, en), [0.0, 0.0])[1] = p
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    # mtime=0 keeps the gzip bytes identical between builds of the same data
-    with open(args.output, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
+    # no name and mtime=0 in the gzip header: identical bytes for every build of the same data
+    with open(args.output, "wb") as raw, gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) as gz:
         for (ar, en), (p_en, p_ar) in sorted(entries.items()):
             gz.write(f"{ar}\t{en}\t{p_en:.3f}\t{p_ar:.3f}\n".encode("utf-8"))
     print(f"{len(entries)} entries ({len(fwd)} Arabic stems, {len(bwd)} English stems) -> {args.output}",

@@ -199,7 +199,7 @@ def main(argv=None) -> int:
     ap.add_argument("--vocab-size", type=int, default=5000)
     ap.add_argument("--batch-tokens", type=int, default=1600, help="padded source tokens per batch")
     ap.add_argument("--lr", type=float, default=1e-3)
-    ap.add_argument("--warmup", type=int, default=500)
+    ap.add_argument("--warmup", type=int, default=200)
     ap.add_argument("--dropout", type=float, default=0.2)
     ap.add_argument("--checkpoint-every", type=int, default=60, help="steps between weight snapshots")
     ap.add_argument("--average", type=int, default=4, help="average the last N weight snapshots")

@@ -236,8 +236,12 @@ def store_alignment(store: Store, ar_path: str, ar_text: str, segments: list[New
                     origin="human", segment_count=len(bead.ar), bridge=bridge)
                 if added is None:
                     summary.existing += 1
-                else:
-                    summary.stored += 1
+                    continue
+                if len(bead.ar) > 1:
+                    # the store finds a pair's end through segment ids in insertion order, which breaks when
+                    # an earlier run stored some of these spans; the end offset is known here, so set it
+                    db.execute("UPDATE translations SET source_end=? WHERE id=?", (last.end, added))
+                summary.stored += 1
         status = "done"
     finally:
         store.finish_run(run_id, status)

@@ -194,15 +194,15 @@ def review(
     token: Optional[str] = typer.Option(None, "--token", help="Require this token on every request."),
 ) -> None:
     """Serve the review page: approve, reject and correct pairs in a browser (keys: j k a r e u ?)."""
-    from .review import review_url, serve
+    from .review import ReviewError, serve
 
     if token is not None and not token.strip():
         fail("--token: empty token", 2)
     open_store(db, create=False).close()
-    typer.echo(f"reviewing {db} at {review_url(host, port, token)}  (Ctrl+C stops)", err=True)
     try:
-        serve(db, host=host, port=port, reviewer=reviewer, token=token)
-    except StoreError as exc:
+        serve(db, host=host, port=port, reviewer=reviewer, token=token,
+              announce=lambda url: typer.echo(f"reviewing {db} at {url}  (Ctrl+C stops)", err=True))
+    except (StoreError, ReviewError) as exc:
         fail(str(exc))
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import score as scoring
+from .lexicon import load_lexicon
 from .segment import DEFAULT_MAX_WORDS, segment
 from .store import NewSegment, Store
 from .translate import Engine, PendingTranslations
@@ -177,7 +178,10 @@ def run(paths: list[Path], store: Store, engine: Engine, *, max_words: int = DEF
         last_fresh: dict[str, Result] = {}      # translations made for the chunk stored last
         for chunk in _document_chunks(files, store, encoding, max_words, summary):
             _submit_chunk(chunk, store, engine, model_id, in_flight)
-            if in_flight is not None:
+            if in_flight is None:
+                # the quality lexicon loads (once, seconds) while the engine works on the first chunk
+                load_lexicon()
+            else:
                 last_fresh = _store_chunk(in_flight, store, model_id, run_id, summary, progress, last_fresh)
             in_flight = chunk
         if in_flight is not None:

@@ -15,7 +15,9 @@ from __future__ import annotations
 import json
 import math
 import secrets
+import socket
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -37,7 +39,8 @@ TOKEN_COOKIE = "review_token"
 MAX_REVIEWER = 100
 MAX_IDS = 1000          # pairs per bulk or undo request (a page has PAGE_SIZE)
 MAX_DOCUMENT_CHOICES = 100
-SEARCH_WINDOW = 20_000  # pair ids one text-search page looks through (LIKE cannot use an index)
+MAX_EDIT_CHARS = 20_000
+SEARCH_WINDOW = 10_000  # pair ids one text-search page looks through (LIKE cannot use an index)
 
 SECURITY_HEADERS = [
     (b"content-security-policy",
@@ -47,6 +50,10 @@ SECURITY_HEADERS = [
     (b"referrer-policy", b"no-referrer"),     # the token may be in the address
     (b"x-frame-options", b"DENY"),
 ]
+
+
+class ReviewError(Exception):
+    """The review server cannot start; the message says why."""
 
 
 class BadRequest(Exception):
@@ -238,6 +245,8 @@ def create_app(db: Path, reviewer: str | None = None, token: str | None = None, 
                 text = body.get("text")
                 if not isinstance(text, str):
                     raise BadRequest("an edit needs the new English as 'text'")
+                if len(text) > MAX_EDIT_CHARS:
+                    raise BadRequest(f"the edit is longer than {MAX_EDIT_CHARS} characters")
                 log_id = s.edit_translation(pair_id, text, name)
             else:
                 return JSONResponse({"error": f"unknown action {verb!r}"}, 404)
@@ -355,9 +364,21 @@ def _pair_view(row) -> dict:
 
 
 def serve(db: Path, host: str = "127.0.0.1", port: int = 8765, reviewer: str | None = None,
-          token: str | None = None) -> None:
-    """Run the review server until interrupted."""
+          token: str | None = None, announce: Callable[[str], None] | None = None) -> None:
+    """Run the review server until interrupted; ``announce`` gets the address once it listens."""
     import uvicorn
 
     app = create_app(db, reviewer=reviewer, token=token, host=host)
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    # bind here rather than in uvicorn: a busy port is then a one-line error, and the address is
+    # printed only once it really listens
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError as exc:
+        raise ReviewError(f"{host}:{port}: cannot listen ({exc.strerror or exc})") from None
+    if announce:
+        announce(review_url(host, port, token))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
+    server.run(sockets=[sock])

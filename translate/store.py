@@ -371,7 +371,8 @@ LEFT JOIN scores sc ON sc.translation_id = t.id
             args.append(document_id)
         if search:
             pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            where.append("(s.text LIKE ? ESCAPE '\\' OR COALESCE(" + self.REVIEW_EDIT_TEXT + ", t.text) LIKE ? ESCAPE '\\'"
+            where.append("(s.text LIKE ? ESCAPE '\\'"
+                         " OR COALESCE(" + self.REVIEW_EDIT_TEXT + ", t.text) LIKE ? ESCAPE '\\'"
                          " OR (t.source_end IS NOT NULL AND substr(d.text, s.start + 1, t.source_end - s.start)"
                          " LIKE ? ESCAPE '\\'))")
             args += [pattern, pattern, pattern]

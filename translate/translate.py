@@ -106,8 +106,11 @@ class Engine:
         try:
             self.sp_source = spm.SentencePieceProcessor(model_file=str(model.path / "source.spm"))
             self.sp_target = spm.SentencePieceProcessor(model_file=str(model.path / "target.spm"))
+            # an unbounded queue: otherwise queuing a chunk of many batches blocks the caller until the
+            # engine has worked most of it off, and the caller could not prepare the next chunk meanwhile
             self.translator = ctranslate2.Translator(str(model.path), device=device, compute_type=compute_type,
-                                                     inter_threads=inter, intra_threads=intra)
+                                                     inter_threads=inter, intra_threads=intra,
+                                                     max_queued_batches=-1)
         except (OSError, RuntimeError, ValueError) as exc:
             raise TranslateError(f"{model.path}: cannot load model ({str(exc).splitlines()[0]})") from None
         self.device, self.compute_type, self.threads = device, compute_type, (inter, intra)

@@ -33,8 +33,11 @@ rows.forEach((row, i) => row.addEventListener("click", (event) => {
 }));
 
 // ---- talking to the server ----------------------------------------------------------------------
+let lastFailure = 0;     // HTTP status of the last refused POST (0: no answer)
+
 async function post(url, body) {
   let response, data;
+  lastFailure = 0;
   try {
     response = await fetch(url, {
       method: "POST",
@@ -47,9 +50,10 @@ async function post(url, body) {
     return null;
   }
   if (!response.ok) {
+    lastFailure = response.status;
     flash("Not saved: " + (data.error || response.statusText), true);
     if (response.status === 400 && /reviewer/.test(data.error || "")) reviewerInput.focus();
-    return data.pairs ? data : null;
+    return null;
   }
   return data;
 }
@@ -107,8 +111,10 @@ async function undoLast() {
   const last = stack.pop();
   if (!last) { flash("Nothing to undo in this tab."); return; }
   const data = await post("/api/undo", {log_ids: last});
-  if (!data) {           // refused for good (already undone or changed since): drop it from the stack
-    sessionStorage.setItem(UNDO_KEY, JSON.stringify(stack));
+  if (!data) {
+    // refused for good (409: already undone, or changed since): drop it, so the next `u` goes further
+    // back; otherwise (no reviewer name, no answer) keep it for the next try
+    if (lastFailure === 409) sessionStorage.setItem(UNDO_KEY, JSON.stringify(stack));
     return;
   }
   sessionStorage.setItem(UNDO_KEY, JSON.stringify(stack));
@@ -185,6 +191,12 @@ async function bulkApprove(form) {
   flash("Approved " + data.pairs.length + " pair" + (data.pairs.length === 1 ? "" : "s") + ".");
 }
 
+// j past the last row or k before the first goes on to the next or previous page (after pending saves)
+function goTo(linkId) {
+  const link = document.getElementById(linkId);
+  if (link) enqueue(() => { window.location.href = link.href; });
+}
+
 // approve or reject the current pair and move on at once (the request finishes in the background)
 function decide(verb) {
   const row = currentRow();
@@ -203,8 +215,8 @@ document.addEventListener("keydown", (event) => {
   const key = event.key;
   if (key === "Escape" && !helpBox.hidden) { toggleHelp(false); return; }
   const commands = {
-    j: () => select(current + 1),
-    k: () => select(current - 1),
+    j: () => (current === rows.length - 1 ? goTo("next-page") : select(current + 1)),
+    k: () => (current <= 0 ? goTo("prev-page") : select(current - 1)),
     a: () => decide("approve"),
     r: () => decide("reject"),
     e: edit,
