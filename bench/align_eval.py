@@ -89,6 +89,8 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--system", default="opusmt", help="whose FLORES output is the bridge MT")
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--mt-keep", type=float, default=1.0,
+                        help="keep only this share of the bridge MT's words (simulates a weak bridge model)")
     parser.add_argument("--whole", action="store_true",
                         help="align all of FLORES dev as one long document (tests the banded search)")
     args = parser.parse_args()
@@ -100,6 +102,9 @@ def main() -> None:
     if args.whole:
         docs = [{"ar": [a for d in docs for a in d["ar"]], "en": [e for d in docs for e in d["en"]], "first_line": 0}]
     rng = random.Random(args.seed)
+    word_rng = random.Random(args.seed + 1)
+    if args.mt_keep < 1:
+        mt_lines = [" ".join(w for w in line.split() if word_rng.random() < args.mt_keep) for line in mt_lines]
     counts = {"ours": [0, 0, 0], "gale-church": [0, 0, 0]}   # hits, predicted, gold
     seconds = {"ours": 0.0, "gale-church": 0.0}
     sentences = 0
@@ -115,7 +120,7 @@ def main() -> None:
         for method in counts:
             started = time.perf_counter()
             if method == "ours":
-                beads = [(b.ar, b.en) for b in align(bridge, en)]
+                beads = [(b.ar, b.en) for b in align(bridge, en, ar)]
             else:
                 beads = gale_church(ar, en)
             seconds[method] += time.perf_counter() - started
@@ -124,7 +129,8 @@ def main() -> None:
             counts[method][1] += len(predicted)
             counts[method][2] += len(gold)
     print(f"FLORES dev: {len(docs)} document{'s' if len(docs) > 1 else ''}, {sentences} sentences; "
-          f"merges {MERGE_RATE:.0%}, drops {DROP_RATE:.0%} per side (seed {args.seed}); bridge MT: {args.system}")
+          f"merges {MERGE_RATE:.0%}, drops {DROP_RATE:.0%} per side (seed {args.seed}); bridge MT: {args.system}"
+          f"{f' with only {args.mt_keep:.0%} of its words kept' if args.mt_keep < 1 else ''}")
     print("link-level scores over all documents:")
     f1 = {}
     for method, (hits, predicted, gold) in counts.items():

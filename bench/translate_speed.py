@@ -181,8 +181,10 @@ def tokenized_inputs(model_dir: Path, lines: list[str]) -> list[list[str]]:
     return [manifest["source_prefix"] + sp.encode(line, out_type=str) + manifest["source_suffix"] for line in lines]
 
 
-def run_raw_paths(args: argparse.Namespace, tokens: list[list[str]], threads: tuple[int, int]) -> dict[str, float]:
-    """(b) one token-budget translate_batch call and (c) one call per sentence; seconds of each."""
+def run_raw_paths(args: argparse.Namespace, tokens: list[list[str]], threads: tuple[int, int],
+                  baseline: int) -> dict[str, float]:
+    """(b) one token-budget translate_batch call and (c) one call per sentence (the first ``baseline``
+    sentences); seconds of each."""
     import ctranslate2
 
     from translate.translate import BATCH_TOKENS
@@ -200,7 +202,7 @@ def run_raw_paths(args: argparse.Namespace, tokens: list[list[str]], threads: tu
         raise BenchError(f"CTranslate2 output lengths {sorted(lengths)[:5]} are not all {args.output_tokens}")
     if "c" in args.paths:
         start = time.perf_counter()
-        for sentence in tokens:
+        for sentence in tokens[:baseline]:
             translator.translate_batch([sentence], **options)
         seconds["c"] = time.perf_counter() - start
     return seconds
@@ -237,7 +239,10 @@ def main() -> int:
     parser.add_argument("--sentences", type=int, default=2000)
     parser.add_argument("--paths", default="abcd", help="which paths to run (a: ours, b: raw batch, "
                         "c: per sentence, d: transformers); e.g. --sentences 10000 --paths a for memory")
-    parser.add_argument("--quick", action="store_true", help="smoke run: 100 sentences")
+    parser.add_argument("--baseline-sentences", type=int, default=0,
+                        help="run (c) and (d) on the first N of the same sentences only (0: all); their "
+                        "words/s are measured on those N (for slow, shared machines)")
+    parser.add_argument("--quick", action="store_true", help="smoke run: 20 sentences, 8 output tokens")
     parser.add_argument("--beam", type=int, default=BEAM)
     parser.add_argument("--output-tokens", type=int, default=32, help="decoded tokens per sentence, every path")
     parser.add_argument("--threads", type=int, default=0, help="total threads (0: every core)")
@@ -256,7 +261,7 @@ def main() -> int:
         threads = ((args.inter_threads, max(1, args.threads // args.inter_threads)) if args.inter_threads
                    else split_threads(args.threads, "cpu"))
         if args.quick:
-            args.sentences = min(args.sentences, 100)
+            args.sentences, args.output_tokens = min(args.sentences, 20), min(args.output_tokens, 8)
         build_model(args.data_dir)
         lines = bench_lines(args.data_dir, args.sentences)
         words = sum(len(line.split()) for line in lines)
@@ -274,19 +279,24 @@ def main() -> int:
             seconds["a"] = figures["seconds"]
             print(f"  (a) done: {seconds['a']:.1f} s, peak RSS {figures['peak_rss_mb']:.0f} MB", flush=True)
         tokens = tokenized_inputs(args.model_dir, lines)
+        baseline = args.baseline_sentences or len(lines)
+        # words and sentences each path translated
+        done = {"a": (words, len(lines)), "b": (words, len(lines)),
+                "c": (sum(len(line.split()) for line in lines[:baseline]), len(lines[:baseline]))}
+        done["d"] = done["c"]
         if "b" in args.paths or "c" in args.paths:
-            seconds.update(run_raw_paths(args, tokens, threads))
-            print("  (b)/(c) done", flush=True)
+            seconds.update(run_raw_paths(args, tokens, threads, baseline))
+            print(f"  (b)/(c) done: {seconds}", flush=True)
         if "d" in args.paths:
-            seconds["d"] = run_transformers_path(args, tokens, args.threads)
+            seconds["d"] = run_transformers_path(args, tokens[:baseline], args.threads)
         names = {"a": "translate run (pipeline, store, scores)", "b": "ctranslate2 translate_batch, token batches",
                  "c": "ctranslate2 translate_batch per sentence", "d": f"transformers fp32 generate, batch {HF_BATCH}"}
         print(f"{'path':<46}{'seconds':>9}{'words/s':>10}{'sent/s':>9}")
         for key in "abcd":
             if key in seconds:
-                print(f"({key}) {names[key]:<42}{seconds[key]:>9.1f}{words / seconds[key]:>10.1f}"
-                      f"{len(lines) / seconds[key]:>9.1f}")
-        rates = {k: words / s for k, s in seconds.items()}
+                print(f"({key}) {names[key]:<42}{seconds[key]:>9.1f}{done[key][0] / seconds[key]:>10.1f}"
+                      f"{done[key][1] / seconds[key]:>9.1f}   ({done[key][1]} sentences)")
+        rates = {k: done[k][0] / s for k, s in seconds.items()}
         ratios = [f"a/{k} = {rates['a'] / rates[k]:.2f}" for k in "dcb" if "a" in rates and k in rates]
         if ratios:
             print("ratios: " + ", ".join(ratios) + "   (goals: a/d >= 4, a/c >= 2, a/b >= 0.9)")

@@ -33,8 +33,9 @@ ENGLISH = [
 EXPECTED = [([0], [0]), ([1, 2], [1]), ([], [2]), ([3], [3]), ([4], [])]
 
 
-def test_align_finds_merge_insertion_and_drop():
-    beads = align(MT, ENGLISH)
+@pytest.mark.parametrize("arabic", [None, ARABIC])
+def test_align_finds_merge_insertion_and_drop(arabic):
+    beads = align(MT, ENGLISH, arabic)
     assert [(b.ar, b.en) for b in beads] == EXPECTED
     assert all(b.score > 0.5 for b in beads if b.ar and b.en)
 
@@ -164,3 +165,46 @@ def test_merged_pair_keeps_its_exact_source_when_spans_were_stored_before(files,
         pairs = {row["target"]: row["source"] for row in store.iter_pairs()}
     assert pairs[ENGLISH[1]] == ARABIC[1] + "\n" + ARABIC[2]
     assert pairs[ENGLISH[0]] == ARABIC[0]
+
+
+def test_eval_command_reads_a_stored_run(tmp_path):
+    from translate.store import NewSegment, Store
+
+    db, ref = tmp_path / "corpus.sqlite", tmp_path / "ref.en"
+    text = "\n".join(ARABIC[:3])
+    with Store(db) as store:
+        document_id, _ = store.add_document("doc.txt", text, "sha-of-doc")
+        segments, start = [], 0
+        for position, sentence in enumerate(ARABIC[:3]):
+            segments.append(NewSegment(position, start, start + len(sentence), position, 0, sentence))
+            start += len(sentence) + 1
+        ids = store.add_segments(document_id, segments)
+        model_id = store.model_id("test-model", "0" * 64)
+        run_id = store.start_run("translate", model_id, {})
+        with store.transaction() as conn:
+            for segment_id, english in zip(ids, MT[:3]):
+                store.add_translation(conn, segment_id, english, model_id, run_id, 0.5, "check", {})
+        store.finish_run(run_id)
+    ref.write_text("\n".join(MT[:3]) + "\n", encoding="utf-8")
+    result = run_cli("eval", "--ref", ref, "--db", db, "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["bleu"] == pytest.approx(100.0)
+    missing = run_cli("eval", "--ref", ref, "--db", db, "--run", "99")
+    assert missing.returncode == 1 and "no run 99" in missing.stderr
+
+
+def test_align_bridges_with_a_model_directory(files, tmp_path, tiny_model):
+    # a tiny random-weight model: the MT is noise, but the whole bridge path runs and is stored
+    ar, en, _ = files
+    db = tmp_path / "corpus.sqlite"
+    result = run_cli("align", ar, en, "--presegmented", "--jsonl", "--model", tiny_model, "--db", db)
+    assert result.returncode == 0, result.stderr
+    beads = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [i for b in beads for i in b["ar"]] == list(range(len(ARABIC)))
+    assert [j for b in beads for j in b["en"]] == list(range(len(ENGLISH)))
+    with sqlite3.connect(db) as conn:
+        models = conn.execute("SELECT name FROM models").fetchall()
+        rows = conn.execute("SELECT bridge, model_id FROM translations").fetchall()
+    assert models == [("tiny-ar-en",)]
+    assert rows, "length and position alone should still link some sentences"
+    assert all(bridge is not None and model_id is not None for bridge, model_id in rows)

@@ -4,12 +4,14 @@ The Arabic sentences are machine-translated (or a given line-aligned MT is used)
 with the English sentences, and dynamic programming picks the best sequence of *beads*: 1-1, 1-2, 2-1,
 2-2, and 1-0 / 0-1 for sentences with no counterpart. A bead's gain is
 
-    similarity(MT of its Arabic, its English) - SIMILARITY_FLOOR - LENGTH_WEIGHT * |log length ratio|
-    - a small penalty for beads other than 1-1
+    similarity(MT of its Arabic, its English) - background similarity + LINK_BONUS
+    - LENGTH_WEIGHT * |log(expected English length / English length)| - a small penalty for non 1-1 beads
 
-and a skipped sentence gains 0, so a pair is only linked when it is more similar than unrelated text
-usually is. The similarity is an F1 over character 3-grams and words (a cheap chrF-like score). The
-search is banded around the diagonal, so long documents stay fast.
+and a skipped sentence gains 0. The similarity is a Dice coefficient over character 3-grams and words
+(a cheap chrF-like score); the background is how similar the sentences are to the wrong sentences
+around them, so a link must stand out from its neighbourhood, which keeps working with a weak bridge
+model. The length term uses the Arabic length times the expected English/Arabic ratio (Gale–Church's
+signal), not the MT length. The search is banded around the diagonal, so long documents stay fast.
 
 Aligned pairs go to the store with the human English as the translation and the MT kept as ``bridge``;
 1-0 and 0-1 beads are not stored.
@@ -25,8 +27,13 @@ from pathlib import Path
 
 from .store import NewSegment, Store
 
-SIMILARITY_FLOOR = 0.18     # about what two unrelated English sentences share
+SIMILARITY_FLOOR = 0.12     # background similarity when a sentence has no neighbours to compare with
+BACKGROUND_WINDOW = 4       # neighbours either side that estimate the background similarity
 LENGTH_WEIGHT = 0.10
+# a small reward for linking, so that with a weak bridge MT (similarity barely above background) the
+# length and position still link sentences instead of leaving both unmatched
+LINK_BONUS = 0.05
+EXPECTED_LENGTH_RATIO = math.exp(0.17)   # English chars per Arabic char (as translate.score)
 BEAD_PENALTY = {(1, 1): 0.0, (1, 2): 0.04, (2, 1): 0.04, (2, 2): 0.10}
 MOVES = ((1, 1), (1, 2), (2, 1), (2, 2), (1, 0), (0, 1))
 
@@ -104,30 +111,61 @@ def dynamic_align(n: int, m: int, gain: Callable[[int, int, int, int], float],
     return path[::-1]
 
 
-def align(mt: Sequence[str], english: Sequence[str]) -> list[Bead]:
-    """Align sentences given the MT of each Arabic sentence (line-aligned) and the English sentences."""
-    # profiles of single sentences and of each sentence joined with the next (for 2-x beads)
-    mt_profiles = {1: [profile(t) for t in mt]}
-    en_profiles = {1: [profile(t) for t in english]}
-    mt_profiles[2] = [a | b for a, b in zip(mt_profiles[1], mt_profiles[1][1:])]
-    en_profiles[2] = [a | b for a, b in zip(en_profiles[1], en_profiles[1][1:])]
-    mt_lengths = [len(t) for t in mt]
-    en_lengths = [len(t) for t in english]
+def align(mt: Sequence[str], english: Sequence[str], arabic: Sequence[str] | None = None) -> list[Bead]:
+    """Align sentences given the MT of each Arabic sentence (line-aligned) and the English sentences.
+
+    With the Arabic sentences themselves, the length term compares Arabic length (times the expected
+    English/Arabic ratio) with English length, which stays reliable when the bridge MT is poor.
+    """
+    n, m = len(mt), len(english)
+    # n-gram sets of single sentences and of each sentence joined with the next (for 2-x beads)
+    mt_sets = {1: [profile(t) for t in mt]}
+    en_sets = {1: [profile(t) for t in english]}
+    mt_sets[2] = [a | b for a, b in zip(mt_sets[1], mt_sets[1][1:])]
+    en_sets[2] = [a | b for a, b in zip(en_sets[1], en_sets[1][1:])]
+    if arabic is not None:
+        source_lengths = [len(t) * EXPECTED_LENGTH_RATIO for t in arabic]
+    else:
+        source_lengths = [float(len(t)) for t in mt]
+    en_lengths = [float(len(t)) for t in english]
+    mt_base = _background(mt_sets[1], en_sets[1])
+    en_base = _background(en_sets[1], mt_sets[1])
+    # per span of 1 or 2 sentences: length (+1 for the joining space) and background, precomputed
+    # because the search asks for them millions of times on long documents
+    src_span = {1: source_lengths, 2: [a + b + 1 for a, b in zip(source_lengths, source_lengths[1:])]}
+    en_span = {1: en_lengths, 2: [a + b + 1 for a, b in zip(en_lengths, en_lengths[1:])]}
+    mt_back = {1: mt_base, 2: [(a + b) / 2 for a, b in zip(mt_base, mt_base[1:])]}
+    en_back = {1: en_base, 2: [(a + b) / 2 for a, b in zip(en_base, en_base[1:])]}
 
     def sim(i: int, di: int, j: int, dj: int) -> float:
-        return similarity(mt_profiles[di][i], en_profiles[dj][j])
+        return similarity(mt_sets[di][i], en_sets[dj][j])
 
     def gain(i: int, di: int, j: int, dj: int) -> float:
-        mt_len = sum(mt_lengths[i:i + di]) + di - 1
-        en_len = sum(en_lengths[j:j + dj]) + dj - 1
-        length_term = abs(math.log((mt_len + 1) / (en_len + 1)))
-        return sim(i, di, j, dj) - SIMILARITY_FLOOR - LENGTH_WEIGHT * length_term - BEAD_PENALTY[di, dj]
+        background = 0.5 * (mt_back[di][i] + en_back[dj][j])
+        length_term = abs(math.log((src_span[di][i] + 1) / (en_span[dj][j] + 1)))
+        return (sim(i, di, j, dj) - background + LINK_BONUS - LENGTH_WEIGHT * length_term
+                - BEAD_PENALTY[di, dj])
 
     beads = []
-    for i, di, j, dj in dynamic_align(len(mt), len(english), gain):
+    for i, di, j, dj in dynamic_align(n, m, gain):
         score = sim(i, di, j, dj) if di and dj else 0.0
         beads.append(Bead(list(range(i, i + di)), list(range(j, j + dj)), score))
     return beads
+
+
+def _background(these: list[frozenset[str]], others: list[frozenset[str]]) -> list[float]:
+    """For each sentence, how similar it is to the *wrong* sentences near its place on the other side: the
+    mean similarity to its neighbourhood without the best match. A link must beat this, which adapts the
+    threshold to the quality of the bridge MT (a poor MT is only a little closer to the right sentence)."""
+    n, m = len(these), len(others)
+    out = []
+    for i, mine in enumerate(these):
+        centre = round(i * m / n) if n else 0
+        values = sorted(similarity(mine, others[j])
+                        for j in range(max(0, centre - BACKGROUND_WINDOW), min(m, centre + BACKGROUND_WINDOW + 1)))
+        values = values[:-1]
+        out.append(sum(values) / len(values) if values else SIMILARITY_FLOOR)
+    return out
 
 
 # -- sentences ----------------------------------------------------------------------------------

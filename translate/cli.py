@@ -281,7 +281,7 @@ def align(
             fail(str(exc))
         mt = [hyp.text for hyp in engine.translate([s.text for s in segments])]
     try:
-        beads = align_sentences(mt, english)
+        beads = align_sentences(mt, english, [s.text for s in segments])
     except AlignError as exc:
         fail(f"{ar_file}: {exc}")
     for bead in beads:

@@ -1,8 +1,11 @@
 """The translation run: read documents, segment, translate, score and store, resumably.
 
-Each document is processed in chunks of segments; every chunk is committed in one transaction, so an
-interrupted run keeps what it finished and the next run continues where it stopped. A segment already
-translated by the same model (in this or any earlier run, in any document) is not translated again.
+Documents are read and segmented lazily and processed in chunks of CHUNK_SEGMENTS segments (a chunk may
+span several short documents, so they still make full engine batches); every chunk is committed in one
+transaction, so an interrupted run keeps what it finished and the next run continues where it stopped.
+Memory holds the chunks in flight (two) and their documents, never all the segments of a large input.
+A segment already translated by the same model (in this or any earlier run, in any document) is not
+translated again, and identical source texts go to the engine once.
 """
 from __future__ import annotations
 

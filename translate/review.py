@@ -372,10 +372,13 @@ def serve(db: Path, host: str = "127.0.0.1", port: int = 8765, reviewer: str | N
     # bind here rather than in uvicorn: a busy port is then a one-line error, and the address is
     # printed only once it really listens
     try:
-        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
-        sock = socket.socket(family, socket.SOCK_STREAM)
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                                             proto=socket.IPPROTO_TCP)[0]
+        # proto must say TCP: asyncio sets TCP_NODELAY only on such sockets, and without it small
+        # responses wait ~40 ms for delayed ACKs
+        sock = socket.socket(family, kind, proto)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
+        sock.bind(address)
     except OSError as exc:
         raise ReviewError(f"{host}:{port}: cannot listen ({exc.strerror or exc})") from None
     if announce:

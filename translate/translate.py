@@ -4,10 +4,10 @@ Length limits are set deliberately so that no text is lost silently: a source lo
 input limit is translated in consecutive token windows (flagged ``source_windows`` > 1), and an output
 that reaches the decoding limit is flagged ``hit_max_length``.
 
-Throughput: a list of texts goes to the engine in one ``translate_batch`` call with a token budget
-(``batch_type="tokens"``); CTranslate2 sorts the windows by length, cuts them into batches of about
-``max_batch_tokens`` source tokens (little padding), spreads the batches over its ``inter_threads``
-replicas, and returns the results in input order. ``submit`` returns at once (the engine works in its own
+Throughput: a list of texts goes to the engine in one ``translate_batch`` call per length class (the
+class sets the decoding limit) with a token budget (``batch_type="tokens"``); CTranslate2 sorts the
+windows by length, cuts them into batches of about ``max_batch_tokens`` source tokens (little padding),
+spreads the batches over its ``inter_threads`` replicas, and returns the results in input order. ``submit`` returns at once (the engine works in its own
 threads, without the GIL), so the caller can tokenise, score and store other texts meanwhile;
 ``translate_stream`` and the pipeline use that to keep tokenisation off the engine's critical path.
 """
@@ -29,6 +29,7 @@ MAX_SOURCE_TOKENS = 256        # longer sources are cut into windows of this man
 # efficient matrix products, small enough that the decoder caches of one batch stay in the low hundreds
 # of MB with beam 4 (see bench/translate_speed.py)
 BATCH_TOKENS = 2048
+GPU_BATCH_TOKENS = 8192        # a GPU needs larger batches to be busy (untested: no GPU was available)
 MIN_BATCH_TOKENS = 256         # below this, splitting a small request over replicas costs more than it gains
 
 
@@ -64,22 +65,23 @@ def split_threads(threads: int, device: str) -> tuple[int, int]:
 class PendingTranslations:
     """Texts queued on the engine; ``results()`` waits for them and returns one Hypothesis per text."""
 
-    def __init__(self, engine: "Engine", tokenized: list[list[list[str]]], futures: list, max_decoding: int):
+    def __init__(self, engine: "Engine", tokenized: list[list[list[str]]], futures: list, limits: list[int]):
         self._engine = engine
         self._tokenized = tokenized
-        self._futures = futures
-        self._max_decoding = max_decoding
+        self._futures = futures          # one per window, in input order
+        self._limits = limits            # the decoding limit of each window
 
     def results(self) -> list[Hypothesis]:
-        return list(self._engine._collect(self._tokenized, self._futures, self._max_decoding))
+        return list(self._engine._collect(self._tokenized, self._futures, self._limits))
 
 
 class Engine:
     def __init__(self, model: ModelInfo, device: str = "cpu", threads: int = 0, beam: int = DEFAULT_BEAM,
-                 compute_type: str | None = None, max_batch_tokens: int = BATCH_TOKENS,
+                 compute_type: str | None = None, max_batch_tokens: int = 0,
                  inter_threads: int = 0, fixed_output_length: int = 0):
         """``threads``: total CPU threads (0: every core), split by ``split_threads`` unless
-        ``inter_threads`` (replicas) is given. ``fixed_output_length`` (benchmarks only): decode exactly this
+        ``inter_threads`` (replicas) is given. ``max_batch_tokens``: source tokens per engine batch (0: the
+        device's default). ``fixed_output_length`` (benchmarks only): decode exactly this
         many tokens for every window, so that random-weight models give comparable work on every path."""
         if device not in ("cpu", "cuda"):
             raise TranslateError(f"unknown device {device!r}: use cpu or cuda")
@@ -91,12 +93,13 @@ class Engine:
             compute_type = "int8_float16" if device == "cuda" else "int8"
         threads = threads or default_threads()
         if inter_threads:
-            inter, intra = inter_threads, max(1, threads // inter_threads)
+            inter = min(inter_threads, threads) if device == "cpu" else inter_threads
+            inter, intra = inter, max(1, threads // inter)
         else:
             inter, intra = split_threads(threads, device)
         self.model = model
         self.beam = beam
-        self.max_batch_tokens = max_batch_tokens
+        self.max_batch_tokens = max_batch_tokens or (GPU_BATCH_TOKENS if device == "cuda" else BATCH_TOKENS)
         self.fixed_output_length = fixed_output_length
         manifest = model.manifest
         self.source_prefix = list(manifest.get("source_prefix", []))
@@ -133,20 +136,35 @@ class Engine:
     def submit_tokenized(self, tokenized: list[list[list[str]]]) -> PendingTranslations:
         """Queue texts already cut into windows by ``tokenize``."""
         flat = [w for windows in tokenized for w in windows]
-        if not flat:
-            return PendingTranslations(self, tokenized, [], 0)
+        limits = [self.decoding_limit(len(w)) for w in flat]
+        futures: list = [None] * len(flat)
+        # one engine call per decoding limit: a window's limit, hence its translation, does not depend
+        # on the other texts it happens to be queued with
+        by_limit: dict[int, list[int]] = {}
+        for i, limit in enumerate(limits):
+            by_limit.setdefault(limit, []).append(i)
+        for limit, indices in sorted(by_limit.items()):
+            windows = [flat[i] for i in indices]
+            results = self.translator.translate_batch(
+                windows, target_prefix=[self.target_prefix] * len(windows) if self.target_prefix else None,
+                max_batch_size=self._batch_budget(windows), batch_type="tokens", beam_size=self.beam,
+                return_scores=True, max_input_length=0,
+                min_decoding_length=limit if self.fixed_output_length else 1, max_decoding_length=limit,
+                asynchronous=True)
+            for i, result in zip(indices, results):
+                futures[i] = result
+        return PendingTranslations(self, tokenized, futures, limits)
+
+    def decoding_limit(self, window_tokens: int) -> int:
+        """Most tokens decoded for a window of this many source tokens (exactly this many with
+        ``fixed_output_length``). It grows with the source so long inputs are not cut, and any output that
+        still reaches it is flagged; windows are grouped in powers of two so that few engine calls are made."""
         if self.fixed_output_length:
-            min_decoding = max_decoding = self.fixed_output_length
-        else:
-            # the decoding limit scales with the longest window so long inputs are not cut, and any output
-            # that still reaches it is flagged
-            min_decoding, max_decoding = 1, max(16, int(max(len(w) for w in flat) * 2.5) + 10)
-        futures = self.translator.translate_batch(
-            flat, target_prefix=[self.target_prefix] * len(flat) if self.target_prefix else None,
-            max_batch_size=self._batch_budget(flat), batch_type="tokens", beam_size=self.beam,
-            return_scores=True, max_input_length=0, min_decoding_length=min_decoding,
-            max_decoding_length=max_decoding, asynchronous=True)
-        return PendingTranslations(self, tokenized, futures, max_decoding)
+            return self.fixed_output_length
+        group = 16
+        while group < window_tokens:
+            group *= 2
+        return int(group * 2.5) + 10
 
     def translate_stream(self, chunks: Iterable[list[str]]) -> Iterator[list[Hypothesis]]:
         """Translate chunks of texts, yielding each chunk's hypotheses in order; chunk k+1 is tokenised and
@@ -167,9 +185,9 @@ class Engine:
         if replicas == 1:
             return self.max_batch_tokens
         total = sum(len(w) for w in flat)
-        return max(MIN_BATCH_TOKENS, min(self.max_batch_tokens, math.ceil(total / replicas)))
+        return min(self.max_batch_tokens, max(MIN_BATCH_TOKENS, math.ceil(total / replicas)))
 
-    def _collect(self, tokenized: list[list[list[str]]], futures: list, max_decoding: int) -> Iterator[Hypothesis]:
+    def _collect(self, tokenized: list[list[list[str]]], futures: list, limits: list[int]) -> Iterator[Hypothesis]:
         i = 0
         for windows in tokenized:
             texts, logprob_sum, target_tokens, hit_max = [], 0.0, 0, False
@@ -186,7 +204,7 @@ class Engine:
                 target_tokens += len(tokens)
                 source_tokens += len(window) - len(self.source_prefix) - len(self.source_suffix)
                 # a forced output length is the caller's choice, not a sign of cut-off output
-                hit_max = hit_max or (not self.fixed_output_length and len(result.hypotheses[0]) >= max_decoding)
+                hit_max = hit_max or (not self.fixed_output_length and len(result.hypotheses[0]) >= limits[i - 1])
             text = " ".join(t for t in texts if t)
             flags = {"source_windows": len(windows), "hit_max_length": hit_max, "empty_output": not text.strip()}
             yield Hypothesis(text, logprob_sum / max(1, target_tokens), source_tokens, target_tokens, flags)
