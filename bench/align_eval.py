@@ -77,10 +77,9 @@ def gale_church(ar: list[str], en: list[str]) -> list[tuple[list[int], list[int]
     return [(list(range(i, i + di)), list(range(j, j + dj))) for i, di, j, dj in path]
 
 
-def prf(predicted: set, gold: set) -> tuple[float, float, float]:
-    hits = len(predicted & gold)
-    p = hits / len(predicted) if predicted else 0.0
-    r = hits / len(gold) if gold else 0.0
+def prf(hits: int, predicted: int, gold: int) -> tuple[float, float, float]:
+    p = hits / predicted if predicted else 0.0
+    r = hits / gold if gold else 0.0
     return p, r, (2 * p * r / (p + r) if p + r else 0.0)
 
 
@@ -134,9 +133,7 @@ def main() -> None:
     print("link-level scores over all documents:")
     f1 = {}
     for method, (hits, predicted, gold) in counts.items():
-        p = hits / predicted if predicted else 0.0
-        r = hits / gold if gold else 0.0
-        f1[method] = 2 * p * r / (p + r) if p + r else 0.0
+        p, r, f1[method] = prf(hits, predicted, gold)
         print(f"  {method:12s} precision {p:.4f}  recall {r:.4f}  F1 {f1[method]:.4f}  ({seconds[method]:.2f} s)")
     error_ratio = (1 - f1["ours"]) / (1 - f1["gale-church"]) if f1["gale-church"] < 1 else float("nan")
     print(f"link errors (1 - F1) relative to Gale-Church: {error_ratio:.3f}")
