@@ -263,22 +263,12 @@ def store_alignment(store: Store, ar_path: str, ar_text: str, segments: list[New
                 score = round(0.5 * quality.score + 0.5 * alignment_confidence(bead.score), 4)
                 signals = {**quality.signals, "alignment_score": round(bead.score, 4),
                            "alignment": f"{len(bead.ar)}-{len(bead.en)}"}
-                segment_id = segment_ids[bead.ar[0]]
-                # the unique index cannot see duplicates when model_id is NULL (NULLs are distinct in
-                # SQLite), so look first
-                exists = db.execute(
-                    "SELECT 1 FROM translations WHERE segment_id=? AND segment_count=? AND origin='human'"
-                    " AND text=? AND model_id IS ?", (segment_id, len(bead.ar), target, model_id)).fetchone()
-                added = None if exists else store.add_translation(
-                    db, segment_id, target, model_id, run_id, score, label_for(score), signals,
-                    origin="human", segment_count=len(bead.ar), bridge=bridge)
+                added = store.add_translation(
+                    db, segment_ids[bead.ar[0]], target, model_id, run_id, score, label_for(score), signals,
+                    origin="human", segment_count=len(bead.ar), source_end=last.end, bridge=bridge)
                 if added is None:
                     summary.existing += 1
                     continue
-                if len(bead.ar) > 1:
-                    # the store finds a pair's end through segment ids in insertion order, which breaks when
-                    # an earlier run stored some of these spans; the end offset is known here, so set it
-                    db.execute("UPDATE translations SET source_end=? WHERE id=?", (last.end, added))
                 summary.stored += 1
         status = "done"
     finally:

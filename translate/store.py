@@ -74,7 +74,8 @@ CREATE TABLE translations (
     status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending','approved','rejected','edited')),
     created_at TEXT NOT NULL
 );
-CREATE UNIQUE INDEX translations_unique ON translations(segment_id, segment_count, model_id, origin, text)
+-- IFNULL: an alignment given external MT has no model, and NULLs never collide in a unique index
+CREATE UNIQUE INDEX translations_unique ON translations(segment_id, segment_count, IFNULL(model_id, 0), text)
     WHERE origin = 'human';
 CREATE UNIQUE INDEX translations_mt_unique ON translations(segment_id, model_id) WHERE origin = 'mt';
 CREATE INDEX translations_status ON translations(status, id);
@@ -300,22 +301,20 @@ class Store:
 
     def add_translation(self, db: sqlite3.Connection, segment_id: int, text: str, model_id: int | None,
                         run_id: int, score: float, label: str, signals: dict, origin: str = "mt",
-                        segment_count: int = 1, bridge: str | None = None) -> int | None:
+                        segment_count: int = 1, source_end: int | None = None,
+                        bridge: str | None = None) -> int | None:
         """Insert one pair and its scores inside the caller's transaction; None if it already exists.
 
-        A pair covering several segments (an alignment) names its first segment and how many segments
-        (in insertion order within the document) it covers.
+        A pair covering several consecutive segments (an alignment bead) names its first segment, how
+        many segments it covers and ``source_end``, the end offset of the last one.
         """
-        source_end = None
-        if segment_count > 1:
-            source_end = db.execute(
-                "SELECT s2.end FROM segments s1 JOIN segments s2 ON s2.document_id = s1.document_id"
-                " WHERE s1.id = ? AND s2.id >= s1.id ORDER BY s2.id LIMIT 1 OFFSET ?",
-                (segment_id, segment_count - 1)).fetchone()[0]
+        if segment_count > 1 and source_end is None:
+            raise ValueError("a pair covering several segments needs source_end")
         cur = db.execute(
             "INSERT OR IGNORE INTO translations (segment_id, segment_count, source_end, model_id, run_id, origin,"
             " text, bridge, created_at) VALUES (?,?,?,?,?,?,?,?,?)",
-            (segment_id, segment_count, source_end, model_id, run_id, origin, text, bridge, now()))
+            (segment_id, segment_count, source_end if segment_count > 1 else None, model_id, run_id, origin,
+             text, bridge, now()))
         if cur.rowcount == 0:
             return None
         db.execute("INSERT INTO scores (translation_id, score, label, signals) VALUES (?,?,?,?)",
