@@ -19,7 +19,8 @@ The inputs are FLORES-101 dev Arabic segments, cycled to ``--sentences`` lines w
 so that every line is distinct (deduplication cannot help path a).
 
   .venv/bin/python bench/translate_speed.py [--data-dir ../shared/data] [--sentences 2000] [--quick]
-  .venv/bin/python bench/translate_speed.py --sentences 10000 --only-a     # peak RSS of (a) on 10k lines
+  .venv/bin/python bench/translate_speed.py --sentences 10000 --paths a   # peak RSS of (a) on 10k lines
+  (--baseline-sentences N runs c and d on the first N sentences only, for slow shared machines)
 """
 from __future__ import annotations
 

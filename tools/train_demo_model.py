@@ -160,6 +160,45 @@ def averaged_state(paths):
     return {k: (v / len(paths)).to(torch.float32) for k, v in avg.items()}
 
 
+class _pad_start_marian_loader:
+    """Convert MarianMT keeping the decoder start exactly as trained.
+
+    CTranslate2's stock Marian loader drops the <pad> row and starts the decoder from a zero embedding
+    (true for Marian-trained models). Here the output projection is tied to the embeddings, so training
+    moves the <pad> row away from zero and the decoder learned to start from that embedding; starting
+    from zeros instead loses the first word. This loader keeps <pad> as the start token, and export()
+    gives <pad> a -1e4 output bias so it is never generated.
+    """
+
+    def __enter__(self):
+        from ctranslate2.converters import transformers as ct2_transformers
+
+        class PadStartLoader(ct2_transformers.MarianMTLoader):
+            def get_model_spec(self, model):
+                model.config.normalize_before = False
+                model.config.normalize_embedding = False
+                return ct2_transformers.BartLoader.get_model_spec(self, model)
+
+            def set_config(self, config, model, tokenizer):
+                super().set_config(config, model, tokenizer)
+                config.decoder_start_token = tokenizer.pad_token
+
+            def set_decoder(self, spec, decoder):
+                ct2_transformers.BartLoader.set_decoder(self, spec, decoder)
+
+            def get_vocabulary(self, model, tokenizer):
+                return ct2_transformers.BartLoader.get_vocabulary(self, model, tokenizer)
+
+        self.registry = ct2_transformers._MODEL_LOADERS
+        self.saved = self.registry["MarianConfig"]
+        self.registry["MarianConfig"] = PadStartLoader()
+        return self
+
+    def __exit__(self, *exc):
+        self.registry["MarianConfig"] = self.saved
+        return False
+
+
 def export(model, sp_model: Path, vocab: dict, out: Path, work: Path, manifest: dict) -> None:
     import ctranslate2
     from transformers import MarianTokenizer
@@ -172,13 +211,17 @@ def export(model, sp_model: Path, vocab: dict, out: Path, work: Path, manifest: 
     shutil.copy(sp_model, hf_dir / "target.spm")
     tokenizer = MarianTokenizer(str(hf_dir / "source.spm"), str(hf_dir / "target.spm"), str(hf_dir / "vocab.json"),
                                 unk_token="<unk>", eos_token="</s>", pad_token="<pad>")
+    import torch
+    with torch.no_grad():   # <pad> is only the decoder start token: never generate it
+        model.final_logits_bias[0, model.config.pad_token_id] = -1e4
     model.save_pretrained(hf_dir)
     tokenizer.save_pretrained(hf_dir)
     # convert into a fresh folder first so a failure never leaves a half-written model dir behind
     staging = work / "export"
     if staging.exists():
         shutil.rmtree(staging)
-    ctranslate2.converters.TransformersConverter(str(hf_dir)).convert(str(staging), quantization="int8")
+    with _pad_start_marian_loader():
+        ctranslate2.converters.TransformersConverter(str(hf_dir)).convert(str(staging), quantization="int8")
     shutil.copy(sp_model, staging / "source.spm")
     shutil.copy(sp_model, staging / "target.spm")
     manifest["weights_sha256"] = hashlib.sha256((staging / "model.bin").read_bytes()).hexdigest()
@@ -216,6 +259,8 @@ def main(argv=None) -> int:
     work = args.work_dir
     work.mkdir(parents=True, exist_ok=True)
     ckpt_dir = work / "checkpoints"
+    if not args.resume and ckpt_dir.exists():
+        shutil.rmtree(ckpt_dir)      # a fresh run must never average in snapshots of an earlier run
     ckpt_dir.mkdir(exist_ok=True)
 
     pairs = read_pairs(args.data_dir)
