@@ -417,11 +417,12 @@ def test_review_page_shows_and_searches_the_whole_source_of_a_multi_segment_pair
     db = tmp_path / "corpus.sqlite"
     ids = make_store(db, {"a.txt": corpus()["news/first.txt"]})
     with Store(db) as s:
-        first, second = s.db.execute("SELECT id, text FROM segments ORDER BY id LIMIT 2").fetchall()
+        first, second = s.db.execute("SELECT id, text, end FROM segments ORDER BY id LIMIT 2").fetchall()
         run = s.start_run("align", None, {})
         with s.transaction() as db_:
             pair = s.add_translation(db_, first["id"], "An existing human translation of two sentences.", None, run,
-                                     0.8, "good", {}, origin="human", segment_count=2)
+                                     0.8, "good", {}, origin="human", segment_count=2,
+                                     source_end=second["end"])
         row = s.review_pair(pair)
         assert row["source"] == first["text"] + "\n" + second["text"]
         assert [r["id"] for r in s.review_page(search="alert(1)")] == [ids[1], pair]   # its 2nd segment
