@@ -157,3 +157,22 @@ def test_segment_command_jsonl_offsets_index_the_decoded_text(tmp_path):
         assert o["file"] == str(doc)
     plain = run_cli("segment", doc)
     assert plain.stdout.splitlines() == [o["text"] for o in objects]
+
+
+def test_bundled_demo_model_is_the_default_and_survives_a_736_word_sentence(tmp_path, env):
+    """No model installed: the demo model shipped with the package is used. The unsplit 736-word
+    run-on sentence of seed 001 exceeds the model's 256 positions; it must be translated in windows
+    (flagged), never crash or lose text."""
+    seed = next(SEEDS.glob("001_*.txt"))
+    db = tmp_path / "demo.sqlite"
+    result = run_cli("run", seed, "--db", db, "--max-words", "0", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "model demo-ar-en-tatoeba (demo model" in result.stderr
+    with sqlite3.connect(db) as con:
+        rows = con.execute("SELECT s.text, t.text, sc.signals FROM segments s JOIN translations t"
+                           " ON t.segment_id = s.id JOIN scores sc ON sc.translation_id = t.id").fetchall()
+        model = con.execute("SELECT name FROM models").fetchone()[0]
+    assert model == "demo-ar-en-tatoeba"
+    longest = max(rows, key=lambda r: len(r[0].split()))
+    assert len(longest[0].split()) > 700 and longest[1].strip()
+    assert json.loads(longest[2])["source_windows"] > 1

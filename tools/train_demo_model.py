@@ -35,6 +35,7 @@ MODEL_NAME = "demo-ar-en-tatoeba"
 SEED = 1234
 
 # Architecture: small enough to train in under an hour on two CPU cores, big enough for short sentences.
+MAX_POSITIONS = 256          # position embeddings; the runtime keeps windows and outputs inside them
 ARCH = dict(d_model=256, encoder_layers=3, decoder_layers=3, encoder_attention_heads=4, decoder_attention_heads=4,
             encoder_ffn_dim=1024, decoder_ffn_dim=1024)
 # Arabic short vowels/tanween/shadda/sukun (U+064B-U+0652), superscript alef (U+0670), tatweel (U+0640):
@@ -124,7 +125,7 @@ def build_model(vocab_with_pad: int, dropout: float):
     from transformers import MarianConfig, MarianMTModel
     pad = vocab_with_pad - 1
     config = MarianConfig(
-        vocab_size=vocab_with_pad, **ARCH, max_position_embeddings=256, dropout=dropout, attention_dropout=0.1,
+        vocab_size=vocab_with_pad, **ARCH, max_position_embeddings=MAX_POSITIONS, dropout=dropout, attention_dropout=0.1,
         activation_dropout=0.0, activation_function="swish", scale_embedding=True,
         pad_token_id=pad, eos_token_id=0, decoder_start_token_id=pad, forced_eos_token_id=0,
         share_encoder_decoder_embeddings=True, tie_word_embeddings=True)
@@ -366,7 +367,7 @@ def main(argv=None) -> int:
         "description": "Demo-quality Arabic->English model for short everyday sentences; not for news.",
         "source_lang": "ar", "target_lang": "en",
         "format": "ctranslate2", "quantization": "int8",
-        "source_prefix": [], "source_suffix": ["</s>"], "target_prefix": [],
+        "source_prefix": [], "source_suffix": ["</s>"], "target_prefix": [], "max_positions": MAX_POSITIONS,
         "quality_rank": 0, "demo": True,
         "training_data": "Tatoeba ar-en (OPUS Tatoeba release), 20,838 sentence pairs",
         "license": "CC-BY 2.0 FR (training data: Tatoeba, https://tatoeba.org)",

@@ -25,6 +25,7 @@ from .models import ModelInfo
 
 DEFAULT_BEAM = 4               # beam 4 is the usual quality/speed trade-off for Marian/OPUS-MT models
 MAX_SOURCE_TOKENS = 256        # longer sources are cut into windows of this many pieces (no truncation)
+MAX_POSITIONS = 512            # position encodings of a Marian/OPUS-MT model unless its manifest says otherwise
 # token budget of one engine batch (source tokens; the beam multiplies the rows): large enough for
 # efficient matrix products, small enough that the decoder caches of one batch stay in the low hundreds
 # of MB with beam 4 (see bench/translate_speed.py)
@@ -105,7 +106,11 @@ class Engine:
         self.source_prefix = list(manifest.get("source_prefix", []))
         self.source_suffix = list(manifest.get("source_suffix", []))
         self.target_prefix = list(manifest.get("target_prefix", []))
-        self.max_source_tokens = int(manifest.get("max_source_tokens", MAX_SOURCE_TOKENS))
+        # neither a source window nor an output may run past the model's position encodings; a window
+        # of half the positions leaves room for an English output longer than its Arabic source
+        self.max_positions = int(manifest.get("max_positions", MAX_POSITIONS))
+        self.max_source_tokens = min(int(manifest.get("max_source_tokens", MAX_SOURCE_TOKENS)),
+                                     self.max_positions // 2)
         try:
             self.sp_source = spm.SentencePieceProcessor(model_file=str(model.path / "source.spm"))
             self.sp_target = spm.SentencePieceProcessor(model_file=str(model.path / "target.spm"))
@@ -164,7 +169,7 @@ class Engine:
         group = 16
         while group < window_tokens:
             group *= 2
-        return int(group * 2.5) + 10
+        return min(int(group * 2.5) + 10, self.max_positions - 1)
 
     def translate_stream(self, chunks: Iterable[list[str]]) -> Iterator[list[Hypothesis]]:
         """Translate chunks of texts, yielding each chunk's hypotheses in order; chunk k+1 is tokenised and
