@@ -336,16 +336,12 @@ def evaluate(
     else:
         store = open_store(db, create=False)
         try:
+            run_id = run_id if run_id is not None else store.latest_run("translate")
             if run_id is None:
-                row = store.db.execute("SELECT MAX(id) FROM runs WHERE kind='translate'").fetchone()
-                if row[0] is None:
-                    fail(f"{db}: no translate run stored")
-                run_id = row[0]
-            elif store.db.execute("SELECT 1 FROM runs WHERE id=?", (run_id,)).fetchone() is None:
+                fail(f"{db}: no translate run stored")
+            hypotheses = store.run_translations(run_id)
+            if hypotheses is None:
                 fail(f"{db}: no run {run_id}")
-            hypotheses = [r[0] for r in store.db.execute(
-                "SELECT t.text FROM translations t JOIN segments s ON s.id = t.segment_id WHERE t.run_id=?"
-                " ORDER BY s.document_id, s.start, t.id", (run_id,))]
         finally:
             store.close()
         source = f"{db} run {run_id}"

@@ -247,6 +247,17 @@ class Store:
         with self.transaction() as db:
             db.execute("UPDATE runs SET finished_at=?, status=? WHERE id=?", (now(), status, run_id))
 
+    def latest_run(self, kind: str) -> int | None:
+        return self.db.execute("SELECT MAX(id) FROM runs WHERE kind=?", (kind,)).fetchone()[0]
+
+    def run_translations(self, run_id: int) -> list[str] | None:
+        """The texts a run stored, in document and segment order; None if there is no such run."""
+        if self.db.execute("SELECT 1 FROM runs WHERE id=?", (run_id,)).fetchone() is None:
+            return None
+        return [r[0] for r in self.db.execute(
+            "SELECT t.text FROM translations t JOIN segments s ON s.id = t.segment_id WHERE t.run_id=?"
+            " ORDER BY s.document_id, s.start, t.id", (run_id,))]
+
     # -- translations -------------------------------------------------------------------------
     def translated_segments(self, segment_ids: list[int], model_id: int) -> set[int]:
         """The segment ids among these that already have a translation by this model."""
