@@ -76,7 +76,10 @@ def test_long_source_windows_are_all_translated_and_flagged(engine):
 
 def test_decoding_limit_grows_with_the_source_and_an_output_reaching_it_is_flagged(engine):
     assert engine.decoding_limit(3) == engine.decoding_limit(16) < engine.decoding_limit(17)
-    assert engine.decoding_limit(256) >= 2.5 * 256
+    assert engine.decoding_limit(100) >= 2.5 * 100
+    # never past the model's position encodings, whatever the window
+    assert engine.decoding_limit(engine.max_source_tokens) == engine.max_positions - 1
+    assert engine.max_source_tokens <= engine.max_positions // 2
     # the random tiny model never ends a sentence: every output runs to its window's limit and is flagged
     for text, hyp in zip(TEXTS, engine.translate(TEXTS)):
         window = engine.tokenize(text)[0]
