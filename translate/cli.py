@@ -49,6 +49,10 @@ def run(
     encoding: Optional[str] = typer.Option(None, help="Input encoding (default: UTF-8 only, BOM allowed)."),
     compute_type: Optional[str] = typer.Option(None, "--compute-type",
                                                help="CTranslate2 compute type (default int8; int8_float16 on cuda)."),
+    inter_threads: int = typer.Option(0, "--inter-threads", min=0,
+                                      help="Engine replicas sharing --threads (0: one per 4 cores)."),
+    batch_tokens: int = typer.Option(0, "--batch-tokens", min=0,
+                                     help="Token budget of one engine batch (0: 2048 on cpu, 8192 on cuda)."),
 ) -> None:
     """Segment, translate, score and store Arabic articles."""
     from .pipeline import find_inputs, run as run_pipeline
@@ -61,13 +65,15 @@ def run(
         fail("no .txt input files found")
     try:
         info = model_store.resolve_model(model)
-        engine = Engine(info, device=device, threads=threads, beam=beam, compute_type=compute_type)
+        engine = Engine(info, device=device, threads=threads, beam=beam, compute_type=compute_type,
+                        inter_threads=inter_threads, max_batch_tokens=batch_tokens)
     except (model_store.ModelError, TranslateError) as exc:
         fail(str(exc))
     store = open_store(db)
     total = sum(f.stat().st_size for f in files)
     options = {"model": info.name, "device": device, "beam": beam, "threads": list(engine.threads),
-               "max_words": max_words, "compute_type": engine.compute_type}
+               "max_words": max_words, "compute_type": engine.compute_type,
+               "batch_tokens": engine.max_batch_tokens}
     with typer.progressbar(length=total, label="translating", file=sys.stderr,
                            show_eta=True) as bar:
         summary = run_pipeline(files, store, engine, max_words=max_words, encoding=encoding,
