@@ -205,7 +205,7 @@ def _submit_chunk(chunk: _Chunk, store: Store, engine: Engine, model_id: int, pr
         end = start
         while end < len(chunk.segments) and chunk.segments[end][0] is document:
             end += 1
-        ids += store.add_segments_many(document.id, [seg for _, seg in chunk.segments[start:end]])
+        ids += store.add_segments(document.id, [seg for _, seg in chunk.segments[start:end]])
         start = end
     done = store.translated_segments(ids, model_id)
     # a segment already claimed by the previous chunk or earlier in this one (the same document read

@@ -218,19 +218,6 @@ class Store:
                              (sha256, path, text, lang, now()))
             return cur.lastrowid, True
 
-    def add_segments(self, document_id: int, segments: Iterable[NewSegment]) -> list[int]:
-        """Insert segments that are not stored yet; return the ids of all of them, in order."""
-        ids = []
-        with self.transaction() as db:
-            for s in segments:
-                db.execute(
-                    "INSERT OR IGNORE INTO segments (document_id, position, start, end, sentence, part, text,"
-                    " text_hash) VALUES (?,?,?,?,?,?,?,?)",
-                    (document_id, s.position, s.start, s.end, s.sentence, s.part, s.text, text_hash(s.text)))
-                ids.append(db.execute("SELECT id FROM segments WHERE document_id=? AND start=? AND end=?",
-                                      (document_id, s.start, s.end)).fetchone()[0])
-        return ids
-
     # -- models and runs ----------------------------------------------------------------------
     def model_id(self, name: str, weights_sha256: str) -> int:
         with self.transaction() as db:
@@ -269,18 +256,9 @@ class Store:
                 (model_id, *chunk)))
         return found
 
-    def cached_translation(self, source: str, model_id: int) -> sqlite3.Row | None:
-        """A stored machine translation of the same source text by the same model, with its scores."""
-        return self.db.execute(
-            "SELECT t.text, sc.score, sc.label, sc.signals FROM segments s JOIN translations t ON t.segment_id = s.id"
-            " LEFT JOIN scores sc ON sc.translation_id = t.id"
-            " WHERE s.text_hash=? AND s.text=? AND t.model_id=? AND t.origin='mt' LIMIT 1",
-            (text_hash(source), source, model_id)).fetchone()
-
-    # batched variants for the translation run: one statement per chunk instead of one per segment
-    def add_segments_many(self, document_id: int, segments: list[NewSegment]) -> list[int]:
-        """Like ``add_segments`` (insert those not stored yet, return all ids in order), for a list of
-        segments of one document, with one executemany and one SELECT."""
+    def add_segments(self, document_id: int, segments: list[NewSegment]) -> list[int]:
+        """Insert the segments of one document not stored yet; return the ids of all of them, in order.
+        One executemany and one SELECT, not a statement per segment: the run calls this per chunk."""
         if not segments:
             return []
         with self.transaction() as db:
@@ -296,7 +274,8 @@ class Store:
         return [ids[(s.start, s.end)] for s in segments]
 
     def cached_translations(self, sources: Iterable[str], model_id: int) -> dict[str, sqlite3.Row]:
-        """``cached_translation`` for many sources at once: {source: row} for those this model translated."""
+        """Stored machine translations by this model of any of these source texts (in any document or
+        run), with their scores: {source: row}."""
         wanted = set(sources)
         by_hash = {text_hash(s): s for s in wanted}
         found: dict[str, sqlite3.Row] = {}
