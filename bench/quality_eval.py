@@ -11,9 +11,10 @@ For the seven systems' outputs on FLORES dev (no model, no reference given to th
 2. Systems ranked by mean score vs their COMET ranking: Kendall tau (rankings printed).
 
 ``--fit`` fits the calibration on all of FLORES dev and prints the ``CALIBRATION`` dict for
-``translate/score.py``. The logistic fit is constrained to the expected sign of each feature (more
-coverage never lowers the score, more missing numbers never raises it), with an L2 penalty, so it stays
-monotone and does not chase noise.
+``translate/score.py``: least squares to the rank of sentence chrF, then a logistic squash of that
+linear score to chrF >= threshold (see ``fit_calibration``). The fit is constrained to the expected
+sign of each feature (more coverage never lowers the score, more missing numbers never raises it),
+with an L2 penalty, so it stays monotone and does not chase noise.
 """
 from __future__ import annotations
 
@@ -36,7 +37,8 @@ BASELINE = ["length_z2", "numbers_extra"]         # + numbers_missing, a guard: 
 # the side of zero each weight must stay on, so the score is monotone in every signal
 SIGN = {"length_z2": -1, "log_length": 1, "numbers_extra": -1, "capitalised": 1, "long_words": 1,
         "word_length": 1, "src_coverage": 1,
-        "tgt_coverage": 1, "src_unknown": -1, "tgt_unknown": 1, "ibm1_forward": 1, "ibm1_backward": 1}
+        "tgt_coverage": 1, "src_unknown": -1, "tgt_unknown": 1, "ibm1_forward": 1, "ibm1_backward": 1,
+        "ibm1_backward_floored": 1}
 
 
 # -- statistics (no scipy needed) ---------------------------------------------------------------
@@ -100,6 +102,36 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, signs: list[int], offset: np.ndar
     return b - float(raw_w @ mean), raw_w
 
 
+def fit_rank_least_squares(x: np.ndarray, target: np.ndarray, signs: list[int], l2: float = 0.01,
+                           steps: int = 3000, rate: float = 0.3) -> tuple[float, np.ndarray]:
+    """Sign-constrained L2 least squares of the standardised ranks of ``target`` on standardised features."""
+    mean, std = x.mean(axis=0), x.std(axis=0) + 1e-9
+    z = (x - mean) / std
+    goal = ranks(target)
+    goal = (goal - goal.mean()) / (goal.std() + 1e-9)
+    signs = np.asarray(signs, dtype=float)
+    w = np.zeros(x.shape[1])
+    for _ in range(steps):
+        w -= rate * (z.T @ (z @ w - goal) / len(goal) + l2 * w)
+        w = np.where(w * signs < 0, 0.0, w)
+    raw_w = w / std
+    return -float(raw_w @ mean), raw_w
+
+
+def fit_calibration(x: np.ndarray, chrf_scores: np.ndarray, threshold: float, signs: list[int],
+                    offset: np.ndarray | float = 0.0) -> tuple[float, np.ndarray]:
+    """Weights that order pairs like sentence chrF, squashed to P(chrF >= threshold).
+
+    Fitting the ranking to chrF itself (not to a yes/no threshold) uses all of its information; the
+    one-dimensional logistic step then only sets the scale and the intercept, so the labels' thresholds
+    keep their meaning."""
+    intercept, weights = fit_rank_least_squares(x, chrf_scores, signs)
+    linear = x @ weights + intercept
+    y = (chrf_scores >= threshold).astype(float)
+    a, scale = fit_logistic(linear[:, None], y, [1], offset)
+    return a + float(scale[0]) * intercept, float(scale[0]) * weights
+
+
 def predict(x: np.ndarray, intercept: float, weights: np.ndarray, offset: np.ndarray | float = 0.0) -> np.ndarray:
     return 1 / (1 + np.exp(-(x @ weights + intercept + offset)))
 
@@ -148,7 +180,8 @@ def main() -> None:
         out = np.zeros(len(y))
         for held in (0, 1):
             train, test = folds != held, folds == held
-            b, w = fit_logistic(x[train][:, idx], y[train], [SIGN[c] for c in columns], offset[train])
+            b, w = fit_calibration(x[train][:, idx], chrf_scores[train], args.threshold, [SIGN[c] for c in columns],
+                                   offset[train])
             out[test] = predict(x[test][:, idx], b, w, offset[test])
         return out
 
@@ -163,7 +196,7 @@ def main() -> None:
     for name in FEATURES:
         column = x[:, FEATURES.index(name)]
         if column.std() > 0:
-            print(f"    feature {name:16s} {spearman(column, chrf_scores):+.3f}")
+            print(f"    feature {name:22s} {spearman(column, chrf_scores):+.3f}")
 
     by_comet = sorted(SYSTEMS, key=lambda s: -comet[s])
     for label, values in (("shipped", shipped), ("CV", cv_all), ("baseline CV", cv_base)):
@@ -174,7 +207,7 @@ def main() -> None:
     print("  by COMET: " + ", ".join(f"{s} {comet[s]:.4f}" for s in by_comet))
 
     if args.fit:
-        b, w = fit_logistic(x, y, [SIGN[c] for c in FEATURES], offset)
+        b, w = fit_calibration(x, chrf_scores, args.threshold, [SIGN[c] for c in FEATURES], offset)
         calibration = {"intercept": round(b, 3), **{n: round(float(v), 3) for n, v in zip(FEATURES, w)}}
         print("CALIBRATION = " + json.dumps(calibration, indent=4))
 

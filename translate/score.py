@@ -28,12 +28,13 @@ scored as well:
 HTML entities in the output (&quot; &#39;, as some MT services return) are decoded before scoring.
 
 Calibration: the score is a logistic function of the model-free signals, with coefficients fitted by
-``bench/quality_eval.py --fit`` on FLORES-101 dev (seven MT systems, target: sentence chrF >= 60
-against the human reference), so the score reads roughly as "probability this translation is
-acceptable". Failures too rare in that data to fit (untranslated Arabic, repetition loops, dropped
-numbers and Latin-script names) carry hand-set penalties (``GUARDS``). ``logprob`` adds a fixed,
-hand-set term (no model outputs were available to fit it); a reference moves the score mostly onto
-its chrF.
+``bench/quality_eval.py --fit`` on FLORES-101 dev (seven MT systems) in two steps: a sign-constrained
+least-squares fit of the signals to the rank of sentence chrF against the human reference (so the
+score orders pairs as chrF does), then a logistic squash of that linear score to chrF >= 60, so the
+score reads roughly as "probability this translation is acceptable". Failures too rare in that data
+to fit (untranslated Arabic, repetition loops, dropped numbers and Latin-script names) carry hand-set
+penalties (``GUARDS``). ``logprob`` adds a fixed, hand-set term (no model outputs were available to
+fit it); a reference moves the score mostly onto its chrF.
 
 Labels (thresholds): ``good`` when score >= 0.60, ``bad`` when score < 0.30, ``check`` in between.
 Whatever the score, output that lost text is ``bad`` with a score of at most 0.05 (``empty_output``,
@@ -70,20 +71,22 @@ GUARDS = {
     "repetition": -6.0,
 }
 CALIBRATION = {
-    "intercept": -1.882,
-    "length_z2": -0.112,
-    "log_length": 0.684,
-    "numbers_extra": 0.0,
-    "capitalised": 1.471,
-    "long_words": 1.716,
-    "word_length": 0.144,
-    "src_coverage": 0.659,
+    "intercept": 3.892,
+    "length_z2": -0.119,
+    "log_length": 0.485,
+    "numbers_extra": -0.051,
+    "capitalised": 1.505,
+    "long_words": 1.969,
+    "word_length": 0.155,
+    "src_coverage": 0.498,
     "tgt_coverage": 0.0,
-    "src_unknown": -0.865,
-    "tgt_unknown": 0.157,
+    "src_unknown": -0.77,
+    "tgt_unknown": 0.0,
     "ibm1_forward": 0.0,
-    "ibm1_backward": 0.345,
+    "ibm1_backward": 0.357,
+    "ibm1_backward_floored": 0.959,
 }
+IBM1_FLOOR = -5.0           # below this, further drops of the backward likelihood count less (a noisier tail)
 # hand-set (not fitted): a mean token log-probability of -0.6 is neutral; each nat lower costs 1.5 logits
 LOGPROB_NEUTRAL = -0.6
 LOGPROB_WEIGHT = 1.5
@@ -225,6 +228,8 @@ def features(signals: dict) -> dict[str, float]:
         "tgt_unknown": signals["tgt_unknown"],
         "ibm1_forward": signals["ibm1_forward"],
         "ibm1_backward": signals["ibm1_backward"],
+        # with ibm1_backward, a piecewise-linear term: steeper in the usual range, flatter in the tail
+        "ibm1_backward_floored": max(signals["ibm1_backward"], IBM1_FLOOR),
     }
 
 
