@@ -212,12 +212,7 @@ def _load_model_dir(path: Path, bundled: bool) -> ModelInfo:
             raise ModelError(f"{path}: not a usable model directory (missing {required}){hint}")
     manifest_path = path / "manifest.json"
     if manifest_path.is_file():
-        try:
-            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-            raise ModelError(f"{manifest_path}: unreadable manifest ({_one_line(err)})") from None
-        if not isinstance(manifest, dict):
-            raise ModelError(f"{manifest_path}: manifest must be a JSON object")
+        manifest = _read_json_object(manifest_path, str(manifest_path), "manifest")
     else:
         manifest = _base_manifest(path.name, origin=str(path))
         manifest.update(_token_conventions(path, default_suffix=[]))
@@ -514,14 +509,19 @@ def _build_from_ct2(source: Path, build: Path, label: str) -> tuple[str, dict]:
     return str(manifest.get("name") or source.name), manifest
 
 
-def _build_from_argos(source: Path, build: Path, label: str) -> tuple[str, dict]:
-    metadata_path = source / "metadata.json"
+def _read_json_object(path: Path, label: str, what: str) -> dict:
+    """A JSON file that must hold an object; ModelError naming ``label`` otherwise."""
     try:
-        metadata = json.loads(metadata_path.read_text(encoding="utf-8"))
+        value = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ModelError(f"{label}: unreadable metadata.json ({_one_line(err)})") from None
-    if not isinstance(metadata, dict):
-        raise ModelError(f"{label}: metadata.json must be a JSON object")
+        raise ModelError(f"{label}: unreadable {what} ({_one_line(err)})") from None
+    if not isinstance(value, dict):
+        raise ModelError(f"{label}: {what} must be a JSON object")
+    return value
+
+
+def _build_from_argos(source: Path, build: Path, label: str) -> tuple[str, dict]:
+    metadata = _read_json_object(source / "metadata.json", label, "metadata.json")
     _check_pair(metadata.get("from_code"), metadata.get("to_code"), label)
     if not (source / "sentencepiece.model").is_file():
         other = "BPE (bpe.model)" if (source / "bpe.model").is_file() else "no sentencepiece.model"
