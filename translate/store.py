@@ -343,18 +343,7 @@ LEFT JOIN scores sc ON sc.translation_id = t.id
         ``window`` bounds the ids looked at to that many past after (or before ``before``): a text search
         cannot use an index, and a rare word would otherwise scan the whole table for one page.
         """
-        where, args = [], []
-        if status is not None:
-            where.append("t.status = ?")
-            args.append(status)
-        # unary + keeps the planner on the translations id order instead of the scores index, which
-        # would mean sorting every pair in the range to find the first page
-        if min_score is not None:
-            where.append("+sc.score >= ?")
-            args.append(min_score)
-        if max_score is not None:
-            where.append("+sc.score <= ?")
-            args.append(max_score)
+        where, args = _pair_filters(status, min_score, max_score)
         if document_id is not None:
             where.append("t.segment_id IN (SELECT id FROM segments WHERE document_id = ?)")
             args.append(document_id)
@@ -507,13 +496,7 @@ LEFT JOIN scores sc ON sc.translation_id = t.id
     def iter_pairs(self, min_score: float | None = None, status: str | None = None,
                    batch: int = 1000) -> Iterator[sqlite3.Row]:
         """Stream every pair with its source, newest reviewed text, scores and provenance, in id order."""
-        where, args = [], []
-        if min_score is not None:
-            where.append("sc.score >= ?")
-            args.append(min_score)
-        if status is not None:
-            where.append("t.status = ?")
-            args.append(status)
+        where, args = _pair_filters(status, min_score)
         last_id = 0
         while True:
             rows = self.db.execute(
@@ -554,6 +537,24 @@ JOIN documents d ON d.id = s.document_id
 LEFT JOIN models m ON m.id = t.model_id
 LEFT JOIN scores sc ON sc.translation_id = t.id
 """
+
+
+def _pair_filters(status: str | None = None, min_score: float | None = None,
+                  max_score: float | None = None) -> tuple[list[str], list]:
+    """WHERE terms (and their arguments) for pages of pairs read in translations.id order."""
+    where, args = [], []
+    if status is not None:
+        where.append("t.status = ?")
+        args.append(status)
+    # unary + keeps the planner on the translations id order instead of the scores index, which
+    # would mean sorting every pair in the range to find one page
+    if min_score is not None:
+        where.append("+sc.score >= ?")
+        args.append(min_score)
+    if max_score is not None:
+        where.append("+sc.score <= ?")
+        args.append(max_score)
+    return where, args
 
 
 def _split_sql(sql: str) -> list[str]:
