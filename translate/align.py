@@ -25,6 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .pipeline import iter_segments, read_lines
 from .store import NewSegment, Store
 
 SIMILARITY_FLOOR = 0.12     # background similarity when a sentence has no neighbours to compare with
@@ -172,8 +173,6 @@ def _background(these: list[frozenset[str]], others: list[frozenset[str]]) -> li
 def arabic_sentences(text: str, presegmented: bool) -> list[NewSegment]:
     """Arabic sentences with offsets into ``text``: one per non-blank line, or by the segmenter."""
     if not presegmented:
-        from .pipeline import iter_segments
-
         return list(iter_segments(text, max_words=0))
     return [NewSegment(n, start, end, n, 0, text[start:end])
             for n, (start, end) in enumerate(_line_spans(text))]
@@ -201,16 +200,6 @@ def _line_spans(text: str) -> list[tuple[int, int]]:
             spans.append((start, start + len(stripped)))
         offset += len(line) + 1
     return spans
-
-
-def read_lines(path: Path) -> list[str]:
-    """The lines of a line-aligned UTF-8 file (trailing blank lines dropped); InputError names the file."""
-    from .pipeline import read_document
-
-    lines = read_document(path).splitlines()
-    while lines and not lines[-1].strip():
-        lines.pop()
-    return lines
 
 
 def read_translations(path: Path, expected: int) -> list[str]:

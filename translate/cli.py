@@ -220,8 +220,7 @@ def score(
     jsonl: bool = typer.Option(False, "--jsonl", help="One JSON object per line with every signal."),
 ) -> None:
     """Estimate the quality of each (source, translation) line pair; no model needed."""
-    from .align import read_lines
-    from .pipeline import InputError
+    from .pipeline import InputError, read_lines
     from .score import score_pair
 
     try:
@@ -327,8 +326,7 @@ def evaluate(
     """Corpus BLEU, chrF and TER (sacrebleu) of translations against references."""
     from sacrebleu.metrics import BLEU, CHRF, TER
 
-    from .align import read_lines
-    from .pipeline import InputError
+    from .pipeline import InputError, read_lines
 
     if (hyp is None) == (db is None):
         fail("give either --hyp FILE or --db PATH", 2)

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import score as scoring
-from .lexicon import load_lexicon
 from .segment import DEFAULT_MAX_WORDS, segment
 from .store import NewSegment, Store
 from .translate import Engine, PendingTranslations
@@ -92,6 +91,14 @@ def read_document(path: Path, encoding: str | None = None) -> str:
     if not text.strip():
         raise InputError(f"{path}: empty document")
     return text
+
+
+def read_lines(path: Path) -> list[str]:
+    """The lines of a line-aligned UTF-8 file (trailing blank lines dropped); InputError names the file."""
+    lines = read_document(path).splitlines()
+    while lines and not lines[-1].strip():
+        lines.pop()
+    return lines
 
 
 def iter_segments(text: str, max_words: int = DEFAULT_MAX_WORDS) -> Iterator[NewSegment]:
@@ -182,8 +189,8 @@ def run(paths: list[Path], store: Store, engine: Engine, *, max_words: int = DEF
         for chunk in _document_chunks(files, store, encoding, max_words, summary):
             _submit_chunk(chunk, store, engine, model_id, in_flight)
             if in_flight is None:
-                # the quality lexicon loads (once, seconds) while the engine works on the first chunk
-                load_lexicon()
+                # the scorer's data loads (once, seconds) while the engine works on the first chunk
+                scoring.prepare()
             else:
                 last_fresh = _store_chunk(in_flight, store, model_id, run_id, summary, progress, last_fresh)
             in_flight = chunk

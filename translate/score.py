@@ -140,6 +140,11 @@ def _repeated_trigrams(text: str) -> float:
     return 1.0 - len(set(grams)) / len(grams)
 
 
+def prepare() -> None:
+    """Load the scorer's data now (the lexicon takes seconds) rather than at the first pair."""
+    load_lexicon()
+
+
 def _adequacy(source: str, target: str) -> dict:
     """Lexical adequacy of a pair from the IBM Model 1 lexicon (see the module docstring)."""
     lexicon = load_lexicon()
