@@ -48,13 +48,6 @@ def test_several_replicas_and_small_token_batches_keep_order_and_outputs(model, 
     assert [h.text for h in parallel.translate(TEXTS * 3)] == [h.text for h in engine.translate(TEXTS * 3)]
 
 
-def test_stream_yields_each_chunk_in_order(engine):
-    chunks = [TEXTS[:2], TEXTS[2:5], [], TEXTS[5:]]
-    streamed = list(engine.translate_stream(iter(chunks)))
-    assert [len(c) for c in streamed] == [len(c) for c in chunks]
-    assert [h.text for c in streamed for h in c] == [h.text for h in engine.translate(TEXTS)]
-
-
 def test_fixed_output_length_decodes_exactly_that_many_tokens_without_flagging(model):
     fixed = Engine(model, beam=2, threads=1, fixed_output_length=7)
     for hyp in fixed.translate(TEXTS):

@@ -7,15 +7,16 @@ that reaches the decoding limit is flagged ``hit_max_length``.
 Throughput: a list of texts goes to the engine in one ``translate_batch`` call per length class (the
 class sets the decoding limit) with a token budget (``batch_type="tokens"``); CTranslate2 sorts the
 windows by length, cuts them into batches of about ``max_batch_tokens`` source tokens (little padding),
-spreads the batches over its ``inter_threads`` replicas, and returns the results in input order. ``submit`` returns at once (the engine works in its own
-threads, without the GIL), so the caller can tokenise, score and store other texts meanwhile;
-``translate_stream`` and the pipeline use that to keep tokenisation off the engine's critical path.
+spreads the batches over its ``inter_threads`` replicas, and returns the results in input order.
+``submit`` returns at once (the engine works in its own threads, without the GIL), so the caller can
+tokenise, score and store other texts meanwhile: the pipeline uses that to keep tokenisation off the
+engine's critical path.
 """
 from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import ctranslate2
@@ -95,7 +96,7 @@ class Engine:
         threads = threads or default_threads()
         if inter_threads:
             inter = min(inter_threads, threads) if device == "cpu" else inter_threads
-            inter, intra = inter, max(1, threads // inter)
+            intra = max(1, threads // inter)
         else:
             inter, intra = split_threads(threads, device)
         self.model = model
@@ -170,18 +171,6 @@ class Engine:
         while group < window_tokens:
             group *= 2
         return min(int(group * 2.5) + 10, self.max_positions - 1)
-
-    def translate_stream(self, chunks: Iterable[list[str]]) -> Iterator[list[Hypothesis]]:
-        """Translate chunks of texts, yielding each chunk's hypotheses in order; chunk k+1 is tokenised and
-        queued before waiting for chunk k, so the engine never waits for the tokeniser."""
-        pending = None
-        for chunk in chunks:
-            submitted = self.submit(chunk)
-            if pending is not None:
-                yield pending.results()
-            pending = submitted
-        if pending is not None:
-            yield pending.results()
 
     def _batch_budget(self, flat: list[list[str]]) -> int:
         """Token budget per batch: max_batch_tokens, but small requests are split so every replica gets
