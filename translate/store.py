@@ -119,6 +119,17 @@ CREATE INDEX documents_path ON documents(path);
 ]
 
 
+# SQL shared by every query of pairs (aliases: t translations, s its first segment, d the document).
+# A pair's current text is its newest edit still in force (undone edits stay as history), else the
+# machine text.
+CURRENT_EDIT_TEXT = ("(SELECT e.text FROM edits e WHERE e.translation_id = t.id AND e.undone_at IS NULL"
+                     " ORDER BY e.id DESC LIMIT 1)")
+# A pair's source is the document text from its first segment's start to its last segment's end, so
+# pairs covering several segments (alignments) keep the exact original text between them.
+PAIR_SOURCE = ("CASE WHEN t.source_end IS NULL THEN s.text"
+               " ELSE substr(d.text, s.start + 1, t.source_end - s.start) END")
+
+
 def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -318,16 +329,11 @@ class Store:
     # reverts); undoing an edit sets edits.undone_at, so the edit stays as history but is no longer
     # the pair's text.
 
-    # the newest edit still in force (same rule as PAIR_SELECT's target)
-    REVIEW_EDIT_TEXT = ("(SELECT e.text FROM edits e WHERE e.translation_id = t.id AND e.undone_at IS NULL"
-                        " ORDER BY e.id DESC LIMIT 1)")
     # like PAIR_SELECT, without the columns the review page does not show
     REVIEW_SELECT = f"""
-SELECT t.id, t.status, t.origin, t.segment_count, t.text AS mt_text, {REVIEW_EDIT_TEXT} AS edited_text,
+SELECT t.id, t.status, t.origin, t.segment_count, t.text AS mt_text, {CURRENT_EDIT_TEXT} AS edited_text,
        s.sentence, s.part, s.position, d.id AS document_id, d.path AS document,
-       sc.score, sc.label, sc.signals,
-       CASE WHEN t.source_end IS NULL THEN s.text
-            ELSE substr(d.text, s.start + 1, t.source_end - s.start) END AS source
+       sc.score, sc.label, sc.signals, {PAIR_SOURCE} AS source
 FROM translations t
 JOIN segments s ON s.id = t.segment_id
 JOIN documents d ON d.id = s.document_id
@@ -350,7 +356,7 @@ LEFT JOIN scores sc ON sc.translation_id = t.id
         if search:
             pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             where.append("(s.text LIKE ? ESCAPE '\\'"
-                         " OR COALESCE(" + self.REVIEW_EDIT_TEXT + ", t.text) LIKE ? ESCAPE '\\'"
+                         " OR COALESCE(" + CURRENT_EDIT_TEXT + ", t.text) LIKE ? ESCAPE '\\'"
                          " OR (t.source_end IS NOT NULL AND substr(d.text, s.start + 1, t.source_end - s.start)"
                          " LIKE ? ESCAPE '\\'))")
             args += [pattern, pattern, pattern]
@@ -421,7 +427,7 @@ LEFT JOIN scores sc ON sc.translation_id = t.id
         if not text:
             raise ValueError("empty translation: reject the pair instead")
         with self.transaction() as db:
-            row = db.execute("SELECT t.status, COALESCE(" + self.REVIEW_EDIT_TEXT + ", t.text) AS target"
+            row = db.execute("SELECT t.status, COALESCE(" + CURRENT_EDIT_TEXT + ", t.text) AS target"
                              " FROM translations t WHERE t.id = ?", (translation_id,)).fetchone()
             if row is None:
                 raise KeyError(translation_id)
@@ -518,19 +524,14 @@ LEFT JOIN scores sc ON sc.translation_id = t.id
                 "translations": one("SELECT COUNT(*) FROM translations")}
 
 
-# The source of a pair is the document text from its first segment's start to its last segment's end,
-# so pairs covering several segments (alignments) keep the exact original text between them.
-PAIR_SELECT = """
+# every pair with its source, current text, scores and provenance (exports)
+PAIR_SELECT = f"""
 SELECT t.id, t.origin, t.status, t.created_at, t.text AS mt_text, t.bridge, t.segment_count,
-       COALESCE((SELECT e.text FROM edits e WHERE e.translation_id = t.id AND e.undone_at IS NULL
-                 ORDER BY e.id DESC LIMIT 1), t.text)
-           AS target,
+       COALESCE({CURRENT_EDIT_TEXT}, t.text) AS target,
        s.start, COALESCE(t.source_end, s.end) AS end, s.sentence, s.part, s.position,
        d.id AS document_id, d.path AS document, d.sha256 AS document_sha256,
        m.name AS model, m.weights_sha256 AS model_sha256,
-       sc.score, sc.label, sc.signals,
-       CASE WHEN t.source_end IS NULL THEN s.text
-            ELSE substr(d.text, s.start + 1, t.source_end - s.start) END AS source
+       sc.score, sc.label, sc.signals, {PAIR_SOURCE} AS source
 FROM translations t
 JOIN segments s ON s.id = t.segment_id
 JOIN documents d ON d.id = s.document_id
