@@ -46,6 +46,7 @@ from __future__ import annotations
 import html
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 from .lexicon import (ARABIC_STOPWORDS, ENGLISH_STOPWORDS, LexiconError, arabic_tokens, english_tokens,
@@ -120,16 +121,7 @@ def numbers(text: str) -> list[str]:
 
 def _missing(wanted: list[str], present: list[str]) -> int:
     """How many of ``wanted`` (a multiset) are not matched by ``present``."""
-    pool: dict[str, int] = {}
-    for item in present:
-        pool[item] = pool.get(item, 0) + 1
-    missing = 0
-    for item in wanted:
-        if pool.get(item, 0) > 0:
-            pool[item] -= 1
-        else:
-            missing += 1
-    return missing
+    return sum((Counter(wanted) - Counter(present)).values())
 
 
 def _repeated_trigrams(text: str) -> float:
