@@ -15,6 +15,12 @@ TransformersConverter into a model dir in the project's contract, and cached und
 make output lengths arbitrary, so every path decodes exactly ``--output-tokens`` tokens per sentence
 (min = max decoding length). Throughput is source words per second.
 
+The CTranslate2 paths (a), (b) and (c) decode with a vocabulary map (``translate models vmap``, see
+translate/vocab_map.py) learnt from Tatoeba train + FLORES dev with the model's own SentencePiece, as a user
+would build one for their text (FLORES dev is where the inputs come from, so the candidate lists are as long
+as real ones for these sentences); ``--no-vmap`` measures without it, and (b-) always shows the raw engine
+without it. (d) has no such option in transformers.
+
 The inputs are FLORES-101 dev Arabic segments, cycled to ``--sentences`` lines with a line number in front
 so that every line is distinct (deduplication cannot help path a).
 
@@ -116,6 +122,29 @@ def build_model(data_dir: Path, model_dir: Path = MODEL_DIR, hf_dir: Path = HF_D
 
 
 # -- inputs -------------------------------------------------------------------------------------------
+def build_vocabulary_map(data_dir: Path, model_dir: Path) -> None:
+    """The bench model's vmap.txt, rebuilt every run with the project's own builder."""
+    from translate import vocab_map
+    from translate.models import resolve_model
+
+    pairs = [(data_dir / "tatoeba-train" / "Tatoeba.ar-en.ar", data_dir / "tatoeba-train" / "Tatoeba.ar-en.en"),
+             (data_dir / "flores-dev" / "flores-dev.ar", data_dir / "flores-dev" / "flores-dev.en")]
+    with tempfile.TemporaryDirectory() as work:
+        joined = []
+        for side in (0, 1):
+            path = Path(work) / f"corpus.{side}"
+            texts = []
+            for pair in pairs:
+                if not pair[side].is_file():
+                    raise BenchError(f"{pair[side]}: parallel text for the vocabulary map not found (use --data-dir)")
+                texts.append(pair[side].read_text(encoding="utf-8").rstrip("\n"))
+            path.write_text("\n".join(texts) + "\n", encoding="utf-8")
+            joined.append(path)
+        summary = vocab_map.build(resolve_model(str(model_dir)), joined[0], joined[1])
+    print(f"vocabulary map: {summary.pairs} pairs, {summary.always} tokens always allowed, {summary.keys} source "
+          f"tokens with {summary.mean_candidates:.1f} candidates each", flush=True)
+
+
 def bench_lines(data_dir: Path, count: int) -> list[str]:
     """``count`` distinct Arabic lines, each exactly one segment for our segmenter: FLORES dev sentences,
     cycled, each with its line number in front."""
@@ -144,7 +173,8 @@ def child_pipeline(args: argparse.Namespace) -> None:
     from translate.translate import Engine
 
     engine = Engine(resolve_model(str(args.model_dir)), beam=args.beam, threads=args.threads,
-                    inter_threads=args.inter_threads, fixed_output_length=args.output_tokens)
+                    inter_threads=args.inter_threads, fixed_output_length=args.output_tokens,
+                    vocabulary_map=args.vmap)
     with Store(args.db) as store:
         summary = pipeline.run([args.child_a], store, engine)
     print(json.dumps({"seconds": summary.seconds, "words": summary.words, "segments": summary.segments,
@@ -158,7 +188,8 @@ def run_pipeline_path(args: argparse.Namespace, lines: list[str], work: Path) ->
     command = [sys.executable, str(Path(__file__).resolve()), "--child-a", str(source),
                "--db", str(work / "bench.sqlite"), "--model-dir", str(args.model_dir),
                "--beam", str(args.beam), "--threads", str(args.threads),
-               "--inter-threads", str(args.inter_threads), "--output-tokens", str(args.output_tokens)]
+               "--inter-threads", str(args.inter_threads), "--output-tokens", str(args.output_tokens),
+               "--vmap" if args.vmap else "--no-vmap"]
     errors = work / "child.err"
     with open(errors, "wb") as err:
         child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=err, cwd=REPO)
@@ -184,8 +215,8 @@ def tokenized_inputs(model_dir: Path, lines: list[str]) -> list[list[str]]:
 
 def run_raw_paths(args: argparse.Namespace, tokens: list[list[str]], threads: tuple[int, int],
                   baseline: int) -> dict[str, float]:
-    """(b) one token-budget translate_batch call and (c) one call per sentence (the first ``baseline``
-    sentences); seconds of each."""
+    """(b) one token-budget translate_batch call, (b-) the same without the vocabulary map and (c) one call
+    per sentence (the first ``baseline`` sentences); seconds of each."""
     import ctranslate2
 
     from translate.translate import BATCH_TOKENS
@@ -195,12 +226,15 @@ def run_raw_paths(args: argparse.Namespace, tokens: list[list[str]], threads: tu
     options = dict(beam_size=args.beam, min_decoding_length=args.output_tokens,
                    max_decoding_length=args.output_tokens, max_input_length=0)
     seconds = {}
-    start = time.perf_counter()
-    results = translator.translate_batch(tokens, max_batch_size=BATCH_TOKENS, batch_type="tokens", **options)
-    seconds["b"] = time.perf_counter() - start
-    lengths = {len(r.hypotheses[0]) for r in results}
-    if lengths != {args.output_tokens}:
-        raise BenchError(f"CTranslate2 output lengths {sorted(lengths)[:5]} are not all {args.output_tokens}")
+    for key, use_vmap in (("b", args.vmap), ("b-", False)) if args.vmap else (("b", False),):
+        start = time.perf_counter()
+        results = translator.translate_batch(tokens, max_batch_size=BATCH_TOKENS, batch_type="tokens",
+                                             use_vmap=use_vmap, **options)
+        seconds[key] = time.perf_counter() - start
+        lengths = {len(r.hypotheses[0]) for r in results}
+        if lengths != {args.output_tokens}:
+            raise BenchError(f"CTranslate2 output lengths {sorted(lengths)[:5]} are not all {args.output_tokens}")
+    options["use_vmap"] = args.vmap
     if "c" in args.paths:
         start = time.perf_counter()
         for sentence in tokens[:baseline]:
@@ -247,6 +281,8 @@ def main() -> int:
     parser.add_argument("--beam", type=int, default=BEAM)
     parser.add_argument("--output-tokens", type=int, default=32, help="decoded tokens per sentence, every path")
     parser.add_argument("--threads", type=int, default=0, help="total threads (0: every core)")
+    parser.add_argument("--vmap", action=argparse.BooleanOptionalAction, default=True,
+                        help="decode (a), (b), (c) with the vocabulary map (default) or not")
     parser.add_argument("--inter-threads", type=int, default=0, help="engine replicas (0: the engine's default)")
     parser.add_argument("--model-dir", type=Path, default=MODEL_DIR, help=argparse.SUPPRESS)
     parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
@@ -264,6 +300,8 @@ def main() -> int:
         if args.quick:
             args.sentences, args.output_tokens = min(args.sentences, 20), min(args.output_tokens, 8)
         build_model(args.data_dir)
+        if args.vmap:
+            build_vocabulary_map(args.data_dir, args.model_dir)
         lines = bench_lines(args.data_dir, args.sentences)
         words = sum(len(line.split()) for line in lines)
         print(f"{len(lines)} distinct sentences, {words} source words; beam {args.beam}; {args.output_tokens} "
@@ -282,7 +320,7 @@ def main() -> int:
         tokens = tokenized_inputs(args.model_dir, lines)
         baseline = args.baseline_sentences or len(lines)
         # words and sentences each path translated
-        done = {"a": (words, len(lines)), "b": (words, len(lines)),
+        done = {"a": (words, len(lines)), "b": (words, len(lines)), "b-": (words, len(lines)),
                 "c": (sum(len(line.split()) for line in lines[:baseline]), len(lines[:baseline]))}
         done["d"] = done["c"]
         if "b" in args.paths or "c" in args.paths:
@@ -291,14 +329,16 @@ def main() -> int:
         if "d" in args.paths:
             seconds["d"] = run_transformers_path(args, tokens[:baseline], args.threads)
         names = {"a": "translate run (pipeline, store, scores)", "b": "ctranslate2 translate_batch, token batches",
-                 "c": "ctranslate2 translate_batch per sentence", "d": f"transformers fp32 generate, batch {HF_BATCH}"}
-        print(f"{'path':<46}{'seconds':>9}{'words/s':>10}{'sent/s':>9}")
-        for key in "abcd":
+                 "b-": "the same without the vocabulary map",
+                "c": "ctranslate2 translate_batch per sentence", "d": f"transformers fp32 generate, batch {HF_BATCH}"}
+        print(f"{'path':<46}{'seconds':>9}{'words/s':>10}{'sent/s':>9}   vocabulary map: "
+              f"{'on' if args.vmap else 'off'}")
+        for key in ("a", "b", "b-", "c", "d"):
             if key in seconds:
-                print(f"({key}) {names[key]:<42}{seconds[key]:>9.1f}{done[key][0] / seconds[key]:>10.1f}"
+                print(f"{'(' + key + ')':<5}{names[key]:<41}{seconds[key]:>9.1f}{done[key][0] / seconds[key]:>10.1f}"
                       f"{done[key][1] / seconds[key]:>9.1f}   ({done[key][1]} sentences)")
         rates = {k: done[k][0] / s for k, s in seconds.items()}
-        ratios = [f"a/{k} = {rates['a'] / rates[k]:.2f}" for k in "dcb" if "a" in rates and k in rates]
+        ratios = [f"a/{k} = {rates['a'] / rates[k]:.2f}" for k in ("d", "c", "b", "b-") if "a" in rates and k in rates]
         if ratios:
             print("ratios: " + ", ".join(ratios) + "   (goals: a/d >= 4, a/c >= 2, a/b >= 0.9)")
         if figures:

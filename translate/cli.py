@@ -13,6 +13,7 @@ from typing import NoReturn, Optional
 import typer
 
 from . import models as model_store
+from . import vocab_map
 from .segment import DEFAULT_MAX_WORDS, segment as segment_text
 from .store import DEFAULT_DB, STATUSES, Store, StoreError
 
@@ -53,6 +54,8 @@ def run(
                                       help="Engine replicas sharing --threads (0: one per 4 cores)."),
     batch_tokens: int = typer.Option(0, "--batch-tokens", min=0,
                                      help="Token budget of one engine batch (0: 2048 on cpu, 8192 on cuda)."),
+    vmap: Optional[bool] = typer.Option(None, "--vmap/--no-vmap",
+                                        help="Decode with the model's vocabulary map (default: if it has one)."),
 ) -> None:
     """Segment, translate, score and store Arabic articles."""
     from .pipeline import find_inputs, run as run_pipeline
@@ -66,14 +69,14 @@ def run(
     try:
         info = model_store.resolve_model(model)
         engine = Engine(info, device=device, threads=threads, beam=beam, compute_type=compute_type,
-                        inter_threads=inter_threads, max_batch_tokens=batch_tokens)
+                        inter_threads=inter_threads, max_batch_tokens=batch_tokens, vocabulary_map=vmap)
     except (model_store.ModelError, TranslateError) as exc:
         fail(str(exc))
     store = open_store(db)
     total = sum(f.stat().st_size for f in files)
     options = {"model": info.name, "device": device, "beam": beam, "threads": list(engine.threads),
                "max_words": max_words, "compute_type": engine.compute_type,
-               "batch_tokens": engine.max_batch_tokens}
+               "batch_tokens": engine.max_batch_tokens, "vocabulary_map": engine.vocabulary_map}
     with typer.progressbar(length=total, label="translating", file=sys.stderr,
                            show_eta=True) as bar:
         summary = run_pipeline(files, store, engine, max_words=max_words, encoding=encoding,
@@ -178,6 +181,30 @@ def models_import(path: Path, name: Optional[str] = typer.Option(None, help="Nam
     except model_store.ModelError as exc:
         fail(str(exc))
     typer.echo(f"installed {info.name} in {info.path}", err=True)
+
+
+@models_app.command("vmap")
+def models_vmap(
+    model: str = typer.Argument(..., help="Installed model name or model directory."),
+    source: Path = typer.Option(..., "--source", help="Arabic side of a line-aligned parallel corpus."),
+    target: Path = typer.Option(..., "--target", help="English side, one line per --source line."),
+    always: int = typer.Option(vocab_map.DEFAULT_ALWAYS, min=0, help="Most frequent target tokens always allowed."),
+    per_token: int = typer.Option(vocab_map.DEFAULT_PER_TOKEN, "--per-token", min=1,
+                                  help="Target candidates kept per source token."),
+    min_count: int = typer.Option(vocab_map.DEFAULT_MIN_COUNT, "--min-count", min=1,
+                                  help="Sentence pairs a candidate must co-occur in."),
+    max_pairs: int = typer.Option(vocab_map.DEFAULT_MAX_PAIRS, "--max-pairs", min=1,
+                                  help="Use at most this many pairs (the first ones)."),
+) -> None:
+    """Learn a vocabulary map (target shortlist) for faster CPU decoding; runs use it by default."""
+    try:
+        info = model_store.resolve_model(model)
+        summary = vocab_map.build(info, source, target, always=always, per_token=per_token,
+                                  min_count=min_count, max_pairs=max_pairs)
+    except (model_store.ModelError, vocab_map.VocabMapError) as exc:
+        fail(str(exc))
+    typer.echo(f"{summary.path}: {summary.pairs} pairs, {summary.always} tokens always allowed, "
+               f"{summary.keys} source tokens with {summary.mean_candidates:.1f} candidates each", err=True)
 
 
 @models_app.command("remove")

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import ctranslate2
 import sentencepiece as spm
 
+from . import vocab_map
 from .models import ModelInfo
 
 DEFAULT_BEAM = 4               # beam 4 is the usual quality/speed trade-off for Marian/OPUS-MT models
@@ -80,10 +81,11 @@ class PendingTranslations:
 class Engine:
     def __init__(self, model: ModelInfo, device: str = "cpu", threads: int = 0, beam: int = DEFAULT_BEAM,
                  compute_type: str | None = None, max_batch_tokens: int = 0,
-                 inter_threads: int = 0, fixed_output_length: int = 0):
+                 inter_threads: int = 0, fixed_output_length: int = 0, vocabulary_map: bool | None = None):
         """``threads``: total CPU threads (0: every core), split by ``split_threads`` unless
         ``inter_threads`` (replicas) is given. ``max_batch_tokens``: source tokens per engine batch (0: the
-        device's default). ``fixed_output_length`` (benchmarks only): decode exactly this
+        device's default). ``vocabulary_map``: decode with the model's ``vmap.txt`` target shortlist
+        (see vocab_map.py); None: when the model has one. ``fixed_output_length`` (benchmarks only): decode exactly this
         many tokens for every window, so that random-weight models give comparable work on every path."""
         if device not in ("cpu", "cuda"):
             raise TranslateError(f"unknown device {device!r}: use cpu or cuda")
@@ -123,6 +125,14 @@ class Engine:
         except (OSError, RuntimeError, ValueError) as exc:
             raise TranslateError(f"{model.path}: cannot load model ({str(exc).splitlines()[0]})") from None
         self.device, self.compute_type, self.threads = device, compute_type, (inter, intra)
+        has_map = (model.path / vocab_map.FILE_NAME).is_file()
+        if vocabulary_map and not has_map:
+            raise TranslateError(f"{model.path}: no {vocab_map.FILE_NAME}; build one with "
+                                 f"`translate models vmap {model.name} --source FILE --target FILE`")
+        self.vocabulary_map = has_map if vocabulary_map is None else vocabulary_map
+        problem = vocab_map.usable(model) if self.vocabulary_map else None
+        if problem:
+            raise TranslateError(f"{problem}; remove {model.path / vocab_map.FILE_NAME} or pass --no-vmap")
 
     def tokenize(self, text: str) -> list[list[str]]:
         """Source pieces in windows of at most max_source_tokens, each with the model's prefix/suffix."""
@@ -154,7 +164,7 @@ class Engine:
             results = self.translator.translate_batch(
                 windows, target_prefix=[self.target_prefix] * len(windows) if self.target_prefix else None,
                 max_batch_size=self._batch_budget(windows), batch_type="tokens", beam_size=self.beam,
-                return_scores=True, max_input_length=0,
+                return_scores=True, max_input_length=0, use_vmap=self.vocabulary_map,
                 min_decoding_length=limit if self.fixed_output_length else 1, max_decoding_length=limit,
                 asynchronous=True)
             for i, result in zip(indices, results):
