@@ -345,3 +345,20 @@ def test_ignorable_characters_stay_with_the_adjacent_word():
     assert texts("قال.\u200f وتابع.") == ["قال.\u200f", "وتابع."]
     assert texts("قال.\n\u200fوتابع.") == ["قال.", "\u200fوتابع."]
     assert texts("قال. \u202bوتابع\u202c.") == ["قال.", "\u202bوتابع\u202c."]
+
+
+def test_run_on_without_commas_is_cut_before_a_connective_word():
+    first = " ".join(["قصفت القوات مواقع المسلحين في المنطقة الشمالية"] * 6)
+    second = " ".join(["أن الوضع الإنساني يتدهور في المدينة بسرعة"] * 6)
+    text = f"{first} وأضاف المتحدث {second}."
+    parts = texts(text, max_words=60)
+    assert parts == [first, f"وأضاف المتحدث {second}."]
+    # a comma-free sentence with no such word stays whole, as before
+    assert texts(f"{first} {second}.", max_words=60) == [f"{first} {second}."]
+
+
+def test_comma_split_is_preferred_to_a_bare_connective():
+    left = " ".join(["قصفت القوات مواقع المسلحين"] * 8)
+    text = f"{left}، وقالت مصادر {left} حيث {left}."
+    parts = texts(text, max_words=80)
+    assert parts[0] == f"{left}،"

@@ -129,10 +129,20 @@ _CONNECTIVE = re.compile(
     r")(?!\w)"
 )
 
+# Discourse words and reporting verbs that open a new clause even with no comma before them: the last
+# resort for a run-on sentence that has no comma or semicolon where it needs one
+# ("... على الحدود وأضاف أن ..." is cut before وأضاف).
+_BARE_CONNECTIVE = re.compile(
+    r"(?<=\s)(?:غير أن|غير أنّ|في حين|إلا أن|إلا أنّ|حيث|كما|بينما|ثم|لكن|لكنّ|كذلك|فيما|"
+    r"و(?:قال|قالت|أضاف|أضافت|أكد|أكدت|أشار|أشارت|أوضح|أوضحت|تابع|تابعت|لفت|لفتت|اعتبر|اعتبرت|"
+    r"ذكر|ذكرت|أعلن|أعلنت))(?!\w)"
+)
+
 # Split quality: lower is a better place to split a run-on sentence.
 _SPLIT_SEMICOLON = 0.0
 _SPLIT_CONNECTIVE = 0.15
 _SPLIT_COMMA = 0.4
+_SPLIT_BARE_CONNECTIVE = 1.5
 _SPLIT_INSIDE_QUOTE = 3.0
 _SPLIT_COST = 1.0  # every extra part costs this much: prefer few parts
 _OVER_LIMIT_COST = 1000.0  # per word over the limit: always worse than any split
@@ -543,8 +553,15 @@ def _clause_cuts(s: str, start: int, end: int, quote_state: tuple[bool, bool, in
         return []
     double, guillemet, depth = quote_state
     candidates: list[tuple[int, float]] = []  # (cut position, split penalty)
-    for m in _CLAUSE_CHARS.finditer(s, start, end):
-        p = m.start()
+    # (position, is a bare connective word) in text order, so the quote state is right at each
+    events = sorted([(m.start(), False) for m in _CLAUSE_CHARS.finditer(s, start, end)]
+                    + [(m.start(), True) for m in _BARE_CONNECTIVE.finditer(s, start, end)])
+    for p, bare_word in events:
+        if bare_word:  # cut before the word, unless a comma just before it already gives that cut
+            if p > start and _previous_nonspace(s, p) not in _COMMAS + _SEMICOLONS:
+                inside = double or guillemet or depth
+                candidates.append((p, _SPLIT_BARE_CONNECTIVE + (_SPLIT_INSIDE_QUOTE if inside else 0.0)))
+            continue
         ch = s[p]
         if ch in _GUILLEMETS:
             guillemet = not guillemet
