@@ -35,37 +35,36 @@ def load_pud(data_dir: Path) -> list[tuple[str, list[str]]]:
     return [_join(sentences[k : k + 5]) for k in range(0, len(sentences), 5)]
 
 
-def load_golden(data_dir: Path) -> list[tuple[str, list[str]]]:
-    path = data_dir / "pysbd-golden-ar" / "golden_ar.jsonl"
+def _jsonl_documents(path: Path, convert) -> list:
+    """convert(record) for each JSON line of path; a bad record stops the script naming its line."""
     docs = []
     for number, line in enumerate(_read(path).splitlines(), 1):
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
-            docs.append((record["text"], list(record["sentences"])))
+            docs.append(convert(json.loads(line)))
         except (ValueError, KeyError, TypeError) as exc:
             raise SystemExit(f"{path}:{number}: bad record ({exc})") from None
     return docs
+
+
+def load_golden(data_dir: Path) -> list[tuple[str, list[str]]]:
+    return _jsonl_documents(data_dir / "pysbd-golden-ar" / "golden_ar.jsonl",
+                            lambda record: (record["text"], list(record["sentences"])))
 
 
 def load_flores(data_dir: Path, with_english: bool = False) -> list:
     """Documents as (text, lines); with_english: (text, lines, English reference lines)."""
-    path = data_dir / "flores-dev" / "flores-dev.docs.jsonl"
-    docs = []
-    for number, line in enumerate(_read(path).splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-            arabic = [s.strip() for s in record["ar"]]
-            english = [s.strip() for s in record["en"]] if with_english else None
-            if with_english and len(english) != len(arabic):
-                raise ValueError(f"{len(arabic)} Arabic lines but {len(english)} English")
-        except (ValueError, KeyError, TypeError) as exc:
-            raise SystemExit(f"{path}:{number}: bad record ({exc})") from None
-        docs.append((*_join(arabic), english) if with_english else _join(arabic))
-    return docs
+    def convert(record):
+        arabic = [s.strip() for s in record["ar"]]
+        if not with_english:
+            return _join(arabic)
+        english = [s.strip() for s in record["en"]]
+        if len(english) != len(arabic):
+            raise ValueError(f"{len(arabic)} Arabic lines but {len(english)} English")
+        return (*_join(arabic), english)
+
+    return _jsonl_documents(data_dir / "flores-dev" / "flores-dev.docs.jsonl", convert)
 
 
 # English sentence ends: . ! ? (and closing quotes) before a capitalised word, except after an initial
