@@ -129,18 +129,14 @@ def build_vocabulary_map(data_dir: Path, model_dir: Path) -> None:
 
     pairs = [(data_dir / "tatoeba-train" / "Tatoeba.ar-en.ar", data_dir / "tatoeba-train" / "Tatoeba.ar-en.en"),
              (data_dir / "flores-dev" / "flores-dev.ar", data_dir / "flores-dev" / "flores-dev.en")]
-    with tempfile.TemporaryDirectory() as work:
-        joined = []
-        for side in (0, 1):
-            path = Path(work) / f"corpus.{side}"
-            texts = []
-            for pair in pairs:
-                if not pair[side].is_file():
-                    raise BenchError(f"{pair[side]}: parallel text for the vocabulary map not found (use --data-dir)")
-                texts.append(pair[side].read_text(encoding="utf-8").rstrip("\n"))
-            path.write_text("\n".join(texts) + "\n", encoding="utf-8")
-            joined.append(path)
-        summary = vocab_map.build(resolve_model(str(model_dir)), joined[0], joined[1])
+    sides: tuple[list[str], list[str]] = ([], [])
+    for pair in pairs:
+        for side, path in zip(sides, pair):
+            if not path.is_file():
+                raise BenchError(f"{path}: parallel text for the vocabulary map not found (use --data-dir)")
+            side.extend(path.read_text(encoding="utf-8").splitlines())
+    summary = vocab_map.build(resolve_model(str(model_dir)), *sides,
+                              corpus=(" + ".join(str(p[0]) for p in pairs), " + ".join(str(p[1]) for p in pairs)))
     print(f"vocabulary map: {summary.pairs} pairs, {summary.always} tokens always allowed, {summary.keys} source "
           f"tokens with {summary.mean_candidates:.1f} candidates each", flush=True)
 

@@ -75,7 +75,8 @@ def main() -> int:
         config["decoder_start_token"] = config["eos_token"]
         (model_dir / "config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
         model = resolve_model(str(model_dir))
-        summary = vocab_map.build(model, train / "Tatoeba.ar-en.ar", train / "Tatoeba.ar-en.en")
+        corpus = (train / "Tatoeba.ar-en.ar", train / "Tatoeba.ar-en.en")
+        summary = vocab_map.build(model, read_lines(corpus[0]), read_lines(corpus[1]), tuple(map(str, corpus)))
         print(f"map from Tatoeba train: {summary.pairs} pairs, {summary.always} tokens always allowed, "
               f"{summary.keys} source tokens with {summary.mean_candidates:.1f} candidates each "
               f"(target vocabulary {len(json.loads((model_dir / 'shared_vocabulary.json').read_text()))})")

@@ -107,7 +107,7 @@ def test_bad_corpus_is_one_line_error_and_leaves_the_model_untouched(tmp_path, i
     assert len(result.stderr.strip().splitlines()) == 1
     assert str(source) in result.stderr and "300 lines" in result.stderr and "295" in result.stderr
     missing = run_cli("models", "vmap", "tiny", "--source", tmp_path / "nope.ar", "--target", target, env=env)
-    assert missing.returncode == 1 and "nope.ar: no such file" in missing.stderr
+    assert missing.returncode == 1 and "nope.ar: cannot read (No such file" in missing.stderr
     assert not (model_dir / "vmap.txt").exists()
     assert (model_dir / "manifest.json").read_bytes() == before
     assert not [p for p in model_dir.iterdir() if p.name.startswith(".tmp-")]

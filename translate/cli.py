@@ -197,11 +197,13 @@ def models_vmap(
                                   help="Use at most this many pairs (the first ones)."),
 ) -> None:
     """Learn a vocabulary map (target shortlist) for faster CPU decoding; runs use it by default."""
+    from .pipeline import InputError, read_lines
+
     try:
         info = model_store.resolve_model(model)
-        summary = vocab_map.build(info, source, target, always=always, per_token=per_token,
-                                  min_count=min_count, max_pairs=max_pairs)
-    except (model_store.ModelError, vocab_map.VocabMapError) as exc:
+        summary = vocab_map.build(info, read_lines(source), read_lines(target), (str(source), str(target)),
+                                  always=always, per_token=per_token, min_count=min_count, max_pairs=max_pairs)
+    except (model_store.ModelError, InputError, vocab_map.VocabMapError) as exc:
         fail(str(exc))
     typer.echo(f"{summary.path}: {summary.pairs} pairs, {summary.always} tokens always allowed, "
                f"{summary.keys} source tokens with {summary.mean_candidates:.1f} candidates each", err=True)

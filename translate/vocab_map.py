@@ -69,10 +69,11 @@ def usable(model: ModelInfo) -> str | None:
     return None
 
 
-def build(model: ModelInfo, source_file: Path, target_file: Path, always: int = DEFAULT_ALWAYS,
-          per_token: int = DEFAULT_PER_TOKEN, min_count: int = DEFAULT_MIN_COUNT,
+def build(model: ModelInfo, sources: list[str], targets: list[str], corpus: tuple[str, str],
+          always: int = DEFAULT_ALWAYS, per_token: int = DEFAULT_PER_TOKEN, min_count: int = DEFAULT_MIN_COUNT,
           max_pairs: int = DEFAULT_MAX_PAIRS) -> VocabMapSummary:
-    """Learn a vocabulary map from a parallel corpus and install it in the model directory.
+    """Learn a vocabulary map from a parallel corpus (line-aligned ``sources`` and ``targets``, from the
+    files ``corpus`` names) and install it in the model directory.
 
     The map file and the manifest are each replaced atomically; a failure leaves the model as it was.
     """
@@ -84,8 +85,7 @@ def build(model: ModelInfo, source_file: Path, target_file: Path, always: int = 
         raise VocabMapError(problem)
     if always < 0 or per_token < 1 or min_count < 1 or max_pairs < 1:
         raise VocabMapError("--always must be >= 0, --per-token, --min-count and --max-pairs >= 1")
-    sources = _read_lines(source_file)
-    targets = _read_lines(target_file)
+    source_file, target_file = corpus
     if len(sources) != len(targets):
         raise VocabMapError(f"{source_file}: {len(sources)} lines but {target_file} has {len(targets)}; "
                             f"the corpus must be line-aligned")
@@ -119,7 +119,7 @@ def build(model: ModelInfo, source_file: Path, target_file: Path, always: int = 
     _write_atomic(path, "\n".join(lines) + "\n")
     manifest = dict(model.manifest)
     manifest["vocabulary_map"] = {
-        "file": FILE_NAME, "source": str(source_file), "target": str(target_file), "pairs": len(pairs),
+        "file": FILE_NAME, "source": source_file, "target": target_file, "pairs": len(pairs),
         "always": len(fixed), "per_token": per_token, "min_count": min_count, "keys": len(sizes),
         "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
@@ -129,23 +129,15 @@ def build(model: ModelInfo, source_file: Path, target_file: Path, always: int = 
     return VocabMapSummary(path, len(pairs), len(sizes), len(fixed), sum(sizes) / max(1, len(sizes)))
 
 
-def _read_lines(path: Path) -> list[str]:
-    try:
-        return path.read_text(encoding="utf-8-sig").splitlines()
-    except FileNotFoundError:
-        raise VocabMapError(f"{path}: no such file") from None
-    except UnicodeDecodeError as exc:
-        raise VocabMapError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-    except OSError as exc:
-        raise VocabMapError(f"{path}: cannot read ({exc.strerror or exc})") from None
-
-
 def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+    tmp = None
     try:
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             out.write(text)
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    except OSError as exc:
+        raise VocabMapError(f"{path}: cannot write ({exc.strerror or exc})") from None
+    finally:
+        if tmp is not None and Path(tmp).exists():
+            Path(tmp).unlink()
