@@ -17,6 +17,8 @@ import httpx
 import pytest
 
 from conftest import ROOT, run_cli
+from translate.review.decisions import ReviewDecisions
+from translate.review.queries import ORDERS, Filter, ReviewQueries
 from translate.store import NewSegment, Store
 
 SCRIPT_SOURCE = "<script>alert(1)</script> قال الوزير إن الاجتماع انتهى."
@@ -213,12 +215,12 @@ def test_keyset_pages_cover_every_pair_once_and_go_back(served):
         pages.append(row_ids(html))
         seen += pages[-1]
         link = re.search(r'<a id="next-page" href="([^"]+)"', html)
-        url = server.base + "/" + link.group(1).replace("&amp;", "&") if link else None
+        url = server.base + link.group(1).replace("&amp;", "&") if link else None
     assert seen == sorted(ids)
     assert [len(p) for p in pages] == [50, 50, 23]
     last = httpx.get(server.base + "/", params={"after": pages[1][-1]}).text
     back = re.search(r'<a id="prev-page" href="([^"]+)"', last).group(1).replace("&amp;", "&")
-    assert row_ids(httpx.get(server.base + "/" + back).text) == pages[1]
+    assert row_ids(httpx.get(server.base + back).text) == pages[1]
 
 
 def test_default_binding_is_loopback_only(tmp_path):
@@ -287,7 +289,7 @@ def store(tmp_path):
     db = tmp_path / "corpus.sqlite"
     ids = make_store(db, {"a.txt": corpus()["news/first.txt"]})
     with Store(db) as s:
-        yield s, ids
+        yield s, ids, ReviewDecisions(s)
 
 
 def exported(store: Store, status: str | None = None) -> dict[int, str]:
@@ -295,15 +297,15 @@ def exported(store: Store, status: str | None = None) -> dict[int, str]:
 
 
 def test_edit_keeps_machine_text_and_undo_withdraws_it_from_export(store):
-    s, ids = store
-    first = s.edit_translation(ids[0], "  The boy walked to school.  ", "Amal")
-    second = s.edit_translation(ids[0], "The boy walked to school early.", "Omar")
+    s, ids, review = store
+    first = review.edit(ids[0], "  The boy walked to school.  ", "Amal")
+    second = review.edit(ids[0], "The boy walked to school early.", "Omar")
     assert exported(s)[ids[0]] == "The boy walked to school early."
-    assert s.edit_translation(ids[0], "The boy walked to school early.", "Omar") is None   # no change, no log
-    restored, skipped = s.undo_review([second], "Omar")
+    assert review.edit(ids[0], "The boy walked to school early.", "Omar") is None   # no change, no log
+    restored, skipped = review.undo([second], "Omar")
     assert restored == [ids[0]] and skipped == []
     assert exported(s, "edited") == {ids[0]: "The boy walked to school."}          # the earlier edit again
-    s.undo_review([first], "Amal")
+    review.undo([first], "Amal")
     assert exported(s, "pending")[ids[0]] == "The boy went to school in the morning."
     edits = s.db.execute("SELECT text, reviewer, created_at, undone_at FROM edits ORDER BY id").fetchall()
     assert [(e["text"], e["reviewer"]) for e in edits] == [("The boy walked to school.", "Amal"),
@@ -318,25 +320,26 @@ def test_edit_keeps_machine_text_and_undo_withdraws_it_from_export(store):
 
 
 def test_undo_refuses_a_change_that_was_superseded_or_already_undone(store):
-    s, ids = store
-    approve = s.set_review_status(ids[1], "approved", "Amal")
-    reject = s.set_review_status(ids[1], "rejected", "Omar")
-    assert s.undo_review([approve], "Amal") == ([], [f"pair {ids[1]}: changed again since; undo the newer "
-                                                      "change first"])
-    assert s.undo_review([reject], "Omar") == ([ids[1]], [])
-    assert s.undo_review([reject], "Omar")[1] == [f"pair {ids[1]}: that change was already undone"]
-    assert s.undo_review([approve], "Amal") == ([ids[1]], [])                     # now it is the latest
+    s, ids, review = store
+    approve = review.set_status(ids[1], "approved", "Amal")
+    reject = review.set_status(ids[1], "rejected", "Omar")
+    assert review.undo([approve], "Amal") == ([], [f"pair {ids[1]}: changed again since; undo the newer "
+                                                    "change first"])
+    assert review.undo([reject], "Omar") == ([ids[1]], [])
+    assert review.undo([reject], "Omar")[1] == [f"pair {ids[1]}: that change was already undone"]
+    assert review.undo([approve], "Amal") == ([ids[1]], [])                     # now it is the latest
     assert s.db.execute("SELECT status FROM translations WHERE id=?", (ids[1],)).fetchone()[0] == "pending"
 
 
 def test_bulk_approve_takes_only_pending_pairs_at_or_above_the_score(store):
-    s, ids = store
-    s.set_review_status(ids[0], "rejected", "Amal")                             # a decision it must keep
-    done = s.bulk_approve(ids, 0.3, "Omar")
-    assert [pair for pair, _ in done] == [ids[1], ids[2]]
+    s, ids, review = store
+    review.set_status(ids[0], "rejected", "Amal")                               # a decision it must keep
+    assert review.bulk_approve_count(Filter(), 0.3) == 2
+    batch, done = review.bulk_approve(Filter(), 0.3, "Omar")
+    assert sorted(done) == [ids[1], ids[2]]
     assert {i: st for i, st in s.db.execute("SELECT id, status FROM translations")} == {
         ids[0]: "rejected", ids[1]: "approved", ids[2]: "approved"}
-    restored, _ = s.undo_review([log for _, log in done], "Omar")
+    restored, _ = review.undo([], "Omar", batch=batch)
     assert sorted(restored) == [ids[1], ids[2]]
     assert exported(s, "pending").keys() == {ids[1], ids[2]}
 
@@ -345,7 +348,7 @@ def test_export_cli_uses_the_reviewed_text(tmp_path):
     db = tmp_path / "corpus.sqlite"
     ids = make_store(db, {"a.txt": corpus()["news/first.txt"]})
     with Store(db) as s:
-        s.edit_translation(ids[2], "Cairo has fine weather today.", "Amal")
+        ReviewDecisions(s).edit(ids[2], "Cairo has fine weather today.", "Amal")
     out = tmp_path / "edited.jsonl"
     result = run_cli("export", "--db", db, "--format", "jsonl", "--status", "edited", "-o", out)
     assert result.returncode == 0, result.stderr
@@ -354,34 +357,36 @@ def test_export_cli_uses_the_reviewed_text(tmp_path):
                                                                        "edited")]
 
 
-def test_text_search_pages_through_the_store_in_windows(tmp_path):
+def test_text_search_normalises_arabic_and_english_case_and_pages_in_every_order(tmp_path):
     from starlette.testclient import TestClient
 
     from translate.review import create_app
 
     db = tmp_path / "corpus.sqlite"
-    ids = make_store(db, corpus())
+    spelled = [("قالت الأمم المتحدة إن المساعدات وصلت.", "The United Nations said the aid arrived.", 0.7),
+               ("وصلَ وفدُ الأُمَمِ إلى المدينة.", "A UN delegation reached the city.", 0.6),       # diacritics
+               ("ذهبت إلى المكتبة في المساء.", "She went to the library in the evening.", 0.8),
+               ("وقال مسؤول في الامم المتحدة.", "An official at the UN said.", 0.5)]               # bare alef
+    ids = make_store(db, {**corpus(), "news/un.txt": spelled})
+    client = TestClient(create_app(db), base_url="http://127.0.0.1")
+    un = ids[-4:]
+    assert row_ids(client.get("/", params={"q": "الامم"}).text) == [un[0], un[1], un[3]]
+    assert row_ids(client.get("/", params={"q": "الأمم"}).text) == [un[0], un[1], un[3]]
+    assert row_ids(client.get("/", params={"q": "المكتبه"}).text) == [un[2]]     # ta marbuta typed as ha
+    assert row_ids(client.get("/", params={"q": "united NATIONS"}).text) == [un[0]]
+    assert row_ids(client.get("/", params={"q": "UN", "sort": "score"}).text)[:1] == [un[3]]
+    # a search that matches more than a page: every match once, in every order, through the pager
     with Store(db) as s:
-        wanted = [r["id"] for r in s.iter_pairs() if "number 1" in r["target"]]
+        wanted = {r["id"] for r in s.iter_pairs() if "number 1" in r["target"]}
     assert len(wanted) > 20
-    client = TestClient(create_app(db, search_window=30), base_url="http://127.0.0.1")
-    found, url, notes = [], "/?q=number+1", 0
-    while url:
-        html = client.get(url).text
-        found += row_ids(html)
-        notes += 'id="searched"' in html
-        link = re.search(r'<a id="next-page" href="([^"]+)"', html)
-        url = "/" + link.group(1).replace("&amp;", "&") if link else None
-    assert found == wanted
-    assert notes >= 3                            # windows with less than a page said how far they looked
-    # and backwards from past the end, through the same windows
-    back, url = [], f"/?q=number+1&before={ids[-1] + 1}"
-    while url:
-        html = client.get(url).text
-        back = row_ids(html) + back
-        link = re.search(r'<a id="prev-page" href="([^"]+)"', html)
-        url = "/" + link.group(1).replace("&amp;", "&") if link else None
-    assert back == wanted
+    for sort in ("doc", "score", "-score"):
+        found, url = [], f"/?q=number+1&sort={sort}"
+        while url:
+            html = client.get(url).text
+            found += row_ids(html)
+            link = re.search(r'<a id="next-page" href="([^"]+)"', html)
+            url = link.group(1).replace("&amp;", "&") if link else None
+        assert sorted(found) == sorted(wanted) and len(found) == len(wanted)
 
 
 def test_pages_and_actions_work_while_another_writer_holds_the_store(served):
@@ -423,10 +428,12 @@ def test_review_page_shows_and_searches_the_whole_source_of_a_multi_segment_pair
             pair = s.add_translation(db_, first["id"], "An existing human translation of two sentences.", None, run,
                                      0.8, "good", {}, origin="human", segment_count=2,
                                      source_end=second["end"])
-        row = s.review_pair(pair)
+        queries = ReviewQueries(s)
+        row = queries.pair(pair)
         assert row["source"] == first["text"] + "\n" + second["text"]
-        assert [r["id"] for r in s.review_page(search="alert(1)")] == [ids[1], pair]   # its 2nd segment
-        assert [r["id"] for r in s.review_page(search="existing human")] == [pair]
+        found = queries.page(ORDERS["doc"], Filter(search="alert(1)")).rows
+        assert sorted(r["id"] for r in found) == [ids[1], pair]                  # its 2nd segment
+        assert [r["id"] for r in queries.page(ORDERS["doc"], Filter(search="existing human")).rows] == [pair]
 
 
 def test_a_busy_port_is_a_one_line_error(tmp_path):

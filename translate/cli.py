@@ -223,20 +223,23 @@ def models_remove(name: str) -> None:
 def review(
     db: Path = DbOption,
     port: int = typer.Option(8765, "--port", min=1, max=65535, help="Port to listen on."),
-    host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (others can reach it only if you ask)."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to bind. Anything but loopback needs a token "
+                             "(one is generated and printed when --token is not given)."),
     reviewer: Optional[str] = typer.Option(None, "--reviewer", help="Name recorded with each change (default: "
                                            "the name typed on the page)."),
     token: Optional[str] = typer.Option(None, "--token", help="Require this token on every request."),
+    allow_host: list[str] = typer.Option([], "--allow-host", help="Another host name the page may be opened "
+                                         "under (a proxy, a DNS name); repeatable."),
 ) -> None:
-    """Serve the review page: approve, reject and correct pairs in a browser (keys: j k a r e u ?)."""
+    """Serve the review page: approve, reject and correct pairs in a browser (keys: j k n a r e c u ?)."""
     from .review import ReviewError, serve
 
     if token is not None and not token.strip():
         fail("--token: empty token", 2)
     open_store(db, create=False).close()
     try:
-        serve(db, host=host, port=port, reviewer=reviewer, token=token,
-              announce=lambda url: typer.echo(f"reviewing {db} at {url}  (Ctrl+C stops)", err=True))
+        serve(db, host=host, port=port, reviewer=reviewer, token=token, extra_hosts=allow_host,
+              announce=lambda line: typer.echo(line, err=True))
     except (StoreError, ReviewError) as exc:
         fail(str(exc))
 

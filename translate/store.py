@@ -17,6 +17,8 @@ from pathlib import Path
 
 DEFAULT_DB = Path("aligned") / "corpus.sqlite"
 STATUSES = ("pending", "approved", "rejected", "edited")
+# why a reviewer rejected a pair (review page keys 1-7, exports' reject_reason)
+REJECT_REASONS = ("misaligned", "omission", "addition", "untranslated", "mistranslation", "poor-english", "other")
 
 
 class StoreError(Exception):
@@ -116,7 +118,77 @@ CREATE INDEX review_log_undoes ON review_log(undoes) WHERE undoes IS NOT NULL;
 CREATE INDEX translations_segment ON translations(segment_id);
 CREATE INDEX documents_path ON documents(path);
 """),
+    (3, "review reasons, re-scored edits, batches, search index", None),   # SQL: _review_migration()
 ]
+
+
+# -- text search ------------------------------------------------------------------------------
+# Search compares normalised text on both sides: Arabic spelling variants that writers mix freely (alef
+# forms, alef maqsura / ya, ta marbuta / ha, hamza carriers), diacritics and tatweel removed, ASCII case
+# folded (not digits: twenty more nested replace() calls overflow SQLite's parser stack). The same
+# folding runs in SQL (the triggers that keep the search index current, so any writer keeps it right)
+# and in Python (the query).
+SEARCH_FOLDS = {"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه", "ؤ": "و", "ئ": "ي"}
+SEARCH_REMOVED = [chr(c) for c in range(0x064B, 0x0653)] + ["\u0670", "\u0640"]   # harakat, dagger alef, tatweel
+_SEARCH_TABLE = str.maketrans({**SEARCH_FOLDS, **{c: None for c in SEARCH_REMOVED},
+                               **{chr(c): chr(c + 32) for c in range(ord("A"), ord("Z") + 1)}})
+
+
+def normalise_for_search(text: str) -> str:
+    return text.translate(_SEARCH_TABLE)
+
+
+def _normalise_sql(expr: str) -> str:
+    for old, new in [*SEARCH_FOLDS.items(), *((c, "") for c in SEARCH_REMOVED)]:
+        expr = f"replace({expr}, '{old}', '{new}')"
+    return f"lower({expr})"      # SQLite's lower() folds ASCII only, as the Python side does
+
+
+def _review_migration() -> str:
+    """Migration 3. Written out by code because the search folding is a long chain of replace() calls;
+    its text must never change once released (stores record that version 3 was applied)."""
+    current_text = ("COALESCE((SELECT e.text FROM edits e WHERE e.translation_id = {id} AND e.undone_at IS NULL"
+                    " ORDER BY e.id DESC LIMIT 1), (SELECT text FROM translations WHERE id = {id}))")
+    pair_source = ("(SELECT CASE WHEN t.source_end IS NULL THEN s.text"
+                   " ELSE substr(d.text, s.start + 1, t.source_end - s.start) END"
+                   " FROM translations t JOIN segments s ON s.id = t.segment_id"
+                   " JOIN documents d ON d.id = s.document_id WHERE t.id = {id})")
+    return f"""
+-- reject reasons (one of REJECT_REASONS) on the pair and on the log entry that set them
+ALTER TABLE translations ADD COLUMN reject_reason TEXT;
+ALTER TABLE translations ADD COLUMN reject_comment TEXT;
+ALTER TABLE review_log ADD COLUMN reason TEXT;
+ALTER TABLE review_log ADD COLUMN comment TEXT;
+-- one bulk action is one batch: undone together
+ALTER TABLE review_log ADD COLUMN batch INTEGER;
+CREATE INDEX review_log_batch ON review_log(batch) WHERE batch IS NOT NULL;
+CREATE INDEX review_log_time ON review_log(created_at);
+CREATE INDEX translations_reason ON translations(reject_reason, id) WHERE reject_reason IS NOT NULL;
+-- an edit is scored again: scores holds the score of the pair's current text, and each edit keeps the
+-- score the pair had before it (shown in the history, restored by an undo)
+ALTER TABLE edits ADD COLUMN old_score REAL;
+ALTER TABLE edits ADD COLUMN old_label TEXT;
+ALTER TABLE edits ADD COLUMN old_signals TEXT;
+-- text search: trigram index over the normalised source and current English of every pair
+CREATE VIRTUAL TABLE pair_search USING fts5(source, target, tokenize='trigram');
+INSERT INTO pair_search (rowid, source, target)
+    SELECT t.id, {_normalise_sql(pair_source.format(id="t.id"))}, {_normalise_sql(current_text.format(id="t.id"))}
+    FROM translations t;
+CREATE TRIGGER pair_search_add AFTER INSERT ON translations BEGIN
+    INSERT INTO pair_search (rowid, source, target)
+    VALUES (NEW.id, {_normalise_sql(pair_source.format(id="NEW.id"))}, {_normalise_sql("NEW.text")});
+END;
+CREATE TRIGGER pair_search_edit AFTER INSERT ON edits BEGIN
+    UPDATE pair_search SET target = {_normalise_sql("NEW.text")} WHERE rowid = NEW.translation_id;
+END;
+CREATE TRIGGER pair_search_undo AFTER UPDATE OF undone_at ON edits BEGIN
+    UPDATE pair_search SET target = {_normalise_sql(current_text.format(id="NEW.translation_id"))}
+    WHERE rowid = NEW.translation_id;
+END;
+CREATE TRIGGER pair_search_remove AFTER DELETE ON translations BEGIN
+    DELETE FROM pair_search WHERE rowid = OLD.id;
+END;
+"""
 
 
 # SQL shared by every query of pairs (aliases: t translations, s its first segment, d the document).
@@ -214,7 +286,7 @@ class Store:
                 if version == 1:
                     db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,"
                                " name TEXT NOT NULL, applied_at TEXT NOT NULL)")
-                for statement in _split_sql(sql):
+                for statement in _split_sql(sql if sql is not None else _review_migration()):
                     db.execute(statement)
                 db.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)", (version, name, now()))
 
@@ -322,182 +394,6 @@ class Store:
                    (cur.lastrowid, score, label, json.dumps(signals, ensure_ascii=False)))
         return cur.lastrowid
 
-    # -- review -------------------------------------------------------------------------------
-    # Every review change is one short transaction: the new status on the translation, a review_log
-    # row (old/new status, reviewer, time) and for edits a new edits row (machine text stays in
-    # translations.text). An undo is a log row of its own (action 'undo', `undoes` = the entry it
-    # reverts); undoing an edit sets edits.undone_at, so the edit stays as history but is no longer
-    # the pair's text.
-
-    # like PAIR_SELECT, without the columns the review page does not show
-    REVIEW_SELECT = f"""
-SELECT t.id, t.status, t.origin, t.segment_count, t.text AS mt_text, {CURRENT_EDIT_TEXT} AS edited_text,
-       s.sentence, s.part, s.position, d.id AS document_id, d.path AS document,
-       sc.score, sc.label, sc.signals, {PAIR_SOURCE} AS source
-FROM translations t
-JOIN segments s ON s.id = t.segment_id
-JOIN documents d ON d.id = s.document_id
-LEFT JOIN scores sc ON sc.translation_id = t.id
-"""
-
-    def review_page(self, *, status: str | None = None, min_score: float | None = None,
-                    max_score: float | None = None, document_id: int | None = None, search: str | None = None,
-                    after: int | None = None, before: int | None = None, limit: int = 50,
-                    window: int | None = None) -> list[sqlite3.Row]:
-        """One page of pairs for review, in id order: keyset paging after/before an id (never OFFSET).
-
-        ``window`` bounds the ids looked at to that many past after (or before ``before``): a text search
-        cannot use an index, and a rare word would otherwise scan the whole table for one page.
-        """
-        where, args = _pair_filters(status, min_score, max_score)
-        if document_id is not None:
-            where.append("t.segment_id IN (SELECT id FROM segments WHERE document_id = ?)")
-            args.append(document_id)
-        if search:
-            pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            where.append("(s.text LIKE ? ESCAPE '\\'"
-                         " OR COALESCE(" + CURRENT_EDIT_TEXT + ", t.text) LIKE ? ESCAPE '\\'"
-                         " OR (t.source_end IS NOT NULL AND substr(d.text, s.start + 1, t.source_end - s.start)"
-                         " LIKE ? ESCAPE '\\'))")
-            args += [pattern, pattern, pattern]
-        if before is not None:
-            where.append("t.id < ?")
-            args.append(before)
-            if window:
-                where.append("t.id >= ?")
-                args.append(before - window)
-            order = "DESC"
-        else:
-            where.append("t.id > ?")
-            args.append(after or 0)
-            if window:
-                where.append("t.id <= ?")
-                args.append((after or 0) + window)
-            order = "ASC"
-        rows = self.db.execute(self.REVIEW_SELECT + " WHERE " + " AND ".join(where) + f" ORDER BY t.id {order} LIMIT ?",
-                               (*args, limit)).fetchall()
-        return rows[::-1] if order == "DESC" else rows
-
-    def review_last_id(self) -> int:
-        return self.db.execute("SELECT COALESCE(MAX(id), 0) FROM translations").fetchone()[0]
-
-    def review_pair(self, translation_id: int) -> sqlite3.Row | None:
-        return self.db.execute(self.REVIEW_SELECT + " WHERE t.id = ?", (translation_id,)).fetchone()
-
-    def review_documents(self, limit: int = 500) -> list[sqlite3.Row]:
-        """Documents for the filter list (the first ``limit`` by path)."""
-        return self.db.execute("SELECT id, path FROM documents ORDER BY path, id LIMIT ?", (limit,)).fetchall()
-
-    def review_history(self, translation_id: int) -> dict:
-        """The machine text, every edit (undone ones marked) and every log entry of one pair."""
-        row = self.db.execute("SELECT text, status FROM translations WHERE id = ?", (translation_id,)).fetchone()
-        if row is None:
-            return {}
-        edits = self.db.execute("SELECT id, text, reviewer, created_at, undone_at FROM edits"
-                                " WHERE translation_id = ? ORDER BY id", (translation_id,)).fetchall()
-        log = self.db.execute("SELECT id, action, old_status, new_status, edit_id, reviewer, created_at, undoes"
-                              " FROM review_log WHERE translation_id = ? ORDER BY id", (translation_id,)).fetchall()
-        return {"machine_text": row["text"], "status": row["status"],
-                "edits": [dict(e) for e in edits], "log": [dict(entry) for entry in log]}
-
-    def set_review_status(self, translation_id: int, new_status: str, reviewer: str,
-                          action: str | None = None) -> int | None:
-        """Approve or reject one pair; return the review_log id (None when the status is already that).
-
-        Raises KeyError for an unknown pair, ValueError for a status review cannot set.
-        """
-        if new_status not in ("approved", "rejected", "pending"):
-            raise ValueError(f"cannot set status {new_status!r} directly")
-        action = action or {"approved": "approve", "rejected": "reject", "pending": "reset"}[new_status]
-        with self.transaction() as db:
-            row = db.execute("SELECT status FROM translations WHERE id = ?", (translation_id,)).fetchone()
-            if row is None:
-                raise KeyError(translation_id)
-            if row["status"] == new_status:
-                return None
-            db.execute("UPDATE translations SET status = ? WHERE id = ?", (new_status, translation_id))
-            return self._log_review(db, translation_id, action, row["status"], new_status, None, reviewer)
-
-    def edit_translation(self, translation_id: int, text: str, reviewer: str) -> int | None:
-        """Store a reviewer's English for one pair (status 'edited'); return the review_log id.
-
-        None when the text is the pair's current text. The machine text is kept in translations.text.
-        """
-        text = text.strip()
-        if not text:
-            raise ValueError("empty translation: reject the pair instead")
-        with self.transaction() as db:
-            row = db.execute("SELECT t.status, COALESCE(" + CURRENT_EDIT_TEXT + ", t.text) AS target"
-                             " FROM translations t WHERE t.id = ?", (translation_id,)).fetchone()
-            if row is None:
-                raise KeyError(translation_id)
-            if row["target"] == text:
-                return None
-            edit_id = db.execute("INSERT INTO edits (translation_id, text, reviewer, created_at) VALUES (?,?,?,?)",
-                                 (translation_id, text, reviewer, now())).lastrowid
-            db.execute("UPDATE translations SET status = 'edited' WHERE id = ?", (translation_id,))
-            return self._log_review(db, translation_id, "edit", row["status"], "edited", edit_id, reviewer)
-
-    def bulk_approve(self, translation_ids: list[int], min_score: float, reviewer: str) -> list[tuple[int, int]]:
-        """Approve the pending pairs among these that score at least ``min_score``.
-
-        Pairs a reviewer already decided on (approved, rejected, edited) are left alone.
-        Returns (translation id, review_log id) for each pair approved.
-        """
-        done = []
-        with self.transaction() as db:
-            for chunk in _chunks(sorted(set(translation_ids)), 500):
-                marks = ",".join("?" * len(chunk))
-                rows = db.execute(
-                    f"SELECT t.id FROM translations t JOIN scores sc ON sc.translation_id = t.id"
-                    f" WHERE t.id IN ({marks}) AND t.status = 'pending' AND sc.score >= ?",
-                    (*chunk, min_score)).fetchall()
-                for row in rows:
-                    db.execute("UPDATE translations SET status = 'approved' WHERE id = ?", (row["id"],))
-                    done.append((row["id"], self._log_review(db, row["id"], "bulk-approve", "pending", "approved",
-                                                             None, reviewer)))
-        return done
-
-    def undo_review(self, log_ids: list[int], reviewer: str) -> tuple[list[int], list[str]]:
-        """Revert these review_log entries (newest first) in one transaction.
-
-        An entry can be undone while it is the pair's latest change still in force (every later entry
-        of that pair is an undo or undone). Returns (translation ids restored, reasons for entries
-        that could not be undone).
-        """
-        restored, skipped = [], []
-        with self.transaction() as db:
-            for log_id in sorted(set(log_ids), reverse=True):
-                entry = db.execute("SELECT * FROM review_log WHERE id = ?", (log_id,)).fetchone()
-                if entry is None or entry["action"] == "undo":
-                    skipped.append(f"review entry {log_id}: nothing to undo")
-                    continue
-                later = db.execute("SELECT id, action, undoes FROM review_log WHERE translation_id = ? AND id >= ?",
-                                   (entry["translation_id"], log_id)).fetchall()
-                undone = {r["undoes"] for r in later if r["action"] == "undo"}
-                if log_id in undone:
-                    skipped.append(f"pair {entry['translation_id']}: that change was already undone")
-                    continue
-                if any(r["action"] != "undo" and r["id"] not in undone and r["id"] != log_id for r in later):
-                    skipped.append(f"pair {entry['translation_id']}: changed again since; undo the newer change first")
-                    continue
-                db.execute("UPDATE translations SET status = ? WHERE id = ?",
-                           (entry["old_status"], entry["translation_id"]))
-                if entry["edit_id"] is not None:
-                    db.execute("UPDATE edits SET undone_at = ? WHERE id = ?", (now(), entry["edit_id"]))
-                self._log_review(db, entry["translation_id"], "undo", entry["new_status"], entry["old_status"],
-                                 entry["edit_id"], reviewer, undoes=log_id)
-                restored.append(entry["translation_id"])
-        return restored, skipped
-
-    @staticmethod
-    def _log_review(db: sqlite3.Connection, translation_id: int, action: str, old_status: str, new_status: str,
-                    edit_id: int | None, reviewer: str, undoes: int | None = None) -> int:
-        return db.execute(
-            "INSERT INTO review_log (translation_id, action, old_status, new_status, edit_id, reviewer, created_at,"
-            " undoes) VALUES (?,?,?,?,?,?,?,?)",
-            (translation_id, action, old_status, new_status, edit_id, reviewer, now(), undoes)).lastrowid
-
     # -- reading pairs ------------------------------------------------------------------------
     def iter_pairs(self, min_score: float | None = None, status: str | None = None,
                    batch: int = 1000) -> Iterator[sqlite3.Row]:
@@ -527,6 +423,7 @@ LEFT JOIN scores sc ON sc.translation_id = t.id
 # every pair with its source, current text, scores and provenance (exports)
 PAIR_SELECT = f"""
 SELECT t.id, t.origin, t.status, t.created_at, t.text AS mt_text, t.bridge, t.segment_count,
+       t.reject_reason, t.reject_comment,
        COALESCE({CURRENT_EDIT_TEXT}, t.text) AS target,
        s.start, COALESCE(t.source_end, s.end) AS end, s.sentence, s.part, s.position,
        d.id AS document_id, d.path AS document, d.sha256 AS document_sha256,

@@ -1,0 +1,95 @@
+"""Plain words for a pair's score: the legend of the labels and the main reasons from its signals.
+
+The reasons name what a reviewer can check in the text (a missing number, a length mismatch, Arabic left
+in the output), most serious first; the raw signals stay available behind a toggle on the page.
+"""
+from __future__ import annotations
+
+from ..score import BAD_THRESHOLD, GOOD_THRESHOLD, numbers
+
+LEGEND = [
+    ("good", f"score ≥ {GOOD_THRESHOLD:.2f}", "likely an acceptable translation; a quick look is enough"),
+    ("check", f"{BAD_THRESHOLD:.2f}–{GOOD_THRESHOLD:.2f}", "uncertain: read both sides before approving"),
+    ("bad", f"score < {BAD_THRESHOLD:.2f}", "likely wrong, incomplete or misaligned"),
+]
+
+ORIGINS = {
+    "mt": "machine translation",
+    "human": "aligned human translation",
+    "imported": "imported from a translation memory",
+}
+
+
+def reasons(source: str, target: str, signals: dict, label: str | None, limit: int = 3) -> list[str]:
+    """Up to ``limit`` reasons, most serious first, for what lowered (or, for an edit, set) the score."""
+    found: list[tuple[float, str]] = []
+
+    def add(weight: float, text: str) -> None:
+        found.append((weight, text))
+
+    s = signals
+    if s.get("hit_max_length"):
+        add(100, "the output reached the length limit: text may be missing at the end")
+    if s.get("empty_output") or (source.strip() and not target.strip()):
+        add(100, "empty translation")
+    windows = int(s.get("source_windows", 1) or 1)
+    if windows > 1:
+        add(40, f"a very long sentence translated in {windows} windows: check where they join")
+    if s.get("arabic_left", 0) >= 0.05:
+        add(60, f"Arabic script left in the output ({s['arabic_left']:.0%} of its letters)")
+    if s.get("repetition", 0) >= 0.1:
+        add(50, "words repeated in the output (the translation loops)")
+    if s.get("numbers_missing", 0) > 0:
+        missing = _missing_numbers(source, target)
+        shown = ", ".join(missing[:4]) + (" …" if len(missing) > 4 else "")
+        n = s["numbers_missing"]
+        add(45 + n, f"{n} number{'s' if n != 1 else ''} of the source missing" + (f": {shown}" if shown else ""))
+    if s.get("numbers_extra", 0) > 0:
+        n = s["numbers_extra"]
+        add(25, f"{n} number{'s' if n != 1 else ''} in the English not in the Arabic")
+    if s.get("latin_missing", 0) > 0:
+        n = s["latin_missing"]
+        add(30, f"{n} Latin-script name{'s' if n != 1 else ''} or code{'s' if n != 1 else ''} of the source missing")
+    for key in ("omission", "sentences_missing"):
+        if s.get(key, 0) and s.get(key, 0) > 0:
+            add(45, "the Arabic has more sentences or clauses than the English: part may be left out")
+            break
+    z = s.get("length_z")
+    if z is not None:
+        if z <= -2.5:
+            add(40 + min(-z, 10), "English much shorter than the Arabic: part may be left out")
+        elif z <= -1.5:
+            add(20, "English shorter than usual for this Arabic")
+        elif z >= 2.5:
+            add(35 + min(z, 10), "English much longer than the Arabic: something may be added")
+        elif z >= 1.5:
+            add(15, "English longer than usual for this Arabic")
+    coverage = s.get("src_coverage")
+    if coverage is not None and coverage < 0.35 and s.get("src_unknown", 0) < 0.8:
+        add(30 - 20 * coverage, "few words match the bilingual lexicon: the meaning may differ")
+    elif s.get("src_unknown", 0) >= 0.6:
+        add(10, "most Arabic words are unknown to the lexicon (names, rare words): the score is less sure")
+    if s.get("logprob") is not None and s["logprob"] < -1.2:
+        add(20, "the translation model was unsure of its output")
+    if s.get("chrf") is not None:
+        add(5, f"chrF against the reference: {s['chrf']:.0f}")
+    found.sort(key=lambda item: -item[0])
+    out = [text for _, text in found[:limit]]
+    if s.get("edited"):
+        out.insert(0, "scored again on the reviewer's edit")
+    if not found and label in ("check", "bad"):
+        out.append("no single cause: the words match the lexicon only weakly overall")
+    if not found and label == "good":
+        out.append("lengths, numbers and words match")
+    return out[:limit + (1 if s.get("edited") else 0)]
+
+
+def _missing_numbers(source: str, target: str) -> list[str]:
+    present = list(numbers(target))
+    missing = []
+    for n in numbers(source):
+        if n in present:
+            present.remove(n)
+        else:
+            missing.append(n)
+    return missing

@@ -1,0 +1,288 @@
+"""What the review page reads from the store: pages of pairs in three orders, counts, context, one
+document, and the figures of the stats page. Writes are in ``decisions``.
+
+Every list is keyset-paged (never OFFSET): a page starts after (or before) one pair's key in the chosen
+order, so page 4,000 costs what page 1 costs. A cursor is a pair id; its key is looked up by that id.
+"""
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+
+from ..store import CURRENT_EDIT_TEXT, PAIR_SOURCE, STATUSES, Store, normalise_for_search
+
+PAIR_COLUMNS = f"""
+t.id, t.status, t.origin, t.segment_count, t.text AS mt_text, t.bridge, t.reject_reason, t.reject_comment,
+{CURRENT_EDIT_TEXT} AS edited_text, s.sentence, s.part, s.position, s.start, s.end,
+d.id AS document_id, d.path AS document, m.name AS model,
+sc.score, sc.label, sc.signals, {PAIR_SOURCE} AS source"""
+PAIR_JOINS = """
+FROM translations t
+JOIN segments s ON s.id = t.segment_id
+JOIN documents d ON d.id = s.document_id
+LEFT JOIN models m ON m.id = t.model_id
+"""
+
+
+@dataclass(frozen=True)
+class Order:
+    """One sort order of the list: the key columns (a unique key: the pair id comes last) and direction."""
+    name: str
+    key: tuple[str, ...]
+    descending: bool
+    score_join: str          # scores must be an inner join when the order reads the score
+
+    def order_by(self, backwards: bool = False) -> str:
+        down = self.descending != backwards
+        return ", ".join(f"{c} {'DESC' if down else 'ASC'}" for c in self.key)
+
+    def beyond(self, backwards: bool = False, inclusive: bool = False) -> str:
+        """The keyset condition 'after this key' (or before, going backwards), as a row-value compare."""
+        down = self.descending != backwards
+        op = ("<" if down else ">") + ("=" if inclusive else "")
+        marks = ", ".join("?" * len(self.key))
+        return f"({', '.join(self.key)}) {op} ({marks})"
+
+
+ORDERS = {
+    # document order: by document, then by where the pair starts in it (ties: the longer span, then id)
+    "doc": Order("doc", ("s.document_id", "s.start", "s.end", "t.id"), False,
+                 "LEFT JOIN scores sc ON sc.translation_id = t.id"),
+    # worst first; the scores index holds (score, translation_id), so the key walks it directly
+    "score": Order("score", ("sc.score", "sc.translation_id"), False,
+                   "JOIN scores sc ON sc.translation_id = t.id"),
+    "-score": Order("-score", ("sc.score", "sc.translation_id"), True,
+                    "JOIN scores sc ON sc.translation_id = t.id"),
+}
+SORT_LABELS = {"doc": "document order", "score": "worst score first", "-score": "best score first"}
+
+
+@dataclass
+class Filter:
+    status: str | None = None
+    min_score: float | None = None
+    max_score: float | None = None
+    document_id: int | None = None
+    search: str | None = None
+    reason: str | None = None
+
+    def terms(self, order: Order | None = None) -> tuple[list[str], list]:
+        """WHERE terms on the aliases t, s, sc. In document order the score bounds are written +sc.score so
+        that SQLite keeps walking the document order rather than the scores index."""
+        where, args = [], []
+        if self.status:
+            where.append("t.status = ?")
+            args.append(self.status)
+        if self.reason:
+            where.append("t.reject_reason = ?")
+            args.append(self.reason)
+        score = "sc.score" if order is not None and order.name != "doc" else "+sc.score"
+        if self.min_score is not None:
+            where.append(f"{score} >= ?")
+            args.append(self.min_score)
+        if self.max_score is not None:
+            where.append(f"{score} <= ?")
+            args.append(self.max_score)
+        if self.document_id is not None:
+            where.append("s.document_id = ?")
+            args.append(self.document_id)
+        if self.search:
+            term, args_ = search_term(self.search)
+            where.append(f"t.id IN ({term})")
+            args += args_
+        return where, args
+
+    def needs_score(self) -> bool:
+        return self.min_score is not None or self.max_score is not None
+
+
+def search_term(text: str) -> tuple[str, list]:
+    """A subquery of the pair ids whose normalised source or current English contains ``text``.
+
+    Three or more characters go through the trigram index (a phrase query matches any substring);
+    shorter ones scan the index's text with LIKE."""
+    needle = normalise_for_search(text.strip())
+    if len(needle) >= 3:
+        return "SELECT rowid FROM pair_search WHERE pair_search MATCH ?", ['"' + needle.replace('"', '""') + '"']
+    pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return ("SELECT rowid FROM pair_search WHERE source LIKE ? ESCAPE '\\' OR target LIKE ? ESCAPE '\\'",
+            [pattern, pattern])
+
+
+@dataclass
+class Page:
+    rows: list[sqlite3.Row]
+    has_previous: bool
+    has_next: bool
+    position: int = 1                   # 1-based rank of the first row in the filtered order
+    total: int = 0
+    counts: dict = field(default_factory=dict)
+
+
+class ReviewQueries:
+    def __init__(self, store: Store):
+        self.db = store.db
+
+    # -- pages ------------------------------------------------------------------------------------
+    def _select(self, order: Order, flt: Filter, extra: list[str], extra_args: list, backwards: bool,
+                limit: int) -> list[sqlite3.Row]:
+        where, args = flt.terms(order)
+        where += extra
+        sql = (f"SELECT {PAIR_COLUMNS} {PAIR_JOINS} {order.score_join}"
+               + (" WHERE " + " AND ".join(where) if where else "")
+               + f" ORDER BY {order.order_by(backwards)} LIMIT ?")
+        return self.db.execute(sql, (*args, *extra_args, limit)).fetchall()
+
+    def key_of(self, order: Order, pair_id: int) -> tuple | None:
+        row = self.db.execute(f"SELECT {', '.join(order.key)} {PAIR_JOINS} {order.score_join} WHERE t.id = ?",
+                              (pair_id,)).fetchone()
+        return tuple(row) if row is not None else None
+
+    def page(self, order: Order, flt: Filter, *, after: int | None = None, before: int | None = None,
+             start: int | None = None, size: int = 50) -> Page | None:
+        """One page: from the start, or strictly after / strictly before / starting at (``start``) a pair.
+        None when the cursor pair does not exist (or has no score in a score order)."""
+        cursor = after if after is not None else before if before is not None else start
+        key = None
+        if cursor is not None:
+            key = self.key_of(order, cursor)
+            if key is None:
+                return None
+        backwards = before is not None
+        extra = [order.beyond(backwards, inclusive=start is not None)] if key else []
+        rows = self._select(order, flt, extra, list(key or ()), backwards, size + 1)
+        more = len(rows) > size
+        rows = rows[:size]
+        if backwards:
+            rows.reverse()
+            if not more and len(rows) < size:
+                # reached the beginning with less than a page: show the first full page instead
+                return self.page(order, flt, size=size)
+            has_previous, has_next = more, True
+        else:
+            has_next = more
+            has_previous = bool(rows) and self._exists_before(order, flt, rows[0])
+        return Page(rows, has_previous, has_next)
+
+    def _exists_before(self, order: Order, flt: Filter, row: sqlite3.Row) -> bool:
+        key = self.key_of(order, row["id"])
+        return bool(self._select(order, flt, [order.beyond(backwards=True)], list(key), True, 1))
+
+    def position(self, order: Order, flt: Filter, pair_id: int) -> int:
+        """1-based rank of a pair in the filtered order (a count of the pairs before it)."""
+        key = self.key_of(order, pair_id)
+        if key is None:
+            return 1
+        where, args = flt.terms(order)
+        where.append(order.beyond(backwards=True))
+        sql = f"SELECT COUNT(*) FROM translations t JOIN segments s ON s.id = t.segment_id {order.score_join}"
+        return self.db.execute(sql + " WHERE " + " AND ".join(where), (*args, *key)).fetchone()[0] + 1
+
+    def next_pending(self, order: Order, flt: Filter, after: int | None) -> int | None:
+        """The id of the first pending pair after this one (from the start when None) in the filtered order."""
+        pending = Filter(**{**flt.__dict__, "status": "pending"})
+        extra, key = [], []
+        if after is not None:
+            key = list(self.key_of(order, after) or ())
+            if key:
+                extra = [order.beyond()]
+        rows = self._select(order, pending, extra, key, False, 1)
+        return rows[0]["id"] if rows else None
+
+    # -- counts -----------------------------------------------------------------------------------
+    def counts(self, flt: Filter | None = None) -> dict[str, int]:
+        """Pairs per status (and 'total') matching the filter, or in the whole store."""
+        if flt is None or flt == Filter():
+            rows = self.db.execute("SELECT status, COUNT(*) FROM translations GROUP BY status").fetchall()
+        else:
+            where, args = flt.terms()
+            joins = "JOIN segments s ON s.id = t.segment_id" if flt.document_id is not None else ""
+            if flt.needs_score():
+                joins += " JOIN scores sc ON sc.translation_id = t.id"
+            rows = self.db.execute(f"SELECT t.status, COUNT(*) FROM translations t {joins} WHERE "
+                                   + " AND ".join(where) + " GROUP BY t.status", args).fetchall()
+        counts = {status: 0 for status in STATUSES}
+        counts.update({r[0]: r[1] for r in rows})
+        counts["total"] = sum(counts[s] for s in STATUSES)
+        counts["reviewed"] = counts["total"] - counts["pending"]
+        return counts
+
+    # -- one pair, its context, its document ------------------------------------------------------
+    def pair(self, pair_id: int) -> sqlite3.Row | None:
+        order = ORDERS["doc"]
+        return self.db.execute(f"SELECT {PAIR_COLUMNS} {PAIR_JOINS} {order.score_join} WHERE t.id = ?",
+                               (pair_id,)).fetchone()
+
+    def context(self, pair_id: int) -> tuple[sqlite3.Row | None, sqlite3.Row | None] | None:
+        """The pairs just before and after this one in its document (None for an unknown pair)."""
+        order = ORDERS["doc"]
+        key = self.key_of(order, pair_id)
+        if key is None:
+            return None
+        same = Filter(document_id=key[0])
+        before = self._select(order, same, [order.beyond(backwards=True)], list(key), True, 1)
+        after = self._select(order, same, [order.beyond()], list(key), False, 1)
+        return (before[0] if before else None), (after[0] if after else None)
+
+    def document(self, document_id: int, limit: int = 5000) -> tuple[sqlite3.Row | None, list[sqlite3.Row]]:
+        doc = self.db.execute("SELECT id, path, sha256, added_at, length(text) AS chars FROM documents"
+                              " WHERE id = ?", (document_id,)).fetchone()
+        if doc is None:
+            return None, []
+        return doc, self._select(ORDERS["doc"], Filter(document_id=document_id), [], [], False, limit)
+
+    def documents(self, limit: int) -> list[sqlite3.Row]:
+        """Documents for the filter list (the first ``limit`` by path)."""
+        return self.db.execute("SELECT id, path FROM documents ORDER BY path, id LIMIT ?", (limit,)).fetchall()
+
+    def history(self, pair_id: int) -> dict:
+        """The machine (or aligned/imported) text, every edit with the score before it, every log entry."""
+        row = self.db.execute("SELECT t.text, t.status, t.origin, t.bridge, m.name AS model FROM translations t"
+                              " LEFT JOIN models m ON m.id = t.model_id WHERE t.id = ?", (pair_id,)).fetchone()
+        if row is None:
+            return {}
+        edits = self.db.execute("SELECT id, text, reviewer, created_at, undone_at, old_score, old_label FROM edits"
+                                " WHERE translation_id = ? ORDER BY id", (pair_id,)).fetchall()
+        log = self.db.execute("SELECT id, action, old_status, new_status, edit_id, reviewer, created_at, undoes,"
+                              " reason, comment, batch FROM review_log WHERE translation_id = ? ORDER BY id",
+                              (pair_id,)).fetchall()
+        return {"original_text": row["text"], "origin": row["origin"], "bridge": row["bridge"],
+                "model": row["model"], "status": row["status"],
+                "edits": [dict(e) for e in edits], "log": [dict(entry) for entry in log]}
+
+    # -- the stats page ---------------------------------------------------------------------------
+    def score_histogram(self, by: str, bins: int) -> dict[str, list[int]]:
+        """Pairs per score bin (``bins`` equal bins over [0, 1]) for each status or each model."""
+        group = "t.status" if by == "status" else "COALESCE(m.name, '(no model)')"
+        join = "LEFT JOIN models m ON m.id = t.model_id" if by == "model" else ""
+        out: dict[str, list[int]] = {}
+        for name, bucket, n in self.db.execute(
+                f"SELECT {group}, MIN(CAST(sc.score * ? AS INTEGER), ? - 1), COUNT(*) FROM scores sc"
+                f" JOIN translations t ON t.id = sc.translation_id {join} GROUP BY 1, 2", (bins, bins)):
+            out.setdefault(name, [0] * bins)[max(bucket, 0)] += n
+        return out
+
+    def document_summary(self, limit: int) -> list[sqlite3.Row]:
+        """The documents with the lowest mean score: pairs, reviewed, rejected, mean score."""
+        return self.db.execute(
+            "SELECT d.id, d.path, COUNT(*) AS pairs, SUM(t.status != 'pending') AS reviewed,"
+            " SUM(t.status = 'rejected') AS rejected, AVG(sc.score) AS mean_score"
+            " FROM translations t JOIN segments s ON s.id = t.segment_id JOIN documents d ON d.id = s.document_id"
+            " LEFT JOIN scores sc ON sc.translation_id = t.id GROUP BY d.id ORDER BY mean_score LIMIT ?",
+            (limit,)).fetchall()
+
+    def reasons(self) -> dict[str, int]:
+        return dict(self.db.execute("SELECT reject_reason, COUNT(*) FROM translations"
+                                    " WHERE reject_reason IS NOT NULL GROUP BY 1").fetchall())
+
+    def progress_by_day(self, days: int) -> list[sqlite3.Row]:
+        """Review actions per day (the last ``days`` days with any), oldest first."""
+        return self.db.execute(
+            "SELECT day, actions, reviewers FROM (SELECT substr(created_at, 1, 10) AS day, COUNT(*) AS actions,"
+            " COUNT(DISTINCT reviewer) AS reviewers FROM review_log GROUP BY day ORDER BY day DESC LIMIT ?)"
+            " ORDER BY day", (days,)).fetchall()
+
+    def fingerprint(self) -> tuple:
+        """Changes whenever a pair, an edit or a review action is added (cheap: three index lookups)."""
+        return tuple(self.db.execute("SELECT (SELECT MAX(id) FROM translations), (SELECT MAX(id) FROM review_log),"
+                                     " (SELECT MAX(id) FROM edits)").fetchone())
