@@ -1,5 +1,5 @@
-"""Review page latency on a large store: p50/p95 of list pages and of approve POSTs, against the same server's
-trivial /healthz endpoint measured in the same run.
+"""Review page latency on a large store: p50/p95 of list pages in every order, counts, the document view,
+the stats page and approve POSTs, against the same server's trivial /healthz endpoint measured in the same run.
 
 Builds a store of ``--pairs`` pairs (default 200,000) in a temporary directory with bulk ``executemany``
 inserts (schema from ``Store``, so the real migrations and indexes), marks some pairs reviewed so the filters
@@ -30,10 +30,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from translate.review import PAGE_SIZE, SEARCH_WINDOW  # noqa: E402
+from translate.review.pages import PAGE_SIZE  # noqa: E402
 from translate.store import Store, now, text_hash  # noqa: E402
 
-PAIRS_PER_DOCUMENT = 100
+PAIRS_PER_DOCUMENT = 200     # a long news article: the document view shows all of it
 SEED = 7
 
 
@@ -162,6 +162,7 @@ def main() -> None:
                 documents = args.pairs // PAIRS_PER_DOCUMENT
                 deep = [rng.randrange(args.pairs * 3 // 4, args.pairs - 60) for _ in range(args.requests + 5)]
                 docs = [rng.randrange(1, documents + 1) for _ in range(args.requests + 5)]
+                rare = [w for w in dict.fromkeys(" ".join(ar[:400]).split()) if len(w) >= 6][:50]
                 # pending pairs to approve, one each, never the same twice
                 with sqlite3.connect(db) as con:
                     pending = [r[0] for r in con.execute("SELECT id FROM translations WHERE status='pending'")]
@@ -173,16 +174,32 @@ def main() -> None:
                     response.raise_for_status()
                     assert response.json()["changed"]
 
+                deep_score = [rng.random() for _ in range(args.requests + 5)]
+                with sqlite3.connect(db) as con:
+                    # cursors deep in the score order: the pair nearest a random score
+                    by_score = [con.execute("SELECT translation_id FROM scores WHERE score >= ? ORDER BY score"
+                                            " LIMIT 1", (x,)).fetchone() for x in deep_score]
+                by_score = [r[0] if r else 1 for r in by_score]
+
                 kinds = [
                     ("baseline GET /healthz", lambda i: get("/healthz")),
-                    ("first page", lambda i: get("/")),
+                    ("first page, document order", lambda i: get("/")),
+                    ("first page, worst score first", lambda i: get("/?sort=score")),
+                    ("first page, best score first", lambda i: get("/?sort=-score")),
+                    ("deep page, document order", lambda i: get(f"/?after={deep[i]}")),
+                    ("deep page, worst first", lambda i: get(f"/?sort=score&after={by_score[i]}")),
+                    ("deep page, best first", lambda i: get(f"/?sort=-score&after={by_score[i]}")),
+                    ("previous page, document order", lambda i: get(f"/?before={deep[i]}")),
                     ("filtered: pending, score 0.3-0.7", lambda i: get("/?status=pending&min=0.3&max=0.7")),
+                    ("filtered: rejected, worst first", lambda i: get("/?status=rejected&sort=score")),
                     ("filtered: one document", lambda i: get(f"/?doc={docs[i]}")),
-                    ("filtered: text search (common word)", lambda i: get("/?q=the")),
-                    ("filtered: text search, no match (a window)", lambda i: get("/?q=zzzqqq")),
-                    ("deep keyset page (after id in last quarter)", lambda i: get(f"/?after={deep[i]}")),
-                    ("deep keyset page, filtered (approved)", lambda i: get(f"/?status=approved&after={deep[i]}")),
-                    ("previous page (before id in last quarter)", lambda i: get(f"/?before={deep[i]}")),
+                    ("text search (common word)", lambda i: get("/?q=the")),
+                    ("text search (rare Arabic word)", lambda i: get("/?q=" + rare[i % len(rare)])),
+                    ("counts, whole store", lambda i: get("/api/counts")),
+                    ("counts, pending score 0.3-0.7", lambda i: get("/api/counts?status=pending&min=0.3&max=0.7")),
+                    ("next pending pair", lambda i: get(f"/api/next-pending?after={deep[i]}")),
+                    (f"document view ({PAIRS_PER_DOCUMENT} pairs)", lambda i: get(f"/doc/{docs[i]}")),
+                    ("stats page (recomputed: a POST came between)", lambda i: get("/stats")),
                     ("approve POST", approve),
                 ]
                 results = timed(kinds, args.requests)
@@ -191,7 +208,7 @@ def main() -> None:
             server.wait(timeout=10)
 
     base95 = p(results["baseline GET /healthz"], 95)
-    print(f"pages of {PAGE_SIZE} pairs; a text search looks through {SEARCH_WINDOW} ids per page")
+    print(f"pages of {PAGE_SIZE} pairs")
     print(f"{'request':46} {'p50 ms':>8} {'p95 ms':>8} {'p95/baseline':>13}   ({args.requests} requests each)")
     for name, values in results.items():
         print(f"{name:46} {p(values, 50):8.2f} {p(values, 95):8.2f} {p(values, 95) / base95:13.1f}")

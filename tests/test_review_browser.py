@@ -36,6 +36,12 @@ EDITED = "He added that the budget is one billion dinars."
 WITHDRAWN = "The farmers welcomed this wrong text."
 
 
+def statuses_of(db: Path, ids: list[int]) -> list[str]:
+    with sqlite3.connect(db) as con:
+        status = dict(con.execute("SELECT id, status FROM translations"))
+    return [status[i] for i in ids]
+
+
 @pytest.fixture(scope="module")
 def browser():
     with sync_playwright() as p:
@@ -78,8 +84,12 @@ def test_keyboard_review_writes_sqlite_and_export_uses_the_edit(review_server, p
     page.keyboard.press("a")                                   # approve 0, move to 1
     expect(row(0)).to_have_attribute("data-status", "approved")
     expect(row(1)).to_have_class("pair status-pending current")
-    page.keyboard.press("r")                                   # reject 1, move to 2
+    page.keyboard.press("r")                                   # reject 1; Esc: no reason, move to 2
     expect(row(1)).to_have_attribute("data-status", "rejected")
+    expect(row(1).locator(".reason-picker")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(row(1).locator(".reason-picker")).to_be_hidden()
+    expect(row(2)).to_have_class("pair status-pending current")
     page.keyboard.press("k")
     page.keyboard.press("j")
     expect(row(2)).to_have_class("pair status-pending current")
@@ -91,7 +101,7 @@ def test_keyboard_review_writes_sqlite_and_export_uses_the_edit(review_server, p
     editor.press("Enter")
     expect(row(2)).to_have_attribute("data-status", "edited")
     expect(row(2).locator(".target")).to_have_text(EDITED)
-    expect(row(2).locator(".machine .mt")).to_have_text(PAIRS[2][1])
+    expect(row(2).locator(".original .mt")).to_have_text(PAIRS[2][1])
     expect(editor).to_have_count(0)
 
     page.keyboard.press("j")                                   # Esc cancels an edit
@@ -127,13 +137,6 @@ def test_keyboard_review_writes_sqlite_and_export_uses_the_edit(review_server, p
     row(2).locator("details.history summary").click()
     expect(row(2).locator(".history-list")).to_contain_text(EDITED)
     expect(row(2).locator(".history-list")).to_contain_text("Layla")
-
-    if os.environ.get("REVIEW_SCREENSHOT") == "1":
-        row(3).locator("details.signals summary").click()
-        page.keyboard.press("k")
-        bottom = page.locator("table.pairs").bounding_box()
-        page.screenshot(path=str(ROOT / "docs" / "review.png"),
-                        clip={"x": 0, "y": 0, "width": 1360, "height": bottom["y"] + bottom["height"] + 16})
 
     # the reviewer name survives a reload; a reload shows the stored state
     page.reload()
@@ -177,11 +180,15 @@ def test_bulk_approve_updates_the_shown_rows(review_server, page):
     db, ids, server = review_server
     page.goto(server.base + "/?min=0.5")
     expect(page.locator("tr.pair")).to_have_count(4)
+    expect(page.locator("form.bulk input[name=min_score]")).to_have_value("0.60")   # the `good` threshold
     page.fill("form.bulk input[name=min_score]", "0.75")
-    page.click("form.bulk button[type=submit]")
+    page.click("#bulk-count")                                  # it counts first, and asks
+    expect(page.locator("#bulk-confirm")).to_contain_text("2 pending pairs in this filter score at least 0.75")
+    assert statuses_of(db, ids) == ["pending"] * len(ids)
+    page.click("#bulk-go")
+    expect(page.locator("#flash")).to_have_text("Approved 2 pairs (u undoes them all).")
     expect(page.locator(f"#pair-{ids[0]}")).to_have_attribute("data-status", "approved")
     expect(page.locator(f"#pair-{ids[5]}")).to_have_attribute("data-status", "approved")
-    expect(page.locator("#flash")).to_have_text("Approved 2 pairs.")
     page.keyboard.press("u")                                   # one undo takes back the whole bulk
     expect(page.locator(f"#pair-{ids[0]}")).to_have_attribute("data-status", "pending")
     expect(page.locator(f"#pair-{ids[5]}")).to_have_attribute("data-status", "pending")
@@ -229,10 +236,180 @@ def test_j_and_k_go_on_to_the_next_and_previous_page(tmp_path, page):
         expect(page.locator(f"#pair-{ids[49]}")).to_have_class("pair status-pending current")
         page.keyboard.press("j")
         expect(page.locator("tr.pair")).to_have_count(5)
-        assert page.url.endswith(f"/?after={ids[49]}")
+        assert f"/?after={ids[49]}" in page.url
         expect(page.locator(f"#pair-{ids[50]}")).to_have_class("pair status-pending current")
-        page.keyboard.press("k")
+        page.keyboard.press("k")                                # the previous page, at its last row
         expect(page.locator("tr.pair")).to_have_count(50)
-        expect(page.locator(f"#pair-{ids[0]}")).to_be_visible()
+        expect(page.locator(f"#pair-{ids[49]}")).to_have_class("pair status-pending current")
+        expect(page.locator(f"#pair-{ids[49]}")).to_have_attribute("aria-current", "true")
     finally:
         server.stop()
+
+
+# ---- corpus scale: layout at desktop and phone widths, n / c / r+digit, robust keys ------------------
+LONG_URL = "https://example.org/" + "a-very-long-unbroken-path-segment" * 6
+CORPUS = [
+    ("أعلنت الأمم المتحدة اليوم عن خطة جديدة لدعم اللاجئين في المنطقة خلال عام 2024.",
+     "The United Nations today announced a new plan to support refugees in the region.", 0.35),
+    ("وقال المتحدث إن الخطة ستبدأ الشهر المقبل وتستمر عامين.", "The spokesman said the plan will start next month and last two years.", 0.82),
+    (f"ونشرت الوثيقة على الموقع {LONG_URL} مساء أمس.", f"The document was published on {LONG_URL} last night.", 0.66),
+    ("وأضاف أن الميزانية تبلغ مليار دولار.", "He added.", 0.12),
+    ("ورحب المزارعون بالقرار.", "The farmers welcomed the decision.", 0.74),
+    ("ومن المتوقع أن تنخفض الأسعار في الأشهر القادمة.", "Prices are expected to fall in the coming months.", 0.58),
+]
+
+
+@pytest.fixture
+def corpus_server(tmp_path):
+    db = tmp_path / "corpus.sqlite"
+    more = [(f"الجملة رقم {i} من التقرير الطويل.", f"Sentence number {i} of the long report.", 0.9)
+            for i in range(60)]
+    ids = make_store(db, {"news/un.txt": CORPUS, "news/report.txt": more})
+    server = Server(db, "--reviewer", "tester")
+    yield db, ids, server
+    server.stop()
+
+
+def sql_counts(db: Path) -> dict[str, int]:
+    with sqlite3.connect(db) as con:
+        return dict(con.execute("SELECT status, COUNT(*) FROM translations GROUP BY status"))
+
+
+def shown_count(page, scope: str, status: str) -> int:
+    return int(page.locator(f'[data-scope="{scope}"] .count-{status}').inner_text().replace(",", ""))
+
+
+@pytest.mark.parametrize("width,height,name", [(1400, 900, "desktop"), (420, 860, "phone")])
+def test_layout_has_no_horizontal_scroll_and_buttons_work(browser, corpus_server, width, height, name):
+    db, ids, server = corpus_server
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    try:
+        page.goto(server.base + f"/?doc=1")
+        expect(page.locator("tr.pair")).to_have_count(len(CORPUS))
+        scroll = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        assert scroll[0] <= scroll[1], f"horizontal scroll at {width} px: {scroll}"
+        source = page.locator(f"#pair-{ids[2]} td.source").bounding_box()
+        target = page.locator(f"#pair-{ids[2]} td.target-cell").bounding_box()
+        if name == "phone":
+            assert source["width"] >= 300 and target["width"] >= 300
+            assert target["y"] >= source["y"] + source["height"] - 1        # English below the Arabic
+        else:
+            assert source["width"] >= 300 and target["width"] >= 300
+            expect(page.locator("table.pairs th").first).to_have_css("position", "sticky")
+        # the score explained: legend and reasons in words
+        expect(page.locator(f"#pair-{ids[3]} ul.reasons")).to_contain_text("English much shorter")
+        expect(page.locator("#legend")).to_contain_text("good")
+        # touch: the buttons approve and reject, and the reason buttons give the reason
+        page.locator(f"#pair-{ids[1]} .act-approve").click()
+        expect(page.locator(f"#pair-{ids[1]}")).to_have_attribute("data-status", "approved")
+        page.locator(f"#pair-{ids[3]} .act-reject").click()
+        expect(page.locator(f"#pair-{ids[3]} .reason-picker")).to_be_visible()
+        page.locator(f'#pair-{ids[3]} .reason-picker button[data-reason="omission"]').click()
+        expect(page.locator(f"#pair-{ids[3]} .reject-reason")).to_have_text("omission")
+        expect(page.locator('[data-scope="filter"] .count-rejected')).to_have_text("1")
+        if os.environ.get("REVIEW_SCREENSHOT") == "1":
+            page.locator(f"#pair-{ids[0]} .act-context").click()
+            expect(page.locator(f"#pair-{ids[0]} .context")).to_be_visible()
+            page.evaluate("window.scrollTo(0, 0)")
+            page.screenshot(path=str(ROOT / "docs" / f"review-{name}.png"), full_page=name == "desktop")
+    finally:
+        context.close()
+    assert statuses_of(db, ids[:4]) == ["pending", "approved", "pending", "rejected"]
+
+
+def test_keys_n_c_reason_and_auto_repeat(corpus_server, page, tmp_path):
+    db, ids, server = corpus_server
+    page.goto(server.base + "/?doc=1")
+    row = lambda i: page.locator(f"#pair-{ids[i]}")  # noqa: E731
+    expect(row(0)).to_have_attribute("aria-current", "true")
+    # a held key: the first keydown approves, the repeats do nothing
+    page.keyboard.down("a")
+    page.keyboard.down("a")
+    page.keyboard.down("a")
+    page.keyboard.up("a")
+    expect(row(0)).to_have_attribute("data-status", "approved")
+    expect(page.locator("#flash")).to_have_text(f"#{ids[0]} approved")
+    assert statuses_of(db, ids[:3]) == ["approved", "pending", "pending"]
+    # c: the sentences before and after, both languages
+    page.keyboard.press("c")
+    context_box = row(1).locator(".context")
+    expect(context_box).to_contain_text(CORPUS[0][0])
+    expect(context_box).to_contain_text(CORPUS[2][1])
+    # r then a digit: rejected with that reason; the selection moves on
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    expect(row(3)).to_have_attribute("aria-current", "true")
+    page.keyboard.press("r")
+    expect(row(3).locator(".reason-picker")).to_be_visible()
+    page.keyboard.press("2")                                   # omission
+    expect(row(3).locator(".reject-reason")).to_have_text("omission")
+    expect(row(4)).to_have_attribute("aria-current", "true")
+    # n: the next pending pair, skipping decided ones
+    page.keyboard.press("k")
+    page.keyboard.press("k")
+    page.keyboard.press("n")
+    expect(row(4)).to_have_attribute("aria-current", "true")
+    # the counts on the page are the SQL counts
+    expect(page.locator('[data-scope="filter"] .count-rejected')).to_have_text("1")
+    counts = sql_counts(db)
+    page.reload()
+    for status in ("approved", "rejected", "pending"):
+        assert shown_count(page, "store", status) == counts.get(status, 0)
+    # a reload comes back to the same pair
+    expect(row(4)).to_have_attribute("aria-current", "true")
+    # the reason goes into both exports
+    jsonl, tmx = tmp_path / "out.jsonl", tmp_path / "out.tmx"
+    assert run_cli("export", "--db", db, "--format", "jsonl", "-o", jsonl).returncode == 0
+    assert run_cli("export", "--db", db, "--format", "tmx", "-o", tmx).returncode == 0
+    records = {r["id"]: r for r in map(json.loads, jsonl.read_text(encoding="utf-8").splitlines())}
+    assert records[ids[3]]["reject_reason"] == "omission" and records[ids[3]]["status"] == "rejected"
+    assert records[ids[1]]["reject_reason"] is None
+    assert '<prop type="x-reject-reason">omission</prop>' in tmx.read_text(encoding="utf-8")
+
+
+def test_n_goes_across_pages_and_search_normalises_arabic(corpus_server, page):
+    db, ids, server = corpus_server
+    with sqlite3.connect(db) as con:        # every pair of the first page decided but one far below
+        con.execute("UPDATE translations SET status = 'approved' WHERE id NOT IN (?, ?)", (ids[-1], ids[-2]))
+    page.goto(server.base + "/")
+    expect(page.locator("tr.pair")).to_have_count(50)
+    page.keyboard.press("n")
+    expect(page.locator(f"#pair-{ids[-2]}")).to_have_attribute("aria-current", "true")
+    assert f"from={ids[-2]}" in page.url
+    page.keyboard.press("n")
+    expect(page.locator(f"#pair-{ids[-1]}")).to_have_attribute("aria-current", "true")
+    page.keyboard.press("n")
+    expect(page.locator("#flash")).to_have_text("No pending pair after this one in this order.")
+    # search: typed without hamza, found with it
+    page.goto(server.base + "/")
+    page.fill("input[name=q]", "الامم")
+    page.press("input[name=q]", "Enter")
+    expect(page.locator("tr.pair")).to_have_count(1)
+    expect(page.locator(f"#pair-{ids[0]} td.source")).to_contain_text("الأمم")
+
+
+def test_a_failed_save_stays_at_the_pair(corpus_server, page):
+    db, ids, server = corpus_server
+    page.goto(server.base + "/?doc=1")
+    expect(page.locator(f"#pair-{ids[0]}")).to_have_attribute("aria-current", "true")
+    server.stop()                                              # the server goes away
+    page.keyboard.press("a")
+    row = page.locator(f"#pair-{ids[0]}")
+    expect(row.locator(".row-error")).to_be_visible()
+    expect(row.locator(".row-error")).to_contain_text("Not saved")
+    expect(row).to_have_attribute("aria-current", "true")      # the selection came back to it
+    expect(row).to_have_attribute("data-status", "pending")
+    assert statuses_of(db, ids[:1]) == ["pending"]
+
+
+def test_document_view_and_stats_page(corpus_server, page):
+    db, ids, server = corpus_server
+    page.goto(server.base + "/doc/1")
+    expect(page.locator("table.document tr.pair")).to_have_count(len(CORPUS))
+    expect(page.locator(f"#pair-{ids[0]} td.source")).to_have_text(CORPUS[0][0])
+    page.locator(f"#pair-{ids[2]} a.pair-id").click()          # back to the list, at that pair
+    expect(page.locator(f"#pair-{ids[2]}")).to_have_attribute("aria-current", "true")
+    page.goto(server.base + "/stats")
+    expect(page.locator("#stats-counts")).to_contain_text(f"{len(ids)} pairs")
+    assert page.locator(".charts svg").count() >= 2

@@ -105,6 +105,8 @@ def pair_record(row: sqlite3.Row | dict) -> dict:
         "model": row["model"],
         "model_sha256": row["model_sha256"],
         "status": row["status"],
+        "reject_reason": row["reject_reason"],
+        "reject_comment": row["reject_comment"],
         "score": row["score"],
         "label": row["label"],
         "signals": json.loads(row["signals"]) if row["signals"] else {},
@@ -157,6 +159,10 @@ def write_tmx(rows: Iterable[sqlite3.Row], fh: TextIO) -> int:
         props = [("x-score", f"{row['score']:.4f}"), ("x-label", row["label"]), ("x-status", row["status"]),
                  ("x-document", row["document"]), ("x-start", str(row["start"])), ("x-end", str(row["end"])),
                  ("x-origin", row["origin"]), ("x-model", row["model"] or "")]
+        if row["reject_reason"]:
+            props.append(("x-reject-reason", row["reject_reason"]))
+        if row["reject_comment"]:
+            props.append(("x-reject-comment", row["reject_comment"]))
         fh.write(f'    <tu tuid="{row["id"]}" creationdate="{date}">\n')
         for ptype, value in props:
             fh.write(f"      <prop type={quoteattr(ptype)}>{_xml_text(value)}</prop>\n")

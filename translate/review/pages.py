@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import math
+import threading
+import time
 from urllib.parse import urlencode
 
 from starlette.requests import Request
@@ -158,7 +160,14 @@ def list_page(request: Request) -> Response:
         raise NotFound(f"no pair {next(iter(cursors.values()))}" + (" with a score" if order.name != "doc" else ""))
     filter_counts = queries.counts(flt)
     store_counts = filter_counts if flt == Filter() else queries.counts()
-    first = queries.position(order, flt, page.rows[0]["id"]) if page.rows and page.has_previous else 1
+    # the position of the first row: carried by the pager's links (`at`), counted only when a page
+    # opens at some pair without it
+    if not (page.rows and page.has_previous):
+        first = 1
+    elif q.get("at", "").strip():
+        first = integer(q["at"], "at")
+    else:
+        first = queries.position(order, flt, page.rows[0]["id"])
     kept = kept_query(request)
     documents = queries.documents(limit=MAX_DOCUMENT_CHOICES + 1)
     if len(documents) > MAX_DOCUMENT_CHOICES:
@@ -178,8 +187,10 @@ def list_page(request: Request) -> Response:
         "document_id": flt.document_id,
         "csrf_token": context.csrf_token,
         "reviewer": context.reviewer or "",
-        "prev_url": "/?" + urlencode({**kept, "before": rows[0]["id"]}) if rows and page.has_previous else None,
-        "next_url": "/?" + urlencode({**kept, "after": rows[-1]["id"]}) if rows and page.has_next else None,
+        "prev_url": "/?" + urlencode({**kept, "before": rows[0]["id"], "at": max(first - PAGE_SIZE, 1)})
+        if rows and page.has_previous else None,
+        "next_url": "/?" + urlencode({**kept, "after": rows[-1]["id"], "at": first + len(rows)})
+        if rows and page.has_next else None,
         "first_position": first,
         "last_position": first + len(rows) - 1,
         "filter_counts": filter_counts,
@@ -210,11 +221,36 @@ STATS_BINS = 20
 
 def stats_page(request: Request) -> Response:
     context = request.app.state.review
-    queries = context.queries()
-    # the figures read every pair; they are kept until a pair or a review action is added
-    fingerprint = queries.fingerprint()
-    cached = context.stats_cache.get("figures")
-    if cached is None or cached[0] != fingerprint:
+    figures, as_of, stale = stats_figures(context)
+    return context.templates.TemplateResponse(request, "stats.html", {
+        **base_context(), **figures, "reason_labels": REASON_LABELS, "as_of": as_of, "stale": stale,
+        "csrf_token": context.csrf_token, "reviewer": context.reviewer or ""})
+
+
+def stats_figures(context) -> tuple[dict, str, bool]:
+    """The stats page's figures, (figures, as-of time, stale). They read every pair (about a second on
+    200,000), so they are kept and served while a fresh copy is computed in the background after the
+    store changed; the page says when its figures are from."""
+    fingerprint = context.queries().fingerprint()
+    cache = context.stats_cache
+    with cache.setdefault("lock", threading.Lock()):
+        cached = cache.get("figures")
+        if cached is not None and cached[0] != fingerprint and not cache.get("refreshing"):
+            cache["refreshing"] = True
+            threading.Thread(target=_refresh_stats, args=(context,), daemon=True).start()
+    if cached is None:
+        cached = _refresh_stats(context)
+    return cached[1], cached[2], cached[0] != fingerprint
+
+
+def _refresh_stats(context) -> tuple:
+    from ..store import Store
+    from .queries import ReviewQueries
+
+    # a connection of its own: this runs outside the request threads
+    with Store(context.db, create=False) as store:
+        queries = ReviewQueries(store)
+        fingerprint = queries.fingerprint()
         by_status = queries.score_histogram("status", STATS_BINS)
         by_model = queries.score_histogram("model", STATS_BINS)
         figures = {
@@ -225,11 +261,11 @@ def stats_page(request: Request) -> Response:
             "progress": [dict(r) for r in queries.progress_by_day(60)],
             "counts": queries.counts(),
         }
-        figures["progress_chart"] = charts.progress(figures["progress"])
-        context.stats_cache["figures"] = cached = (fingerprint, figures)
-    return context.templates.TemplateResponse(request, "stats.html", {
-        **base_context(), **cached[1], "reason_labels": REASON_LABELS,
-        "csrf_token": context.csrf_token, "reviewer": context.reviewer or ""})
+    figures["progress_chart"] = charts.progress(figures["progress"])
+    entry = (fingerprint, figures, time.strftime("%H:%M:%S"))
+    context.stats_cache["figures"] = entry
+    context.stats_cache["refreshing"] = False
+    return entry
 
 
 # ---- JSON for the list page ----------------------------------------------------------------------

@@ -54,6 +54,8 @@ ORDERS = {
     "-score": Order("-score", ("sc.score", "sc.translation_id"), True,
                     "JOIN scores sc ON sc.translation_id = t.id"),
 }
+COMMON_SEARCH = 10_000    # matches past which a search is checked pair by pair along the order
+
 SORT_LABELS = {"doc": "document order", "score": "worst score first", "-score": "best score first"}
 
 
@@ -66,17 +68,24 @@ class Filter:
     search: str | None = None
     reason: str | None = None
 
-    def terms(self, order: Order | None = None) -> tuple[list[str], list]:
-        """WHERE terms on the aliases t, s, sc. In document order the score bounds are written +sc.score so
-        that SQLite keeps walking the document order rather than the scores index."""
+    def terms(self, order: Order | None = None, common_status: bool = False,
+              common_search: bool = False) -> tuple[list[str], list]:
+        """WHERE terms on the aliases t, s, sc.
+
+        A unary + (or IFNULL) keeps SQLite walking the index of the page's order instead of collecting
+        every match through another index and sorting them: in document order for the score bounds, and for the status
+        when it is a common one (``common_status``: most pairs are pending at first, and then walking the
+        order finds a page at once, while collecting would sort tens of thousands of pairs per page)."""
         where, args = [], []
         if self.status:
-            where.append("t.status = ?")
+            where.append(("+t.status" if common_status else "t.status") + " = ?")
             args.append(self.status)
         if self.reason:
             where.append("t.reject_reason = ?")
             args.append(self.reason)
-        score = "sc.score" if order is not None and order.name != "doc" else "+sc.score"
+        # IFNULL: in document order scores is a LEFT JOIN, and a plain bound on it would let SQLite turn
+        # that into an inner join driven by the scores table, then sort every match
+        score = "sc.score" if order is not None and order.name != "doc" else "IFNULL(sc.score, -1)"
         if self.min_score is not None:
             where.append(f"{score} >= ?")
             args.append(self.min_score)
@@ -88,7 +97,12 @@ class Filter:
             args.append(self.document_id)
         if self.search:
             term, args_ = search_term(self.search)
-            where.append(f"t.id IN ({term})")
+            if common_search and order is not None:
+                # a word in most pairs: check each pair met walking the order (the set of matches would
+                # be most of the store); a rarer one: collect its matches first
+                where.append(f"EXISTS ({term} AND rowid = t.id)")
+            else:
+                where.append(f"t.id IN ({term})")
             args += args_
         return where, args
 
@@ -103,9 +117,9 @@ def search_term(text: str) -> tuple[str, list]:
     shorter ones scan the index's text with LIKE."""
     needle = normalise_for_search(text.strip())
     if len(needle) >= 3:
-        return "SELECT rowid FROM pair_search WHERE pair_search MATCH ?", ['"' + needle.replace('"', '""') + '"']
+        return "SELECT rowid FROM pair_search WHERE (pair_search MATCH ?)", ['"' + needle.replace('"', '""') + '"']
     pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    return ("SELECT rowid FROM pair_search WHERE source LIKE ? ESCAPE '\\' OR target LIKE ? ESCAPE '\\'",
+    return ("SELECT rowid FROM pair_search WHERE (source LIKE ? ESCAPE '\\' OR target LIKE ? ESCAPE '\\')",
             [pattern, pattern])
 
 
@@ -122,11 +136,27 @@ class Page:
 class ReviewQueries:
     def __init__(self, store: Store):
         self.db = store.db
+        self._store_counts: dict | None = None
 
     # -- pages ------------------------------------------------------------------------------------
+    def _common_status(self, flt: Filter) -> bool:
+        """Whether the filter's status is held by more than 2% of all pairs (see Filter.terms)."""
+        if not flt.status:
+            return False
+        counts = self.counts()
+        return counts[flt.status] > 0.02 * max(counts["total"], 1)
+
+    def _common_search(self, flt: Filter) -> bool:
+        """Whether the searched text is in more than COMMON_SEARCH pairs (see Filter.terms)."""
+        if not flt.search:
+            return False
+        term, args = search_term(flt.search)
+        return self.db.execute(f"SELECT COUNT(*) FROM ({term} LIMIT ?)", (*args, COMMON_SEARCH)).fetchone()[0] \
+            >= COMMON_SEARCH
+
     def _select(self, order: Order, flt: Filter, extra: list[str], extra_args: list, backwards: bool,
                 limit: int) -> list[sqlite3.Row]:
-        where, args = flt.terms(order)
+        where, args = flt.terms(order, self._common_status(flt), self._common_search(flt))
         where += extra
         sql = (f"SELECT {PAIR_COLUMNS} {PAIR_JOINS} {order.score_join}"
                + (" WHERE " + " AND ".join(where) if where else "")
@@ -169,13 +199,24 @@ class ReviewQueries:
         return bool(self._select(order, flt, [order.beyond(backwards=True)], list(key), True, 1))
 
     def position(self, order: Order, flt: Filter, pair_id: int) -> int:
-        """1-based rank of a pair in the filtered order (a count of the pairs before it)."""
+        """1-based rank of a pair in the filtered order (a count of the pairs before it). Costs a count over
+        the pairs before it: the list page carries the position in its links and calls this only when
+        it opens at a pair (next pending, links from the document view)."""
         key = self.key_of(order, pair_id)
         if key is None:
             return 1
-        where, args = flt.terms(order)
+        where, args = flt.terms(order, self._common_status(flt), self._common_search(flt))
         where.append(order.beyond(backwards=True))
-        sql = f"SELECT COUNT(*) FROM translations t JOIN segments s ON s.id = t.segment_id {order.score_join}"
+        if order.name == "doc":
+            sql = "SELECT COUNT(*) FROM translations t JOIN segments s ON s.id = t.segment_id"
+            if flt.needs_score():
+                sql += " JOIN scores sc ON sc.translation_id = t.id"
+        elif flt.status or flt.reason or flt.document_id is not None or flt.search:
+            sql = "SELECT COUNT(*) FROM scores sc JOIN translations t ON t.id = sc.translation_id"
+            if flt.document_id is not None:
+                sql += " JOIN segments s ON s.id = t.segment_id"
+        else:
+            sql = "SELECT COUNT(*) FROM scores sc"       # the scores index alone
         return self.db.execute(sql + " WHERE " + " AND ".join(where), (*args, *key)).fetchone()[0] + 1
 
     def next_pending(self, order: Order, flt: Filter, after: int | None) -> int | None:
@@ -191,16 +232,25 @@ class ReviewQueries:
 
     # -- counts -----------------------------------------------------------------------------------
     def counts(self, flt: Filter | None = None) -> dict[str, int]:
-        """Pairs per status (and 'total') matching the filter, or in the whole store."""
+        """Pairs per status (and 'total') matching the filter, or in the whole store (read once per
+        ReviewQueries, which lives for one request)."""
         if flt is None or flt == Filter():
-            rows = self.db.execute("SELECT status, COUNT(*) FROM translations GROUP BY status").fetchall()
-        else:
-            where, args = flt.terms()
-            joins = "JOIN segments s ON s.id = t.segment_id" if flt.document_id is not None else ""
-            if flt.needs_score():
-                joins += " JOIN scores sc ON sc.translation_id = t.id"
-            rows = self.db.execute(f"SELECT t.status, COUNT(*) FROM translations t {joins} WHERE "
-                                   + " AND ".join(where) + " GROUP BY t.status", args).fetchall()
+            if self._store_counts is None:
+                self._store_counts = self._counted(
+                    self.db.execute("SELECT status, COUNT(*) FROM translations GROUP BY status").fetchall())
+            return dict(self._store_counts)
+        # through the status index (covering) with a lookup of each pair's score: the scores index would
+        # need a lookup in the wide translations table per pair instead, several times slower
+        where, args = flt.terms()
+        joins = "JOIN segments s ON s.id = t.segment_id" if flt.document_id is not None else ""
+        if flt.needs_score():
+            joins += " JOIN scores sc ON sc.translation_id = t.id"
+        rows = self.db.execute(f"SELECT t.status, COUNT(*) FROM translations t {joins} WHERE "
+                               + " AND ".join(where) + " GROUP BY t.status", args).fetchall()
+        return self._counted(rows)
+
+    @staticmethod
+    def _counted(rows) -> dict[str, int]:
         counts = {status: 0 for status in STATUSES}
         counts.update({r[0]: r[1] for r in rows})
         counts["total"] = sum(counts[s] for s in STATUSES)
