@@ -19,6 +19,7 @@ import pytest
 from conftest import ROOT, run_cli
 from translate.review.decisions import ReviewDecisions
 from translate.review.queries import ORDERS, Filter, ReviewQueries
+from translate.score import signals_for
 from translate.store import NewSegment, Store
 
 SCRIPT_SOURCE = "<script>alert(1)</script> قال الوزير إن الاجتماع انتهى."
@@ -44,9 +45,9 @@ def make_store(path: Path, documents: dict[str, list[tuple[str, str, float]]]) -
             start += len(source) + 1
         segment_ids = store.add_segments(document_id, segments)
         with store.transaction() as db:
-            for segment_id, (_, target, score) in zip(segment_ids, pairs):
+            for segment_id, (source, target, score) in zip(segment_ids, pairs):
                 ids.append(store.add_translation(db, segment_id, target, model, run, score, label_of(score),
-                                                 {"logprob": -0.4, "length_ratio": 1.05}))
+                                                 {**signals_for(source, target), "logprob": -0.4}))
     store.close()
     return ids
 

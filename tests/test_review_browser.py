@@ -299,7 +299,8 @@ def test_layout_has_no_horizontal_scroll_and_buttons_work(browser, corpus_server
             expect(page.locator("table.pairs th").first).to_have_css("position", "sticky")
         # the score explained: legend and reasons in words
         expect(page.locator(f"#pair-{ids[3]} ul.reasons")).to_contain_text("English much shorter")
-        expect(page.locator("#legend")).to_contain_text("good")
+        expect(page.locator("#legend-line")).to_contain_text("good ≥ 0.60")
+        expect(page.locator("#legend-line")).to_contain_text("bad < 0.30")
         # touch: the buttons approve and reject, and the reason buttons give the reason
         page.locator(f"#pair-{ids[1]} .act-approve").click()
         expect(page.locator(f"#pair-{ids[1]}")).to_have_attribute("data-status", "approved")
@@ -312,7 +313,9 @@ def test_layout_has_no_horizontal_scroll_and_buttons_work(browser, corpus_server
             page.locator(f"#pair-{ids[0]} .act-context").click()
             expect(page.locator(f"#pair-{ids[0]} .context")).to_be_visible()
             page.evaluate("window.scrollTo(0, 0)")
-            page.screenshot(path=str(ROOT / "docs" / f"review-{name}.png"), full_page=name == "desktop")
+            full = page.evaluate("document.documentElement.scrollHeight")
+            page.screenshot(path=str(ROOT / "docs" / f"review-{name}.png"), full_page=True,
+                            clip={"x": 0, "y": 0, "width": width, "height": min(full, 1900)})
     finally:
         context.close()
     assert statuses_of(db, ids[:4]) == ["pending", "approved", "pending", "rejected"]

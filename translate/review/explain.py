@@ -8,9 +8,9 @@ from __future__ import annotations
 from ..score import BAD_THRESHOLD, GOOD_THRESHOLD, numbers
 
 LEGEND = [
-    ("good", f"score ≥ {GOOD_THRESHOLD:.2f}", "likely an acceptable translation; a quick look is enough"),
+    ("good", f"≥ {GOOD_THRESHOLD:.2f}", "likely an acceptable translation; a quick look is enough"),
     ("check", f"{BAD_THRESHOLD:.2f}–{GOOD_THRESHOLD:.2f}", "uncertain: read both sides before approving"),
-    ("bad", f"score < {BAD_THRESHOLD:.2f}", "likely wrong, incomplete or misaligned"),
+    ("bad", f"< {BAD_THRESHOLD:.2f}", "likely wrong, incomplete or misaligned"),
 ]
 
 ORIGINS = {
