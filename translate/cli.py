@@ -175,12 +175,32 @@ def models_list() -> None:
     typer.echo(f"catalogue (translate models pull NAME): {', '.join(model_store.CATALOGUE)}", err=True)
 
 
+def _size_option(value: str) -> int:
+    try:
+        return model_store.parse_size(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+MaxUnpackedOption = typer.Option("8G", "--max-unpacked-size", parser=_size_option, metavar="SIZE",
+                                 help="Refuse an archive that unpacks to more than this (e.g. 8G, 500M).")
+
+
 @models_app.command("pull")
 def models_pull(name: str, url: Optional[str] = typer.Option(None, help="Download from this URL instead."),
-                force: bool = typer.Option(False, "--force", help="Replace an installed model of that name.")) -> None:
+                force: bool = typer.Option(False, "--force", help="Replace an installed model of that name."),
+                sha256: Optional[str] = typer.Option(None, "--sha256", metavar="HEX",
+                                                     help="Install only if the download has this sha256."),
+                max_download: int = typer.Option("4G", "--max-download-size", parser=_size_option, metavar="SIZE",
+                                                 help="Stop a download larger than this (e.g. 4G)."),
+                max_unpacked: int = MaxUnpackedOption) -> None:
     """Download a catalogue model, verify it, convert it to int8 and install it."""
+    def downloaded(size: int, digest: str) -> None:
+        typer.echo(f"downloaded {size} bytes, sha256 {digest}", err=True)
+
     try:
-        info = model_store.pull(name, url=url, force=force)
+        info = model_store.pull(name, url=url, force=force, sha256=sha256, max_download=max_download,
+                                max_unpacked=max_unpacked, on_download=downloaded)
     except model_store.ModelError as exc:
         fail(str(exc))
     typer.echo(f"installed {info.name} in {info.path}", err=True)
@@ -188,13 +208,15 @@ def models_pull(name: str, url: Optional[str] = typer.Option(None, help="Downloa
 
 @models_app.command("import")
 def models_import(path: Path, name: Optional[str] = typer.Option(None, help="Name to install it under."),
-                  force: bool = typer.Option(False, "--force", help="Replace an installed model of that name.")) -> None:
+                  force: bool = typer.Option(False, "--force", help="Replace an installed model of that name."),
+                  max_unpacked: int = MaxUnpackedOption) -> None:
     """Install a CTranslate2 model dir, an Argos .argosmodel package or an OPUS-MT release zip."""
     try:
-        info = model_store.import_model(path, name=name, force=force)
+        info = model_store.import_model(path, name=name, force=force, max_unpacked=max_unpacked)
     except model_store.ModelError as exc:
         fail(str(exc))
-    typer.echo(f"installed {info.name} in {info.path}", err=True)
+    digest = info.manifest.get("archive_sha256")
+    typer.echo(f"installed {info.name} in {info.path}{f' (archive sha256 {digest})' if digest else ''}", err=True)
 
 
 @models_app.command("vmap")
