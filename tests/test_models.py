@@ -618,3 +618,22 @@ def test_parse_size():
     assert models.parse_size("1234") == 1234
     with pytest.raises(ValueError):
         models.parse_size("-1G")
+
+
+def test_catalogue_size_and_hash_are_checked_on_pull_and_on_import(home, mirror, archives, tmp_path, monkeypatch):
+    size = archives["argos_zip"].stat().st_size
+    entry = dict(models.CATALOGUE["argos-ar-en"], size=size + 1)
+    monkeypatch.setitem(models.CATALOGUE, "argos-ar-en", entry)
+    with pytest.raises(ModelError, match=f"{size} bytes, but the catalogue records {size + 1}"):
+        models.pull("argos-ar-en")
+    assert leftovers(home) == [] and not (home / "argos-ar-en").exists()
+
+    # a catalogue file downloaded by hand must have the catalogue's hash too
+    entry.update(size=size, sha256="0" * 64)
+    downloaded = tmp_path / "translate-ar_en-1_0.argosmodel"
+    shutil.copy(archives["argos_zip"], downloaded)
+    with pytest.raises(ModelError, match="differs from the catalogue's"):
+        models.import_model(downloaded)
+    entry["sha256"] = sha256_of(downloaded)
+    info = models.import_model(downloaded)
+    assert info.manifest["sha256_verified"] is True and info.manifest["archive_sha256"] == entry["sha256"]

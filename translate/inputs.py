@@ -17,7 +17,6 @@ import codecs
 import logging
 import os
 import re
-import unicodedata
 from pathlib import Path
 
 
@@ -62,15 +61,17 @@ def _codec_name(encoding: str) -> str:
     return codecs.lookup(encoding).name
 
 
+_LETTER = re.compile(r"[^\W\d_]")
+_ARABIC_LETTER = re.compile(r"(?=[^\W\d_])[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
+
+
+LETTERS_SAMPLE = 200_000     # characters judged: one encoding holds for the whole file
+
+
 def _letters(text: str) -> tuple[int, int]:
-    """(letters, Arabic-script letters) of ``text``."""
-    letters = arabic = 0
-    for char in text:
-        if unicodedata.category(char).startswith("L"):
-            letters += 1
-            if "\u0600" <= char <= "\u06ff" or "\u0750" <= char <= "\u077f" or "\ufb50" <= char <= "\ufeff":
-                arabic += 1
-    return letters, arabic
+    """(letters, Arabic-script letters) in the first LETTERS_SAMPLE characters of ``text``."""
+    sample = text[:LETTERS_SAMPLE]
+    return len(_LETTER.findall(sample)), len(_ARABIC_LETTER.findall(sample))
 
 
 def _looks_arabic(text: str) -> bool:
@@ -78,9 +79,12 @@ def _looks_arabic(text: str) -> bool:
     return arabic > 0 and arabic >= 0.6 * letters
 
 
+_CONTROL = re.compile("[\x00\x80-\x9f]")
+
+
 def _has_control_characters(text: str) -> bool:
     """NUL or C1 controls: what a wrong single-byte (or UTF-16 read as single-byte) decoding gives."""
-    return any(char == "\x00" or "\x80" <= char <= "\x9f" for char in text)
+    return _CONTROL.search(text) is not None
 
 
 def _strict_decode(data: bytes, encoding: str) -> str | None:
@@ -180,10 +184,13 @@ _HTML_START = re.compile(r"\s*<(!doctype\s+html|html)\b", re.I)
 HTML_MARKUP_SHARE = 0.3
 
 
+_SPACE = re.compile(r"\s+")
+
+
 def markup_share(text: str) -> tuple[float, int]:
     """(share of the non-space characters that are tags, comments, scripts or styles; number of tags)."""
     def visible(chunk: str) -> int:
-        return sum(1 for char in chunk if not char.isspace())
+        return len(chunk) - sum(len(space) for space in _SPACE.findall(chunk))
 
     tags = [m.group(0) for m in _MARKUP.finditer(text)]
     non_space = visible(text)
@@ -191,6 +198,8 @@ def markup_share(text: str) -> tuple[float, int]:
 
 
 def looks_like_html(text: str) -> bool:
+    if text.count("<") < 3:          # the common case, decided without a scan of the tags
+        return False
     share, tags = markup_share(text)
     return tags >= 3 and (share >= HTML_MARKUP_SHARE or bool(_HTML_START.match(text)))
 
@@ -200,10 +209,14 @@ def extract_article(html: str, name: str) -> str:
     import trafilatura
 
     logging.getLogger("trafilatura").setLevel(logging.ERROR)   # its per-page notes are not ours to print
-    text = trafilatura.extract(html, include_comments=False)
-    if not text or not text.strip():
-        # short pages fall under trafilatura's precision thresholds
-        text = trafilatura.extract(html, include_comments=False, favor_recall=True)
+    try:
+        text = trafilatura.extract(html, include_comments=False)
+        if not text or not text.strip():
+            # short pages fall under trafilatura's precision thresholds
+            text = trafilatura.extract(html, include_comments=False, favor_recall=True)
+    except Exception as exc:   # a parser failure on one page must not stop a run
+        reason = " ".join(str(exc).split())[:200]
+        raise InputError(f"{name}: cannot extract the article text ({type(exc).__name__}: {reason})") from None
     if not text or not text.strip():
         raise InputError(f"{name}: HTML page with no article text found")
     return text
