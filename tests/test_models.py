@@ -637,3 +637,17 @@ def test_catalogue_size_and_hash_are_checked_on_pull_and_on_import(home, mirror,
     entry["sha256"] = sha256_of(downloaded)
     info = models.import_model(downloaded)
     assert info.manifest["sha256_verified"] is True and info.manifest["archive_sha256"] == entry["sha256"]
+
+
+def test_zip_bomb_under_the_size_limit_is_refused_by_its_compression_ratio(home, tmp_path, monkeypatch):
+    monkeypatch.setattr(models, "RATIO_CHECKED_FROM", 1 << 20)
+    bomb = build_zip_bomb(tmp_path / "small-bomb.zip", unpacked_bytes=20 << 20)
+    into = tmp_path / "extract"
+    with pytest.raises(ModelError, match=r"unpacks to 20\.0 MiB \(more than 100:1\): a zip bomb"):
+        models._extract(bomb, into, None, str(bomb))          # default limit: 8 GiB
+    assert not into.exists()
+    # a real int8 model (the bundled demo, 7.3 MiB of weights) is far from that ratio
+    from conftest import ROOT
+
+    demo = _zip_directory(ROOT / "models" / "demo-ar-en-tatoeba", tmp_path / "demo.zip")
+    assert models.import_model(demo, name="real").name == "real"

@@ -33,6 +33,7 @@ import urllib.request
 import warnings
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -45,6 +46,10 @@ _CHUNK = 1 << 20
 DEFAULT_MAX_DOWNLOAD = 4 << 30        # bytes one download may have
 DEFAULT_MAX_UNPACKED = 8 << 30        # bytes an archive may unpack to
 MAX_ARCHIVE_ENTRIES = 10_000          # a model release has tens of files
+# weights hardly compress (int8 or float32: well under 2:1, text files ~4:1); an archive past this
+# ratio is a zip bomb even under the size limit (a 2 MB file that unpacks to 2 GiB)
+MAX_COMPRESSION_RATIO = 100
+RATIO_CHECKED_FROM = 64 << 20         # unpacked bytes from which the ratio is checked
 
 _TMP_PREFIX = ".tmp-"
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
@@ -300,7 +305,7 @@ _SHA256_RE = re.compile(r"^[0-9a-fA-F]{64}$")
 
 def pull(name: str, url: str | None = None, force: bool = False, sha256: str | None = None,
          max_download: int = DEFAULT_MAX_DOWNLOAD, max_unpacked: int = DEFAULT_MAX_UNPACKED,
-         on_download=None) -> ModelInfo:
+         on_download: Callable[[int, str], None] | None = None) -> ModelInfo:
     """Download a catalogue model (or ``url``), verify it and install it as NAME.
 
     ``sha256`` pins the download's hash (else the catalogue's, when it records one); ``on_download``
@@ -512,6 +517,10 @@ def _checked_members(zipped: zipfile.ZipFile, into: Path, label: str, max_unpack
     if declared > max_unpacked:
         raise ModelError(f"{label}: unpacks to {format_size(declared)}, over the limit of "
                          f"{format_size(max_unpacked)} (--max-unpacked-size); nothing unpacked")
+    packed = sum(member.compress_size for member in members)
+    if declared > RATIO_CHECKED_FROM and declared > MAX_COMPRESSION_RATIO * max(packed, 1):
+        raise ModelError(f"{label}: {format_size(packed)} that unpacks to {format_size(declared)} "
+                         f"(more than {MAX_COMPRESSION_RATIO}:1): a zip bomb, not a model; nothing unpacked")
     root = into.resolve()
     for member in members:
         if not (root / member.filename).resolve().is_relative_to(root):
