@@ -219,3 +219,12 @@ def test_plain_text_with_a_few_angle_brackets_is_not_html(tmp_path, tiny_model, 
     result = run(tiny_model, env, db, doc)
     assert result.returncode == 0, result.stderr
     assert documents(db) == {str(doc): text}
+
+
+def test_unknown_encoding_is_a_usage_error(tmp_path, tiny_model, env):
+    doc = tmp_path / "d.txt"
+    doc.write_text(GOOD_A, encoding="utf-8")
+    result = run(tiny_model, env, tmp_path / "c.sqlite", doc, "--encoding", "no-such-codec")
+    assert result.returncode == 2
+    assert result.stderr.strip() == "error: --encoding no-such-codec: unknown encoding (e.g. cp1256, iso8859_6)"
+    assert not (tmp_path / "c.sqlite").exists()

@@ -6,6 +6,7 @@ the others.
 """
 from __future__ import annotations
 
+import codecs
 import json
 import sys
 from pathlib import Path
@@ -30,6 +31,14 @@ PARTIAL = 3       # exit status of a run that refused some inputs and stored the
 def fail(message: str, code: int = 1) -> NoReturn:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
+
+
+def check_encoding(encoding: str | None) -> None:
+    if encoding is not None:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            fail(f"--encoding {encoding}: unknown encoding (e.g. cp1256, iso8859_6)", 2)
 
 
 def open_store(db: Path, create: bool = True) -> Store:
@@ -65,6 +74,7 @@ def run(
     from .pipeline import find_inputs, run as run_pipeline
     from .translate import Engine, TranslateError
 
+    check_encoding(encoding)
     files, missing = find_inputs(paths)
     for message in missing:
         typer.echo(f"error: {message}", err=True)
@@ -77,7 +87,7 @@ def run(
     except (model_store.ModelError, TranslateError) as exc:
         fail(str(exc))
     store = open_store(db)
-    total = sum(f.stat().st_size for f in files)
+    total = sum(f.stat().st_size if f.exists() else 0 for f in files)   # a file may go before it is read
     options = {"model": info.name, "device": device, "beam": beam, "threads": list(engine.threads),
                "max_words": max_words, "compute_type": engine.compute_type,
                "batch_tokens": engine.max_batch_tokens, "vocabulary_map": engine.vocabulary_map}
@@ -117,6 +127,7 @@ def segment(
     """Print one sentence per line (or JSONL with offsets into the decoded text)."""
     from .pipeline import InputError, display_path, iter_segments, read_document
 
+    check_encoding(encoding)
     failed = False
     for path in files:
         notes: list[str] = []
@@ -130,8 +141,9 @@ def segment(
             typer.echo(f"warning: {note}", err=True)
         for seg in iter_segments(text, max_words=max_words):
             if jsonl:
-                typer.echo(json.dumps({"file": display_path(path), "start": seg.start, "end": seg.end, "text": seg.text,
-                                       "sentence": seg.sentence, "part": seg.part}, ensure_ascii=False))
+                typer.echo(json.dumps({"file": display_path(path), "start": seg.start, "end": seg.end,
+                                       "text": seg.text, "sentence": seg.sentence, "part": seg.part},
+                                      ensure_ascii=False))
             else:
                 # a segment never contains a newline (a newline always ends a sentence)
                 typer.echo(seg.text)
