@@ -162,7 +162,7 @@ def _detect_arabic(data: bytes, name: str, not_utf8: str) -> tuple[str, str]:
             return text.lstrip("\ufeff"), encoding
     # unsure: suggest the encodings that give Arabic text, the detector's first
     suggestions = list(arabic_readings)
-    for encoding in _ARABIC_ENCODINGS:
+    for encoding in map(_codec_name, _ARABIC_ENCODINGS):
         text = _strict_decode(data, encoding)
         if encoding not in suggestions and text is not None and _looks_arabic(text) \
                 and not _has_control_characters(text):
