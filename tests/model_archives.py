@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import http.server
 import json
 import random
 import shutil
+import struct
 import tempfile
+import threading
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -288,3 +292,90 @@ def build_argos_zip(path: Path, from_code: str = "ar", to_code: str = "en", seed
 
 def sha256_of(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+# ---------------------------------------------------------------- hostile archives and servers
+
+
+def build_zip_bomb(path: Path, unpacked_bytes: int, entries: int = 1) -> Path:
+    """A small zip whose entries unpack to ``unpacked_bytes`` of zeros in all (deflate squeezes ~1000:1)."""
+    path = Path(path)
+    per_entry = unpacked_bytes // entries
+    block = b"\0" * (1 << 20)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for index in range(entries):
+            with out.open(f"bomb/part{index:05d}.bin", "w") as member:
+                left = per_entry
+                while left > 0:
+                    member.write(block[:left])
+                    left -= len(block)
+    return path
+
+
+def build_lying_zip(path: Path, real_bytes: int, declared_bytes: int) -> Path:
+    """A zip whose central directory declares ``declared_bytes`` for an entry that inflates to
+    ``real_bytes``: what a hostile archive does to slip past a check of the declared sizes."""
+    path = Path(path)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        out.writestr("model/model.bin", b"\0" * real_bytes)
+    data = bytearray(path.read_bytes())
+    central = data.find(b"PK\x01\x02")
+    # central directory file header: uncompressed size at offset 24 (little-endian uint32)
+    data[central + 24:central + 28] = struct.pack("<I", declared_bytes)
+    path.write_bytes(bytes(data))
+    return path
+
+
+@dataclass
+class Route:
+    data: bytes
+    declared_length: int | None = None     # Content-Length sent (None: the true length)
+    send_length: bool = True               # False: no Content-Length, the body ends when the connection does
+
+
+class ArchiveServer:
+    """A real HTTP server on 127.0.0.1 that serves bytes at paths, and can lie about their length
+    (a Content-Length larger than the body sent, as a connection cut mid-download looks)."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, Route] = {}
+        routes = self.routes
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self):  # noqa: N802 (http.server's naming)
+                route = routes.get(self.path)
+                if route is None:
+                    self.send_error(404)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "application/zip")
+                if route.send_length:
+                    length = route.declared_length if route.declared_length is not None else len(route.data)
+                    self.send_header("Content-Length", str(length))
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.wfile.write(route.data)
+                self.close_connection = True
+
+            def log_message(self, *args):
+                pass
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        daemon=True)
+
+    def add(self, path: str, data: bytes, **options) -> str:
+        """Serve ``data`` at ``path``; returns its URL."""
+        self.routes[path] = Route(data, **options)
+        return self.base + path
+
+    def __enter__(self) -> "ArchiveServer":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._server.shutdown()
+        self._server.server_close()

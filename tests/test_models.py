@@ -19,11 +19,15 @@ from translate import models
 from translate.models import ModelError
 
 from model_archives import (
+    ArchiveServer,
+    _zip_directory,
     build_argos_zip,
     build_bare_ct2_dir,
+    build_lying_zip,
     build_opus_mt_dir,
     build_opus_mt_zip,
     build_tiny_ct2_model,
+    build_zip_bomb,
     sha256_of,
 )
 
@@ -190,7 +194,7 @@ def test_pull_unknown_or_unpullable_names(home):
 
 def test_catalogue_entries_are_complete():
     for name, entry in models.CATALOGUE.items():
-        assert {"url", "sha256", "format", "quality_rank", "license", "description",
+        assert {"url", "sha256", "size", "format", "quality_rank", "license", "description",
                 "flores_bleu"} <= set(entry), name
         assert entry["format"] in ("argos", "opus-mt", "ctranslate2"), name
 
@@ -454,3 +458,196 @@ def test_cli_models_errors_are_one_line(tmp_path):
     assert imported.returncode == 1
     assert imported.stderr.strip().count("\n") == 0
     assert str(not_zip) in imported.stderr and "not a zip archive" in imported.stderr
+
+
+# ---------------------------------------------------------------- hostile archives and downloads
+
+
+def test_zip_bomb_is_refused_from_its_directory_before_anything_is_written(home, tmp_path):
+    bomb = build_zip_bomb(tmp_path / "bomb.zip", unpacked_bytes=50 << 20)
+    assert bomb.stat().st_size < 200_000                  # a small file that unpacks to 50 MiB
+
+    into = tmp_path / "extract"
+    with pytest.raises(ModelError, match=r"unpacks to 50\.0 MiB, over the limit of 1\.0 MiB"):
+        models._extract(bomb, into, None, str(bomb), max_unpacked=1 << 20)
+    assert not into.exists()                              # refused from the central directory alone
+
+    with pytest.raises(ModelError, match="--max-unpacked-size") as failure:
+        models.import_model(bomb, name="bomb", max_unpacked=1 << 20)
+    assert str(bomb) in str(failure.value)
+    assert not home.exists() or list(home.iterdir()) == []
+
+
+def test_cli_import_of_a_zip_bomb_fails_in_one_line(tmp_path):
+    from conftest import run_cli
+
+    bomb = build_zip_bomb(tmp_path / "bomb.zip", unpacked_bytes=20 << 20, entries=4)
+    installed = tmp_path / "installed"
+    result = run_cli("models", "import", bomb, "--max-unpacked-size", "5M",
+                     env={models.MODELS_DIR_ENV: str(installed)})
+    assert result.returncode == 1
+    assert result.stderr.strip().count("\n") == 0
+    assert f"{bomb}: unpacks to 20.0 MiB, over the limit of 5.0 MiB" in result.stderr
+    assert not installed.exists() or list(installed.iterdir()) == []
+
+    bad_size = run_cli("models", "import", bomb, "--max-unpacked-size", "lots",
+                       env={models.MODELS_DIR_ENV: str(installed)})
+    assert bad_size.returncode == 2 and "not a size" in bad_size.stderr
+
+
+def test_archive_with_too_many_entries_is_refused(home, tmp_path, monkeypatch):
+    monkeypatch.setattr(models, "MAX_ARCHIVE_ENTRIES", 5)
+    many = build_zip_bomb(tmp_path / "many.zip", unpacked_bytes=6_000, entries=6)
+    with pytest.raises(ModelError, match="6 entries in the archive"):
+        models.import_model(many, name="many")
+    assert not home.exists() or list(home.iterdir()) == []
+
+
+def test_archive_that_lies_about_its_sizes_is_refused(home, tmp_path):
+    # declares 1,000 bytes (under the limit) for an entry that inflates to 5 MiB (over it)
+    liar = build_lying_zip(tmp_path / "liar.zip", real_bytes=5 << 20, declared_bytes=1000)
+    # (zipfile stops at the declared size and then fails the CRC; our own count stops it otherwise)
+    with pytest.raises(ModelError, match="corrupt zip archive|unpacks to more than the archive declares") as failure:
+        models.import_model(liar, name="liar", max_unpacked=1 << 20)
+    assert str(liar) in str(failure.value) and "\n" not in str(failure.value)
+    assert not home.exists() or list(home.iterdir()) == []
+
+
+@pytest.fixture
+def server():
+    with ArchiveServer() as running:
+        yield running
+
+
+def test_truncated_download_is_refused(home, server, archives):
+    data = archives["opus_zip"].read_bytes()
+    url = server.add("/cut.zip", data[: len(data) // 2], declared_length=len(data))
+    with pytest.raises(ModelError, match=rf"truncated download \({len(data) // 2} of {len(data)} bytes"):
+        models.pull("cut", url=url)
+    assert not (home / "cut").exists()
+    assert leftovers(home) == []
+
+
+def test_download_size_cap(home, server, archives):
+    data = archives["opus_zip"].read_bytes()
+    declared = server.add("/big.zip", data)
+    with pytest.raises(ModelError, match="over the download limit of 1.0 KiB.*nothing downloaded"):
+        models.pull("big", url=declared, max_download=1024)
+    # without a Content-Length the cap is enforced on the bytes as they arrive
+    undeclared = server.add("/stream.zip", data, send_length=False)
+    with pytest.raises(ModelError, match="over the download limit of 1.0 KiB.*download stopped"):
+        models.pull("big", url=undeclared, max_download=1024)
+    assert not (home / "big").exists()
+    assert leftovers(home) == []
+    assert models.pull("big", url=undeclared).name == "big"     # the same stream, under the default cap
+
+
+def test_pull_sha256_pin(home, server, archives):
+    data = archives["argos_zip"].read_bytes()
+    url = server.add("/pinned.argosmodel", data)
+    with pytest.raises(ModelError, match="sha256 mismatch") as failure:
+        models.pull("pinned", url=url, sha256="0" * 64)
+    assert url in str(failure.value)
+    assert not (home / "pinned").exists() and leftovers(home) == []
+    with pytest.raises(ModelError, match="not a sha256"):
+        models.pull("pinned", url=url, sha256="abc")
+
+    digest = hashlib.sha256(data).hexdigest()
+    info = models.pull("pinned", url=url, sha256=digest.upper())
+    manifest = json.loads((info.path / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["archive_sha256"] == digest
+    assert manifest["archive_size"] == len(data)
+    assert manifest["sha256_verified"] is True
+
+
+def test_cli_pull_prints_and_records_the_sha256(tmp_path, server, archives):
+    from conftest import run_cli
+
+    data = archives["argos_zip"].read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    url = server.add("/m.argosmodel", data)
+    env = {models.MODELS_DIR_ENV: str(tmp_path / "installed")}
+    wrong = run_cli("models", "pull", "m", "--url", url, "--sha256", "f" * 64, env=env)
+    assert wrong.returncode == 1
+    assert wrong.stderr.strip().count("\n") == 0 and "sha256 mismatch" in wrong.stderr
+    assert not (tmp_path / "installed" / "m").exists()
+
+    pulled = run_cli("models", "pull", "m", "--url", url, "--sha256", digest, env=env)
+    assert pulled.returncode == 0, pulled.stderr
+    assert f"downloaded {len(data)} bytes, sha256 {digest}" in pulled.stderr
+    manifest = json.loads((tmp_path / "installed" / "m" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["archive_sha256"] == digest
+
+
+def test_another_model_served_at_a_catalogue_url_is_refused(home, server, archives, tmp_path, monkeypatch):
+    # e.g. the demo model (a CTranslate2 dir) served where the OPUS-MT release should be
+    impostor = _zip_directory(archives["tiny"], tmp_path / "impostor.zip")
+    server.add(OPUS_PATH, impostor.read_bytes())
+    monkeypatch.setenv(models.BASE_URL_ENV, server.base)
+    with pytest.raises(ModelError, match="holds a CTranslate2 model, but the catalogue entry is an OPUS-MT release"):
+        models.pull("opus-mt-ara-eng")
+    assert not (home / "opus-mt-ara-eng").exists()
+    assert leftovers(home) == []
+
+
+def test_ct2_dir_without_its_source_sentencepiece_is_refused(home, archives, tmp_path):
+    no_source = tmp_path / "no-source-spm"
+    shutil.copytree(archives["tiny"], no_source)
+    (no_source / "source.spm").unlink()
+    with pytest.raises(ModelError, match="has target.spm but no source.spm") as failure:
+        models.import_model(no_source, name="half")
+    assert str(no_source) in str(failure.value)
+
+    # one SentencePiece model is used for both sides only when the model shares one vocabulary
+    separate = tmp_path / "separate-vocabularies"
+    shutil.copytree(archives["bare_ct2"], separate)
+    tokens = (separate / "shared_vocabulary.json").read_text(encoding="utf-8")
+    (separate / "source_vocabulary.json").write_text(tokens, encoding="utf-8")
+    (separate / "target_vocabulary.json").write_text(tokens, encoding="utf-8")
+    (separate / "shared_vocabulary.json").unlink()
+    with pytest.raises(ModelError, match="one SentencePiece model .sentencepiece.model. but separate"):
+        models.import_model(separate, name="separate")
+    assert [m.name for m in models.list_models() if not m.bundled] == []
+    assert leftovers(home) == []
+
+
+def test_parse_size():
+    assert models.parse_size("8G") == 8 << 30
+    assert models.parse_size("500m") == 500 << 20
+    assert models.parse_size("1.5GB") == 3 << 29
+    assert models.parse_size("1234") == 1234
+    with pytest.raises(ValueError):
+        models.parse_size("-1G")
+
+
+def test_catalogue_size_and_hash_are_checked_on_pull_and_on_import(home, mirror, archives, tmp_path, monkeypatch):
+    size = archives["argos_zip"].stat().st_size
+    entry = dict(models.CATALOGUE["argos-ar-en"], size=size + 1)
+    monkeypatch.setitem(models.CATALOGUE, "argos-ar-en", entry)
+    with pytest.raises(ModelError, match=f"{size} bytes, but the catalogue records {size + 1}"):
+        models.pull("argos-ar-en")
+    assert leftovers(home) == [] and not (home / "argos-ar-en").exists()
+
+    # a catalogue file downloaded by hand must have the catalogue's hash too
+    entry.update(size=size, sha256="0" * 64)
+    downloaded = tmp_path / "translate-ar_en-1_0.argosmodel"
+    shutil.copy(archives["argos_zip"], downloaded)
+    with pytest.raises(ModelError, match="differs from the catalogue's"):
+        models.import_model(downloaded)
+    entry["sha256"] = sha256_of(downloaded)
+    info = models.import_model(downloaded)
+    assert info.manifest["sha256_verified"] is True and info.manifest["archive_sha256"] == entry["sha256"]
+
+
+def test_zip_bomb_under_the_size_limit_is_refused_by_its_compression_ratio(home, tmp_path, monkeypatch):
+    monkeypatch.setattr(models, "RATIO_CHECKED_FROM", 1 << 20)
+    bomb = build_zip_bomb(tmp_path / "small-bomb.zip", unpacked_bytes=20 << 20)
+    into = tmp_path / "extract"
+    with pytest.raises(ModelError, match=r"unpacks to 20\.0 MiB \(more than 100:1\): a zip bomb"):
+        models._extract(bomb, into, None, str(bomb))          # default limit: 8 GiB
+    assert not into.exists()
+    # a real int8 model (the bundled demo, 7.3 MiB of weights) is far from that ratio
+    from conftest import ROOT
+
+    demo = _zip_directory(ROOT / "models" / "demo-ar-en-tatoeba", tmp_path / "demo.zip")
+    assert models.import_model(demo, name="real").name == "real"

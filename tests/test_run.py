@@ -96,28 +96,29 @@ def test_bad_inputs_get_one_line_errors_and_the_rest_of_the_run_completes(tmp_pa
     docs.mkdir()
     good = docs / "good.txt"
     good.write_text("هذه جملة جيدة.\n", encoding="utf-8")
-    (docs / "utf16.txt").write_bytes("نص عربي.".encode("utf-16"))
+    (docs / "utf16.txt").write_bytes("نص عربي آخر.".encode("utf-16"))
     (docs / "cp1256.txt").write_bytes("نص عربي.".encode("cp1256"))
     (docs / "binary.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00")
     (docs / "empty.txt").write_text("  \n", encoding="utf-8")
     (docs / "bom.txt").write_bytes("\ufeffنص مع علامة.".encode("utf-8"))
     db = tmp_path / "b.sqlite"
     result = run_cli("run", docs, "--model", tiny_model, "--db", db, "--beam", "1", env=env)
-    assert result.returncode == 1
+    assert result.returncode == 3               # some inputs refused, the others stored
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-    assert len(errors) == 4, result.stderr
-    for name, problem in [("utf16.txt", "UTF-16"), ("cp1256.txt", "not valid UTF-8"),
-                          ("binary.txt", "binary"), ("empty.txt", "empty")]:
+    assert len(errors) == 3, result.stderr
+    for name, problem in [("cp1256.txt", "not valid UTF-8"), ("binary.txt", "binary"), ("empty.txt", "empty")]:
         assert any(name in e and problem in e for e in errors), (name, errors)
-    assert count(db, "documents") == 2          # good.txt and bom.txt
+    assert "utf16.txt: read as UTF-16 (byte-order mark)" in result.stderr
+    assert count(db, "documents") == 3          # good.txt, bom.txt and utf16.txt
     with sqlite3.connect(db) as con:
         texts = {r[0] for r in con.execute("SELECT text FROM documents")}
     assert "نص مع علامة." in texts              # the BOM is not part of the text
+    assert "نص عربي آخر." in texts              # UTF-16 read through its byte-order mark
 
     fixed = run_cli("run", docs / "cp1256.txt", "--encoding", "cp1256", "--model", tiny_model, "--db", db,
                     "--beam", "1", env=env)
     assert fixed.returncode == 0, fixed.stderr
-    assert count(db, "documents") == 3
+    assert count(db, "documents") == 4
 
 
 def test_missing_model_and_missing_input_fail_in_one_line(tmp_path, tiny_model, env):

@@ -1,10 +1,12 @@
 """The `translate` command line: a thin layer over the stage modules.
 
 Errors the user can fix are printed as one line on stderr ("error: FILE: problem") with exit status 1
-(2 for bad usage, as typer does).
+(2 for bad usage, as typer does). `run` exits with PARTIAL (3) when it refused some inputs but stored
+the others.
 """
 from __future__ import annotations
 
+import codecs
 import json
 import sys
 from pathlib import Path
@@ -23,11 +25,20 @@ models_app = typer.Typer(no_args_is_help=True, help="List, pull, import and remo
 app.add_typer(models_app, name="models")
 
 DbOption = typer.Option(DEFAULT_DB, "--db", help="SQLite store file.")
+PARTIAL = 3       # exit status of a run that refused some inputs and stored the others
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
+
+
+def check_encoding(encoding: str | None) -> None:
+    if encoding is not None:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            fail(f"--encoding {encoding}: unknown encoding (e.g. cp1256, iso8859_6)", 2)
 
 
 def open_store(db: Path, create: bool = True) -> Store:
@@ -47,7 +58,9 @@ def run(
     threads: int = typer.Option(0, min=0, help="CPU threads in all (0: every core)."),
     max_words: int = typer.Option(DEFAULT_MAX_WORDS, "--max-words", min=0,
                                   help="Split sentences longer than this at clause points (0: never)."),
-    encoding: Optional[str] = typer.Option(None, help="Input encoding (default: UTF-8 only, BOM allowed)."),
+    encoding: Optional[str] = typer.Option(None, help="Encoding of the input files that are not UTF-8 "
+                                           "(default: detected when certain, else refused)."),
+    html: bool = typer.Option(False, "--html", help="Extract the article text of HTML pages (refused without)."),
     compute_type: Optional[str] = typer.Option(None, "--compute-type",
                                                help="CTranslate2 compute type (default int8; int8_float16 on cuda)."),
     inter_threads: int = typer.Option(0, "--inter-threads", min=0,
@@ -61,6 +74,7 @@ def run(
     from .pipeline import find_inputs, run as run_pipeline
     from .translate import Engine, TranslateError
 
+    check_encoding(encoding)
     files, missing = find_inputs(paths)
     for message in missing:
         typer.echo(f"error: {message}", err=True)
@@ -73,26 +87,31 @@ def run(
     except (model_store.ModelError, TranslateError) as exc:
         fail(str(exc))
     store = open_store(db)
-    total = sum(f.stat().st_size for f in files)
+    total = sum(f.stat().st_size if f.exists() else 0 for f in files)   # a file may go before it is read
     options = {"model": info.name, "device": device, "beam": beam, "threads": list(engine.threads),
                "max_words": max_words, "compute_type": engine.compute_type,
                "batch_tokens": engine.max_batch_tokens, "vocabulary_map": engine.vocabulary_map}
     with typer.progressbar(length=total, label="translating", file=sys.stderr,
                            show_eta=True) as bar:
-        summary = run_pipeline(files, store, engine, max_words=max_words, encoding=encoding,
+        summary = run_pipeline(files, store, engine, max_words=max_words, encoding=encoding, html=html,
                                options=options, progress=bar.update)
     store.close()
+    for message in summary.warnings:
+        typer.echo(f"warning: {message}", err=True)
     for message in summary.errors:
         typer.echo(f"error: {message}", err=True)
+    refused = len(summary.errors) + len(missing)
     mean = f"{summary.mean_score:.3f}" if summary.mean_score is not None else "-"
     typer.echo(
         f"model {info.name}{' (demo model: not for production)' if info.manifest.get('demo') else ''}; "
         f"documents {summary.documents} (+{summary.documents_skipped} already done), "
         f"segments {summary.segments} (translated {summary.translated}, reused {summary.reused}), "
-        f"words {summary.words}, {summary.words_per_second:.1f} words/s, mean score {mean}; store {db}",
+        f"words {summary.words}, {summary.words_per_second:.1f} words/s, mean score {mean}; store {db}"
+        + (f"; {refused} input{'s' if refused > 1 else ''} refused (errors above)" if refused else ""),
         err=True)
-    if summary.errors or missing:
-        raise typer.Exit(1)
+    if refused:
+        # some inputs stored and some refused (PARTIAL), or nothing could be read (1)
+        raise typer.Exit(PARTIAL if summary.documents + summary.documents_skipped else 1)
 
 
 @app.command()
@@ -101,23 +120,30 @@ def segment(
     jsonl: bool = typer.Option(False, "--jsonl", help="JSON objects with offsets instead of plain lines."),
     max_words: int = typer.Option(DEFAULT_MAX_WORDS, "--max-words", min=0,
                                   help="Split sentences longer than this at clause points (0: never)."),
-    encoding: Optional[str] = typer.Option(None, help="Input encoding (default: UTF-8 only)."),
+    encoding: Optional[str] = typer.Option(None, help="Encoding of the input files that are not UTF-8 "
+                                           "(default: detected when certain, else refused)."),
+    html: bool = typer.Option(False, "--html", help="Extract the article text of HTML pages (refused without)."),
 ) -> None:
     """Print one sentence per line (or JSONL with offsets into the decoded text)."""
-    from .pipeline import InputError, iter_segments, read_document
+    from .pipeline import InputError, display_path, iter_segments, read_document
 
+    check_encoding(encoding)
     failed = False
     for path in files:
+        notes: list[str] = []
         try:
-            text = read_document(path, encoding)
+            text = read_document(path, encoding, html=html, notes=notes)
         except InputError as exc:
             typer.echo(f"error: {exc}", err=True)
             failed = True
             continue
+        for note in notes:
+            typer.echo(f"warning: {note}", err=True)
         for seg in iter_segments(text, max_words=max_words):
             if jsonl:
-                typer.echo(json.dumps({"file": str(path), "start": seg.start, "end": seg.end, "text": seg.text,
-                                       "sentence": seg.sentence, "part": seg.part}, ensure_ascii=False))
+                typer.echo(json.dumps({"file": display_path(path), "start": seg.start, "end": seg.end,
+                                       "text": seg.text, "sentence": seg.sentence, "part": seg.part},
+                                      ensure_ascii=False))
             else:
                 # a segment never contains a newline (a newline always ends a sentence)
                 typer.echo(seg.text)
@@ -161,12 +187,32 @@ def models_list() -> None:
     typer.echo(f"catalogue (translate models pull NAME): {', '.join(model_store.CATALOGUE)}", err=True)
 
 
+def _size_option(value: str) -> int:
+    try:
+        return model_store.parse_size(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+MaxUnpackedOption = typer.Option("8G", "--max-unpacked-size", parser=_size_option, metavar="SIZE",
+                                 help="Refuse an archive that unpacks to more than this (e.g. 8G, 500M).")
+
+
 @models_app.command("pull")
 def models_pull(name: str, url: Optional[str] = typer.Option(None, help="Download from this URL instead."),
-                force: bool = typer.Option(False, "--force", help="Replace an installed model of that name.")) -> None:
+                force: bool = typer.Option(False, "--force", help="Replace an installed model of that name."),
+                sha256: Optional[str] = typer.Option(None, "--sha256", metavar="HEX",
+                                                     help="Install only if the download has this sha256."),
+                max_download: int = typer.Option("4G", "--max-download-size", parser=_size_option, metavar="SIZE",
+                                                 help="Stop a download larger than this (e.g. 4G)."),
+                max_unpacked: int = MaxUnpackedOption) -> None:
     """Download a catalogue model, verify it, convert it to int8 and install it."""
+    def downloaded(size: int, digest: str) -> None:
+        typer.echo(f"downloaded {size} bytes, sha256 {digest}", err=True)
+
     try:
-        info = model_store.pull(name, url=url, force=force)
+        info = model_store.pull(name, url=url, force=force, sha256=sha256, max_download=max_download,
+                                max_unpacked=max_unpacked, on_download=downloaded)
     except model_store.ModelError as exc:
         fail(str(exc))
     typer.echo(f"installed {info.name} in {info.path}", err=True)
@@ -174,13 +220,15 @@ def models_pull(name: str, url: Optional[str] = typer.Option(None, help="Downloa
 
 @models_app.command("import")
 def models_import(path: Path, name: Optional[str] = typer.Option(None, help="Name to install it under."),
-                  force: bool = typer.Option(False, "--force", help="Replace an installed model of that name.")) -> None:
+                  force: bool = typer.Option(False, "--force", help="Replace an installed model of that name."),
+                  max_unpacked: int = MaxUnpackedOption) -> None:
     """Install a CTranslate2 model dir, an Argos .argosmodel package or an OPUS-MT release zip."""
     try:
-        info = model_store.import_model(path, name=name, force=force)
+        info = model_store.import_model(path, name=name, force=force, max_unpacked=max_unpacked)
     except model_store.ModelError as exc:
         fail(str(exc))
-    typer.echo(f"installed {info.name} in {info.path}", err=True)
+    digest = info.manifest.get("archive_sha256")
+    typer.echo(f"installed {info.name} in {info.path}{f' (archive sha256 {digest})' if digest else ''}", err=True)
 
 
 @models_app.command("vmap")
@@ -297,7 +345,7 @@ def align(
     """Align an Arabic document with its English translation (MT-bridged) and store the pairs."""
     from .align import (AlignError, align as align_sentences, arabic_sentences, english_sentences,
                         read_translations, store_alignment)
-    from .pipeline import InputError, read_document
+    from .pipeline import InputError, display_path, read_document
 
     try:
         ar_text, en_text = read_document(ar_file), read_document(en_file)
@@ -340,7 +388,7 @@ def align(
             options = {"ar": str(ar_file), "en": str(en_file), "presegmented": presegmented,
                        "translations": str(translations) if translations else None,
                        "model": model_info.name if model_info else None}
-            summary = store_alignment(store, str(ar_file), ar_text, segments, english, mt, beads, model_id, options)
+            summary = store_alignment(store, display_path(ar_file), ar_text, segments, english, mt, beads, model_id, options)
         finally:
             store.close()
         message += f"; stored {summary.stored} new pairs ({summary.existing} already stored) in {db}"

@@ -10,6 +10,12 @@ Argos Translate ``.argosmodel`` packages (already CTranslate2; re-arranged) and 
 Tatoeba-MT release zips (Marian weights, converted to int8 with CTranslate2's converter).
 Installs are atomic: everything is built in a hidden temporary directory inside
 ``models_dir()`` and renamed into place only once the model loads.
+
+Nothing downloaded is trusted further than it must be: a download is capped in size, checked
+against its Content-Length and its sha256 (pinned by ``--sha256`` or the catalogue) and the hash is
+recorded in the manifest; an archive's sizes and entry count are checked from its central directory
+before anything is written, and extraction is streamed with the same limit enforced on the bytes
+actually written; a catalogue download must be in the catalogue's format.
 """
 from __future__ import annotations
 
@@ -26,6 +32,8 @@ import urllib.parse
 import urllib.request
 import warnings
 import zipfile
+import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -34,6 +42,14 @@ MODELS_DIR_ENV = "TRANSLATE_MODELS_DIR"
 BASE_URL_ENV = "TRANSLATE_MODEL_BASE_URL"
 DOWNLOAD_TIMEOUT_S = 60
 _CHUNK = 1 << 20
+# the largest real release (OPUS-MT transformer-big) is about 1 GB zipped and unpacks to about as much
+DEFAULT_MAX_DOWNLOAD = 4 << 30        # bytes one download may have
+DEFAULT_MAX_UNPACKED = 8 << 30        # bytes an archive may unpack to
+MAX_ARCHIVE_ENTRIES = 10_000          # a model release has tens of files
+# weights hardly compress (int8 or float32: well under 2:1, text files ~4:1); an archive past this
+# ratio is a zip bomb even under the size limit (a 2 MB file that unpacks to 2 GiB)
+MAX_COMPRESSION_RATIO = 100
+RATIO_CHECKED_FROM = 64 << 20         # unpacked bytes from which the ratio is checked
 
 _TMP_PREFIX = ".tmp-"
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
@@ -42,7 +58,8 @@ CATALOGUE: dict[str, dict] = {
     "opus-mt-ara-eng-big": {
         "url": "https://object.pouta.csc.fi/Tatoeba-MT-models/ara-eng/"
                "opusTCv20210807+bt_transformer-big_2022-03-09.zip",
-        "sha256": None,
+        "sha256": None,   # not recorded: the host cannot be reached from where this was written
+        "size": None,
         "format": "opus-mt",
         "flores_bleu": 42.6,  # flores101-devtest ara-eng, Tatoeba-Challenge bleu-scores.txt
         "quality_rank": 42.6,
@@ -52,7 +69,8 @@ CATALOGUE: dict[str, dict] = {
     },
     "opus-mt-ara-eng": {
         "url": "https://object.pouta.csc.fi/Tatoeba-MT-models/ara-eng/opus+bt-2021-04-30.zip",
-        "sha256": None,
+        "sha256": None,   # not recorded: the host cannot be reached from where this was written
+        "size": None,
         "format": "opus-mt",
         "flores_bleu": 36.1,  # flores101-devtest ara-eng, Tatoeba-Challenge bleu-scores.txt
         "quality_rank": 36.1,
@@ -62,7 +80,8 @@ CATALOGUE: dict[str, dict] = {
     },
     "argos-ar-en": {
         "url": "https://argos-net.com/v1/translate-ar_en-1_0.argosmodel",
-        "sha256": None,
+        "sha256": None,   # not recorded: the host cannot be reached from where this was written
+        "size": None,
         "format": "argos",
         "flores_bleu": 29.5,
         "quality_rank": 29.5,
@@ -72,6 +91,7 @@ CATALOGUE: dict[str, dict] = {
     "nllb-200-distilled-600M": {
         "url": None,
         "sha256": None,
+        "size": None,
         "format": "ctranslate2",
         "flores_bleu": None,
         "quality_rank": None,
@@ -86,6 +106,27 @@ CATALOGUE: dict[str, dict] = {
 
 class ModelError(Exception):
     """One-line, user-facing message naming the file/model and the problem."""
+
+
+_SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:I?B)?\s*$", re.IGNORECASE)
+
+
+def parse_size(text: str) -> int:
+    """Bytes of a size such as ``8G``, ``500M``, ``1.5GB`` or ``123456`` (K, M, G, T: powers of 1024)."""
+    match = _SIZE_RE.match(text)
+    if not match:
+        raise ValueError(f"not a size: {text!r} (use e.g. 8G, 500M or a number of bytes)")
+    number, unit = match.groups()
+    return int(float(number) * 1024 ** " KMGT".index(unit.upper() or " "))
+
+
+def format_size(size: float) -> str:
+    if size < 1024:
+        return f"{int(size)} B"
+    for unit in ("KiB", "MiB", "GiB", "TiB"):
+        size /= 1024
+        if size < 1024 or unit == "TiB":
+            return f"{size:.1f} {unit}"
 
 
 @dataclass
@@ -259,39 +300,70 @@ def _download_url(name: str, url: str | None) -> str:
     return entry["url"]
 
 
-def pull(name: str, url: str | None = None, force: bool = False) -> ModelInfo:
-    """Download a catalogue model (or ``url``), verify its sha256 when known, install it as NAME."""
+_SHA256_RE = re.compile(r"^[0-9a-fA-F]{64}$")
+
+
+def pull(name: str, url: str | None = None, force: bool = False, sha256: str | None = None,
+         max_download: int = DEFAULT_MAX_DOWNLOAD, max_unpacked: int = DEFAULT_MAX_UNPACKED,
+         on_download: Callable[[int, str], None] | None = None) -> ModelInfo:
+    """Download a catalogue model (or ``url``), verify it and install it as NAME.
+
+    ``sha256`` pins the download's hash (else the catalogue's, when it records one); ``on_download``
+    gets (size, sha256) of the finished download before it is unpacked (the CLI prints them).
+    """
     _check_name(name)
+    if sha256 is not None and not _SHA256_RE.match(sha256):
+        raise ModelError(f"--sha256 {sha256!r}: not a sha256 (64 hexadecimal digits)")
     root = models_dir()
     _refuse_existing(root, name, force)
     source_url = _download_url(name, url)
-    entry = CATALOGUE.get(name, {})
+    entry = CATALOGUE.get(name, {}) if url is None else {}
+    expected = (sha256 or entry.get("sha256") or "").lower() or None
     root.mkdir(parents=True, exist_ok=True)
     suffix = Path(urllib.parse.urlsplit(source_url).path).suffix or ".zip"
     fd, tmp_name = tempfile.mkstemp(prefix=_TMP_PREFIX + "download-", suffix=suffix, dir=root)
     download = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as out:
-            digest = _fetch(source_url, out)
-        expected = entry.get("sha256") if url is None else None
-        if expected and digest != expected.lower():
+            digest, size = _fetch(source_url, out, max_download)
+        if expected and digest != expected:
             raise ModelError(f"{source_url}: sha256 mismatch (got {digest}, expected {expected}); "
                              f"the download is corrupt or was replaced, nothing installed")
+        if entry.get("size") and size != entry["size"]:
+            raise ModelError(f"{source_url}: {size} bytes, but the catalogue records {entry['size']}; "
+                             f"the file was replaced, nothing installed")
+        if on_download:
+            on_download(size, digest)
         extra = {key: entry[key] for key in ("quality_rank", "license", "flores_bleu")
                  if entry.get(key) is not None}
+        extra.update(archive_sha256=digest, archive_size=size, sha256_verified=bool(expected))
         return _install(download, name, force, origin=source_url, extra=extra,
-                        fmt_hint=entry.get("format"), label=source_url)
+                        fmt_hint=entry.get("format"), label=source_url, max_unpacked=max_unpacked)
     finally:
         download.unlink(missing_ok=True)
 
 
-def _fetch(url: str, out) -> str:
-    """Stream ``url`` into ``out``; returns the sha256 of what was written."""
+def _fetch(url: str, out, max_bytes: int = DEFAULT_MAX_DOWNLOAD) -> tuple[str, int]:
+    """Stream ``url`` into ``out``; returns (sha256, size) of what was written.
+
+    Refuses a download over ``max_bytes`` (from its Content-Length before reading, else as soon as it
+    passes the limit) and one shorter than its Content-Length: urllib returns a connection closed early
+    as a normal end of data.
+    """
     digest = hashlib.sha256()
+    size = 0
     hint = f"download the file from {url} on a connected machine, then run: translate models import FILE"
+    limit = f"over the download limit of {format_size(max_bytes)} (--max-download-size)"
     try:
         with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response:
+            declared = response.headers.get("Content-Length")
+            declared = int(declared) if declared and declared.strip().isdigit() else None
+            if declared is not None and declared > max_bytes:
+                raise ModelError(f"{url}: {format_size(declared)}, {limit}; nothing downloaded")
             while chunk := response.read(_CHUNK):
+                size += len(chunk)
+                if size > max_bytes:
+                    raise ModelError(f"{url}: {limit}; download stopped, nothing installed")
                 digest.update(chunk)
                 out.write(chunk)
     except urllib.error.HTTPError as err:
@@ -299,25 +371,37 @@ def _fetch(url: str, out) -> str:
     except (urllib.error.URLError, http.client.HTTPException, OSError) as err:
         reason = getattr(err, "reason", err)
         raise ModelError(f"download of {url} failed ({_one_line(reason)}); {hint}") from None
-    return digest.hexdigest()
+    if declared is not None and size != declared:
+        raise ModelError(f"{url}: truncated download ({size} of {declared} bytes received); "
+                         f"nothing installed, try again")
+    return digest.hexdigest(), size
 
 
 # ---------------------------------------------------------------- import
 
 
-def import_model(path: Path, name: str | None = None, force: bool = False) -> ModelInfo:
+def import_model(path: Path, name: str | None = None, force: bool = False,
+                 max_unpacked: int = DEFAULT_MAX_UNPACKED) -> ModelInfo:
     """Install a CTranslate2 dir, an ``.argosmodel``, an OPUS-MT zip, or an extracted one."""
     path = Path(path)
     if not path.exists():
         raise ModelError(f"{path}: no such file or directory")
     entry_name, entry = _catalogue_entry_for_file(path)
     extra = {}
+    if path.is_file():
+        extra.update(archive_sha256=_sha256_file(path), archive_size=path.stat().st_size)
     if entry:
-        # A file fetched by hand from a catalogue URL keeps the catalogue's metadata.
-        extra = {key: entry[key] for key in ("quality_rank", "license", "flores_bleu")
-                 if entry.get(key) is not None}
+        # A file fetched by hand from a catalogue URL keeps the catalogue's metadata, and must be what
+        # the catalogue says it is.
+        if entry.get("sha256") and extra["archive_sha256"] != entry["sha256"]:
+            raise ModelError(f"{path}: sha256 {extra['archive_sha256']} differs from the catalogue's "
+                             f"{entry['sha256']} for {entry_name}; nothing installed")
+        extra.update({key: entry[key] for key in ("quality_rank", "license", "flores_bleu")
+                      if entry.get(key) is not None})
+        extra["sha256_verified"] = bool(entry.get("sha256"))
         name = name or entry_name
-    return _install(path, name, force, origin=str(path.resolve()), extra=extra)
+    return _install(path, name, force, origin=str(path.resolve()), extra=extra,
+                    fmt_hint=entry.get("format") if entry else None, max_unpacked=max_unpacked)
 
 
 def _catalogue_entry_for_file(path: Path) -> tuple[str | None, dict | None]:
@@ -330,10 +414,12 @@ def _catalogue_entry_for_file(path: Path) -> tuple[str | None, dict | None]:
 
 
 def _install(source: Path, name: str | None, force: bool, origin: str, extra: dict,
-             fmt_hint: str | None = None, label: str | None = None) -> ModelInfo:
+             fmt_hint: str | None = None, label: str | None = None,
+             max_unpacked: int = DEFAULT_MAX_UNPACKED) -> ModelInfo:
     """Build the model from ``source`` in a temp dir, check it loads, rename it into place.
 
-    ``label`` names the input in error messages (the URL for a download, else the path).
+    ``label`` names the input in error messages (the URL for a download, else the path);
+    ``fmt_hint``, the catalogue's format, is required of what the archive holds.
     """
     label = label or str(source)
     root = models_dir()
@@ -344,11 +430,15 @@ def _install(source: Path, name: str | None, force: bool, origin: str, extra: di
     work = Path(tempfile.mkdtemp(prefix=_TMP_PREFIX + "import-", dir=root))
     try:
         if source.is_file():
-            unpacked = _extract(source, work / "extract", fmt_hint, label)
+            unpacked = _extract(source, work / "extract", fmt_hint, label, max_unpacked)
         else:
             unpacked = source
         build = work / "model"
         fmt, default_name, manifest = _build_model(unpacked, build, label=label)
+        if fmt_hint and fmt != fmt_hint:
+            # e.g. some other model served at the OPUS-MT URL: it must not be installed under that name
+            raise ModelError(f"{label}: holds {_FORMAT_NAMES[fmt]}, but the catalogue entry is "
+                             f"{_FORMAT_NAMES[fmt_hint]}; nothing installed")
         name = name or default_name
         _check_name(name)
         _refuse_existing(root, name, force)
@@ -392,26 +482,73 @@ def _refuse_existing(root: Path, name: str, force: bool) -> None:
                          f"or --name to install under another name")
 
 
-def _extract(archive: Path, into: Path, fmt_hint: str | None, label: str) -> Path:
+_FORMAT_NAMES = {"argos": "an Argos .argosmodel package", "opus-mt": "an OPUS-MT release",
+                 "ctranslate2": "a CTranslate2 model"}
+
+
+def _extract(archive: Path, into: Path, fmt_hint: str | None, label: str,
+             max_unpacked: int = DEFAULT_MAX_UNPACKED) -> Path:
     if not zipfile.is_zipfile(archive):
         kind = {"argos": "an .argosmodel package", "opus-mt": "an OPUS-MT release"}.get(
             fmt_hint or "", "a model archive")
         raise ModelError(f"{label}: not a zip archive (expected {kind}: .argosmodel or OPUS-MT .zip)")
-    into.mkdir(parents=True)
     try:
         with zipfile.ZipFile(archive) as zipped:
-            for member in zipped.infolist():
-                destination = (into / member.filename).resolve()
-                if not destination.is_relative_to(into.resolve()):
-                    raise ModelError(f"{label}: unsafe path in archive: {member.filename}")
-            zipped.extractall(into)
-    except (zipfile.BadZipFile, OSError, EOFError) as err:
+            members = _checked_members(zipped, into, label, max_unpacked)
+            into.mkdir(parents=True)
+            _stream_members(zipped, members, into, label, max_unpacked)
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as err:
         raise ModelError(f"{label}: corrupt zip archive ({_one_line(err)})") from None
     entries = [p for p in into.iterdir() if p.name != "__MACOSX"]
     # Argos packages (and some hand-made zips) wrap everything in one top folder.
     if len(entries) == 1 and entries[0].is_dir():
         return entries[0]
     return into
+
+
+def _checked_members(zipped: zipfile.ZipFile, into: Path, label: str, max_unpacked: int) -> list[zipfile.ZipInfo]:
+    """The archive's members, after checking its central directory (nothing written yet): entry count,
+    declared unpacked size and paths that stay inside ``into``."""
+    members = zipped.infolist()
+    if len(members) > MAX_ARCHIVE_ENTRIES:
+        raise ModelError(f"{label}: {len(members)} entries in the archive, more than a model has "
+                         f"({MAX_ARCHIVE_ENTRIES}); nothing unpacked")
+    declared = sum(member.file_size for member in members)
+    if declared > max_unpacked:
+        raise ModelError(f"{label}: unpacks to {format_size(declared)}, over the limit of "
+                         f"{format_size(max_unpacked)} (--max-unpacked-size); nothing unpacked")
+    packed = sum(member.compress_size for member in members)
+    if declared > RATIO_CHECKED_FROM and declared > MAX_COMPRESSION_RATIO * max(packed, 1):
+        raise ModelError(f"{label}: {format_size(packed)} that unpacks to {format_size(declared)} "
+                         f"(more than {MAX_COMPRESSION_RATIO}:1): a zip bomb, not a model; nothing unpacked")
+    root = into.resolve()
+    for member in members:
+        if not (root / member.filename).resolve().is_relative_to(root):
+            raise ModelError(f"{label}: unsafe path in archive: {member.filename}")
+    return members
+
+
+def _stream_members(zipped: zipfile.ZipFile, members: list[zipfile.ZipInfo], into: Path, label: str,
+                    max_unpacked: int) -> None:
+    """Unpack in chunks, counting what is written: an entry that inflates past its declared size (or
+    the whole past ``max_unpacked``) stops the extraction, whatever the headers said."""
+    written = 0
+    root = into.resolve()
+    for member in members:
+        destination = root / member.filename
+        if member.is_dir():
+            destination.mkdir(parents=True, exist_ok=True)
+            continue
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        member_written = 0
+        with zipped.open(member) as source, open(destination, "wb") as out:
+            while chunk := source.read(_CHUNK):
+                member_written += len(chunk)
+                written += len(chunk)
+                if member_written > member.file_size or written > max_unpacked:
+                    raise ModelError(f"{label}: {member.filename} unpacks to more than the archive "
+                                     f"declares (limit {format_size(max_unpacked)}); nothing installed")
+                out.write(chunk)
 
 
 def _build_model(source: Path, build: Path, label: str) -> tuple[str, str, dict]:
@@ -474,18 +611,28 @@ def _copy_spm(source_spm: Path, target_spm: Path, build: Path, label: str) -> No
 
 
 def _find_spm_pair(directory: Path, label: str) -> tuple[Path, Path]:
-    if (directory / "source.spm").is_file() and (directory / "target.spm").is_file():
-        return directory / "source.spm", directory / "target.spm"
+    """(source, target) SentencePiece models of a CTranslate2 dir: source.spm + target.spm, or one model
+    for both sides only when the model declares a shared vocabulary."""
+    source, target = directory / "source.spm", directory / "target.spm"
+    if source.is_file() and target.is_file():
+        return source, target
+    if source.is_file() or target.is_file():
+        present, missing = ("source.spm", "target.spm") if source.is_file() else ("target.spm", "source.spm")
+        # the two sides of a model may be tokenised differently (OPUS-MT's are): one cannot stand in
+        raise ModelError(f"{label}: has {present} but no {missing}; add the model's {missing}")
     candidates = [directory / n for n in ("sentencepiece.model", "spm.model", "sentencepiece.bpe.model")
                   if (directory / n).is_file()]
     candidates += sorted(p for p in directory.glob("*.spm") if p.is_file())
-    if len(candidates) == 1:
-        return candidates[0], candidates[0]
     if not candidates:
         raise ModelError(f"{label}: no SentencePiece model (expected source.spm + target.spm, "
                          f"sentencepiece.model or one *.spm file)")
-    raise ModelError(f"{label}: several SentencePiece models ({', '.join(p.name for p in candidates)}); "
-                     f"rename them source.spm and target.spm")
+    if len(candidates) > 1:
+        raise ModelError(f"{label}: several SentencePiece models ({', '.join(p.name for p in candidates)}); "
+                         f"rename them source.spm and target.spm")
+    if not any((directory / f"shared_vocabulary.{ext}").is_file() for ext in ("json", "txt")):
+        raise ModelError(f"{label}: one SentencePiece model ({candidates[0].name}) but separate source and "
+                         f"target vocabularies; provide source.spm and target.spm")
+    return candidates[0], candidates[0]
 
 
 def _build_from_ct2(source: Path, build: Path, label: str) -> tuple[str, dict]:

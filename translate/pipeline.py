@@ -9,7 +9,6 @@ translated again, and identical source texts go to the engine once.
 """
 from __future__ import annotations
 
-import codecs
 import hashlib
 import json
 import time
@@ -18,15 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import score as scoring
+from .inputs import InputError, display_path, find_inputs, read_document  # noqa: F401 (re-exported)
 from .segment import DEFAULT_MAX_WORDS, segment
 from .store import NewSegment, Store
 from .translate import Engine, PendingTranslations
 
 CHUNK_SEGMENTS = 512
-
-
-class InputError(Exception):
-    """An input file that cannot be read as text; the message names the file."""
 
 
 @dataclass
@@ -39,7 +35,8 @@ class RunSummary:
     words: int = 0               # source words of the segments stored in this run
     score_sum: float = 0.0
     seconds: float = 0.0
-    errors: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)     # one line per input refused (file: why)
+    warnings: list[str] = field(default_factory=list)   # one line per input read with a caveat
 
     @property
     def mean_score(self) -> float | None:
@@ -51,51 +48,9 @@ class RunSummary:
         return self.words / self.seconds if self.seconds > 0 else 0.0
 
 
-def find_inputs(paths: list[Path]) -> tuple[list[Path], list[str]]:
-    """Expand directories to their .txt files (sorted); report paths that do not exist."""
-    files, errors = [], []
-    for path in paths:
-        if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*.txt") if p.is_file()))
-        elif path.is_file():
-            files.append(path)
-        else:
-            errors.append(f"{path}: no such file or directory")
-    return files, errors
-
-
-def read_document(path: Path, encoding: str | None = None) -> str:
-    """Decode a text file; without an explicit encoding only UTF-8 (optionally with a BOM) is accepted."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
-    if encoding:
-        try:
-            text = data.decode(encoding)
-        except LookupError:
-            raise InputError(f"{path}: unknown encoding {encoding!r}") from None
-        except UnicodeDecodeError as exc:
-            raise InputError(f"{path}: not valid {encoding} (byte offset {exc.start})") from None
-        text = text.lstrip("\ufeff")
-    else:
-        if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            raise InputError(f"{path}: looks like UTF-16; convert it to UTF-8 or pass --encoding utf-16")
-        if b"\x00" in data:
-            raise InputError(f"{path}: binary data (NUL bytes), not a text file")
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise InputError(f"{path}: not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
-                             "if it is Windows Arabic, pass --encoding cp1256") from None
-    if not text.strip():
-        raise InputError(f"{path}: empty document")
-    return text
-
-
 def read_lines(path: Path) -> list[str]:
     """The lines of a line-aligned UTF-8 file (trailing blank lines dropped); InputError names the file."""
-    lines = read_document(path).splitlines()
+    lines = read_document(path, detect=False).splitlines()
     while lines and not lines[-1].strip():
         lines.pop()
     return lines
@@ -144,19 +99,19 @@ class _Chunk:
 
 
 def _document_chunks(files: list[Path], store: Store, encoding: str | None, max_words: int,
-                     summary: RunSummary) -> Iterator[_Chunk]:
+                     summary: RunSummary, html: bool = False) -> Iterator[_Chunk]:
     """Read, store and segment the documents lazily, cut into chunks that may span documents (many short
     articles still make full engine batches). Only the documents of the chunks in flight are in memory."""
     chunk = _Chunk()
     for path in files:
         try:
-            text = read_document(path, encoding)
+            text = read_document(path, encoding, html=html, notes=summary.warnings)
         except InputError as exc:
             summary.errors.append(str(exc))
             chunk.skipped_bytes += _size(path)
             continue
         sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
-        document_id, _ = store.add_document(str(path), text, sha)
+        document_id, _ = store.add_document(display_path(path), text, sha)
         document = _Document(document_id, text)
         for seg in iter_segments(text, max_words):
             chunk.segments.append((document, seg))
@@ -169,7 +124,7 @@ def _document_chunks(files: list[Path], store: Store, encoding: str | None, max_
 
 
 def run(paths: list[Path], store: Store, engine: Engine, *, max_words: int = DEFAULT_MAX_WORDS,
-        encoding: str | None = None, options: dict | None = None,
+        encoding: str | None = None, html: bool = False, options: dict | None = None,
         progress: Callable[[int], None] | None = None) -> RunSummary:
     """Translate every document under ``paths`` into the store. ``progress`` gets UTF-8 bytes done.
 
@@ -186,7 +141,7 @@ def run(paths: list[Path], store: Store, engine: Engine, *, max_words: int = DEF
     try:
         in_flight: _Chunk | None = None
         last_fresh: dict[str, Result] = {}      # translations made for the chunk stored last
-        for chunk in _document_chunks(files, store, encoding, max_words, summary):
+        for chunk in _document_chunks(files, store, encoding, max_words, summary, html):
             _submit_chunk(chunk, store, engine, model_id, in_flight)
             if in_flight is None:
                 # the scorer's data loads (once, seconds) while the engine works on the first chunk
