@@ -186,10 +186,13 @@ def main() -> None:
                     ("first page, document order", lambda i: get("/")),
                     ("first page, worst score first", lambda i: get("/?sort=score")),
                     ("first page, best score first", lambda i: get("/?sort=-score")),
-                    ("deep page, document order", lambda i: get(f"/?after={deep[i]}")),
-                    ("deep page, worst first", lambda i: get(f"/?sort=score&after={by_score[i]}")),
-                    ("deep page, best first", lambda i: get(f"/?sort=-score&after={by_score[i]}")),
-                    ("previous page, document order", lambda i: get(f"/?before={deep[i]}")),
+                    # pages reached through the pager carry their position (`at`)
+                    ("deep page, document order", lambda i: get(f"/?after={deep[i]}&at={deep[i]}")),
+                    ("deep page, worst first", lambda i: get(f"/?sort=score&after={by_score[i]}&at=1000")),
+                    ("deep page, best first", lambda i: get(f"/?sort=-score&after={by_score[i]}&at=1000")),
+                    ("previous page, document order", lambda i: get(f"/?before={deep[i]}&at={deep[i] - 50}")),
+                    ("opened at a pair (position counted), doc", lambda i: get(f"/?from={deep[i]}")),
+                    ("opened at a pair (position counted), worst", lambda i: get(f"/?sort=score&from={by_score[i]}")),
                     ("filtered: pending, score 0.3-0.7", lambda i: get("/?status=pending&min=0.3&max=0.7")),
                     ("filtered: rejected, worst first", lambda i: get("/?status=rejected&sort=score")),
                     ("filtered: one document", lambda i: get(f"/?doc={docs[i]}")),
@@ -199,7 +202,9 @@ def main() -> None:
                     ("counts, pending score 0.3-0.7", lambda i: get("/api/counts?status=pending&min=0.3&max=0.7")),
                     ("next pending pair", lambda i: get(f"/api/next-pending?after={deep[i]}")),
                     (f"document view ({PAIRS_PER_DOCUMENT} pairs)", lambda i: get(f"/doc/{docs[i]}")),
-                    ("stats page (recomputed: a POST came between)", lambda i: get("/stats")),
+                    # a POST comes between two views, so each view finds the figures stale: it is served the
+                    # last figures while new ones are computed in the background (the page says so)
+                    ("stats page", lambda i: get("/stats")),
                     ("approve POST", approve),
                 ]
                 results = timed(kinds, args.requests)

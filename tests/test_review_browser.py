@@ -285,7 +285,7 @@ def test_layout_has_no_horizontal_scroll_and_buttons_work(browser, corpus_server
     context = browser.new_context(viewport={"width": width, "height": height})
     page = context.new_page()
     try:
-        page.goto(server.base + f"/?doc=1")
+        page.goto(server.base + "/?doc=1")
         expect(page.locator("tr.pair")).to_have_count(len(CORPUS))
         scroll = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
         assert scroll[0] <= scroll[1], f"horizontal scroll at {width} px: {scroll}"

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-import sys
 from pathlib import Path
 
 import httpx
@@ -37,13 +36,17 @@ def sql(db: Path, query: str, *args):
         return con.execute(query, args).fetchall()
 
 
+def position_line(html: str) -> str:
+    return re.sub(r"<[^>]+>", "", re.search(r'id="position"[^>]*>(.*?)</p>', html, re.S).group(1)).strip()
+
+
 def walk(client: TestClient, url: str) -> tuple[list[int], list[str]]:
     """Every row id through the next links, and the position line of each page."""
     seen, positions = [], []
     while url:
         html = client.get(url).text
         seen += row_ids(html)
-        positions.append(re.search(r'id="position">([^<]*)<', html).group(1))
+        positions.append(position_line(html))
         link = re.search(r'<a id="next-page" href="([^"]+)"', html)
         url = link.group(1).replace("&amp;", "&") if link else None
     return seen, positions
@@ -60,12 +63,16 @@ def test_each_order_pages_through_every_pair_once_with_positions(served):
         assert positions[0].startswith("Pairs 1–50 of 130") and positions[1].startswith("Pairs 51–100 of 130")
         assert positions[2].startswith("Pairs 101–130 of 130")
         # back from the last page gives the page before it, with its position
-        html = client.get(f"/?sort={sort}&after={seen[99]}").text
+        html = client.get(f"/?sort={sort}&after={seen[99]}&at=101").text
         back = re.search(r'<a id="prev-page" href="([^"]+)"', html).group(1).replace("&amp;", "&")
         html = client.get(back).text
-        assert row_ids(html) == seen[50:100] and "Pairs 51–100 of 130" in html
-    # a page opened at a pair counts its position
-    assert "Pairs 61–110 of 130" in client.get(f"/?from={ids[60]}").text
+        assert row_ids(html) == seen[50:100] and position_line(html).startswith("Pairs 51–100 of 130")
+    # a page opened at a pair has its position counted once shown
+    html = client.get(f"/?from={ids[60]}").text
+    assert position_line(html).startswith("Pairs …–… of 130") and f'data-count-from="{ids[60]}"' in html
+    assert client.get("/api/position", params={"id": ids[60]}).json() == {"position": 61}
+    assert client.get("/api/position", params={"id": ids[60], "sort": "score", "min": "0.5"}).json()[
+        "position"] == 1 + sum(1 for i in ids if (scores[i], i) < (scores[ids[60]], ids[60]) and scores[i] >= 0.5)
 
 
 def test_counts_on_the_page_are_the_sql_counts(served):
@@ -203,6 +210,7 @@ def test_bad_numbers_in_the_address_are_400(served, url):
 def test_unknown_or_impossible_ids_are_404(served, url):
     _, _, client = served
     assert client.get(url).status_code == 404
+    assert client.get("/api/position", params={"id": "9223372036854775807"}).status_code == 404
 
 
 def test_posts_with_impossible_ids_or_large_bodies_are_refused_before_the_store(served):

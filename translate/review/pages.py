@@ -37,6 +37,7 @@ def routes() -> list[Route]:
         Route("/healthz", lambda request: PlainTextResponse("ok")),
         Route("/api/counts", counts_json),
         Route("/api/next-pending", next_pending_json),
+        Route("/api/position", position_json),
         Route("/api/pairs/{pair_id}/context", context_json),
         Route("/api/pairs/{pair_id}/history", history_json),
     ]
@@ -160,14 +161,14 @@ def list_page(request: Request) -> Response:
         raise NotFound(f"no pair {next(iter(cursors.values()))}" + (" with a score" if order.name != "doc" else ""))
     filter_counts = queries.counts(flt)
     store_counts = filter_counts if flt == Filter() else queries.counts()
-    # the position of the first row: carried by the pager's links (`at`), counted only when a page
-    # opens at some pair without it
+    # the position of the first row: carried by the pager's links (`at`); a page opened at some pair
+    # without it asks /api/position once loaded (a count of every pair before it is not worth a slower page)
     if not (page.rows and page.has_previous):
         first = 1
     elif q.get("at", "").strip():
         first = integer(q["at"], "at")
     else:
-        first = queries.position(order, flt, page.rows[0]["id"])
+        first = None
     kept = kept_query(request)
     documents = queries.documents(limit=MAX_DOCUMENT_CHOICES + 1)
     if len(documents) > MAX_DOCUMENT_CHOICES:
@@ -187,12 +188,15 @@ def list_page(request: Request) -> Response:
         "document_id": flt.document_id,
         "csrf_token": context.csrf_token,
         "reviewer": context.reviewer or "",
-        "prev_url": "/?" + urlencode({**kept, "before": rows[0]["id"], "at": max(first - PAGE_SIZE, 1)})
+        "prev_url": "/?" + urlencode({**kept, "before": rows[0]["id"]}
+                                     | ({"at": max(first - PAGE_SIZE, 1)} if first else {}))
         if rows and page.has_previous else None,
-        "next_url": "/?" + urlencode({**kept, "after": rows[-1]["id"], "at": first + len(rows)})
+        "next_url": "/?" + urlencode({**kept, "after": rows[-1]["id"]}
+                                     | ({"at": first + len(rows)} if first else {}))
         if rows and page.has_next else None,
         "first_position": first,
-        "last_position": first + len(rows) - 1,
+        "last_position": first + len(rows) - 1 if first else None,
+        "first_id": rows[0]["id"] if rows else None,
         "filter_counts": filter_counts,
         "store_counts": store_counts,
         "filtered": flt != Filter(),
@@ -285,6 +289,16 @@ def next_pending_json(request: Request) -> Response:
         return JSONResponse({"id": None})
     kept = kept_query(request)
     return JSONResponse({"id": pair_id, "url": "/?" + urlencode({**kept, "from": pair_id}) + f"#pair-{pair_id}"})
+
+
+def position_json(request: Request) -> Response:
+    """{"position": rank of pair ``id`` in the filtered order} (1-based)."""
+    queries = request.app.state.review.queries()
+    flt, order = parse_filter(request), parse_order(request)
+    pair_id = integer(request.query_params.get("id", ""), "id")
+    if queries.key_of(order, pair_id) is None:
+        raise NotFound(f"no pair {pair_id}")
+    return JSONResponse({"position": queries.position(order, flt, pair_id)})
 
 
 def context_json(request: Request) -> Response:

@@ -24,7 +24,7 @@ function flash(message, isError) {
 }
 
 // ---- moving between rows; the address keeps the current pair, so a reload comes back to it ------
-function select(index, scroll = true) {
+function select(index, scroll = true, keepAddress = false) {
   if (!rows.length) return;
   index = Math.max(0, Math.min(rows.length - 1, index));
   if (current >= 0) {
@@ -36,11 +36,19 @@ function select(index, scroll = true) {
   row.classList.add("current");
   row.setAttribute("aria-current", "true");
   if (scroll) row.scrollIntoView({block: "nearest"});
-  history.replaceState(null, "", location.pathname + location.search + "#pair-" + row.dataset.id);
+  if (document.activeElement === document.body || document.activeElement.matches("tr.pair")) {
+    row.focus({preventScroll: true});
+  }
+  // (not on load: a fragment written then would make the browser scroll to it once the page is loaded)
+  if (!keepAddress) history.replaceState(null, "", location.pathname + location.search + "#pair-" + row.dataset.id);
 }
-rows.forEach((row, i) => row.addEventListener("click", (event) => {
-  if (!event.target.closest("a, summary, textarea, input, button")) select(i, false);
-}));
+rows.forEach((row, i) => {
+  row.addEventListener("click", (event) => {
+    if (!event.target.closest("a, summary, textarea, input, button")) select(i, false);
+  });
+  // Tab moves through the rows too: a focused row is the current one
+  row.addEventListener("focus", () => { if (current !== i) select(i, false); });
+});
 
 // ---- talking to the server ----------------------------------------------------------------------
 async function post(url, body) {
@@ -424,11 +432,25 @@ document.addEventListener("keydown", (event) => {
   }
 });
 
+// ---- a page opened at some pair: its position is counted after it is shown -------------------------
+const positionBox = document.getElementById("position");
+if (positionBox && positionBox.dataset.countFrom) {
+  fetch("/api/position?" + pageQuery + (pageQuery ? "&" : "") + "id=" + positionBox.dataset.countFrom)
+    .then((response) => (response.ok ? response.json() : null))
+    .then((data) => {
+      if (!data) return;
+      positionBox.querySelector(".first").textContent = data.position.toLocaleString("en-US");
+      positionBox.querySelector(".last").textContent =
+        (data.position + Number(positionBox.dataset.rows) - 1).toLocaleString("en-US");
+    })
+    .catch(() => {});
+}
+
 // ---- on load: back to the pair in the address, and any message left before a reload -------------
 const pending = sessionStorage.getItem(FLASH_KEY);
 if (pending) { flash(pending); sessionStorage.removeItem(FLASH_KEY); }
 if (rows.length) {
   const wanted = location.hash === "#last" ? rows.length - 1
     : rows.findIndex((r) => "#pair-" + r.dataset.id === location.hash);
-  select(wanted >= 0 ? wanted : 0, wanted >= 0);
+  select(wanted >= 0 ? wanted : 0, wanted >= 0, true);
 }
