@@ -117,8 +117,11 @@ class Lexicon:
 
 def read_lexicon(path: Path, into: Lexicon | None = None) -> Lexicon:
     """Read a lexicon file; with ``into``, merge it there (each entry keeps the larger probability)."""
-    forward: dict[str, dict[str, float]] = defaultdict(dict, into.forward if into else {})
-    backward: dict[str, dict[str, float]] = defaultdict(dict, into.backward if into else {})
+    forward: dict[str, dict[str, float]] = defaultdict(dict)
+    backward: dict[str, dict[str, float]] = defaultdict(dict)
+    if into is not None:                      # copies: the lexicon merged into stays as it was
+        forward.update((ar, dict(row)) for ar, row in into.forward.items())
+        backward.update((en, dict(row)) for en, row in into.backward.items())
     try:
         with gzip.open(path, "rt", encoding="utf-8") as f:
             for number, line in enumerate(f, 1):
@@ -126,9 +129,10 @@ def read_lexicon(path: Path, into: Lexicon | None = None) -> Lexicon:
                 if len(fields) != 4:
                     raise LexiconError(f"{path}: line {number}: expected 4 tab-separated fields")
                 ar, en, p_en, p_ar = fields[0], fields[1], float(fields[2]), float(fields[3])
-                if p_en > forward[ar].get(en, 0.0):
+                # a zero probability adds no entry (a word with no row is "unknown" to the scorer)
+                if p_en > 0 and p_en > forward.get(ar, {}).get(en, 0.0):
                     forward[ar][en] = p_en
-                if p_ar > backward[en].get(ar, 0.0):
+                if p_ar > 0 and p_ar > backward.get(en, {}).get(ar, 0.0):
                     backward[en][ar] = p_ar
     except OSError as exc:
         raise LexiconError(f"{path}: cannot read lexicon ({exc})") from None

@@ -18,6 +18,17 @@ scored as well:
   output, and the share of the output's content words explained by some source word;
   ``ibm1_forward`` / ``ibm1_backward``: IBM Model 1 log-likelihood per word in each direction;
   ``src_unknown`` / ``tgt_unknown``: share of content words the lexicon does not know;
+* word frequency, from wordfreq's tables (``translate/data/zipf-{en,ar}.tsv.gz``, words of Zipf >= 2;
+  Zipf = log10 occurrences per billion words): ``tgt_oov``, share of the output's words absent from the
+  English table (misspelt, invented or untranslated words; bad when high); ``tgt_rare``, share of
+  output words below Zipf 3 (precise vocabulary; weakly good); ``tgt_zipf``, mean Zipf of the output's
+  words (generic wording when high); ``src_oov`` / ``src_rare`` / ``src_zipf``, the same of the
+  Arabic source, and ``source_chars``: a difficult source (rare words, names, very short) makes every
+  system's output worse, so these describe the source, not the translation;
+* omission: ``source_sentences``, the sentences of the source line, and ``sentences_missing``, how
+  many more sentences the source has than the output (bad when > 0: a system that drops the second
+  sentence of a line); ``sentence_coverage_min``, the ``src_coverage`` of the worst-covered source
+  sentence (at most ``src_coverage``; bad when low);
 * output form: ``target_chars``, ``capitalised`` (share of capitalised words after the first: names
   carried over), ``long_words`` (share of words of 7+ letters) and ``word_length``: weak systems fall
   back on short, generic words, and these two track system quality (COMET) closely on FLORES;
@@ -30,7 +41,9 @@ HTML entities in the output (&quot; &#39;, as some MT services return) are decod
 Calibration: the score is a logistic function of the model-free signals, with coefficients fitted by
 ``bench/quality_eval.py --fit`` on FLORES-101 dev (seven MT systems) in two steps: a sign-constrained
 least-squares fit of the signals to the rank of sentence chrF against the human reference (so the
-score orders pairs as chrF does), then a logistic squash of that linear score to chrF >= 60, so the
+score orders pairs as chrF does; the loss also weighs the differences between the systems'
+translations of the same source, so signals that only track source difficulty do not decide how
+systems rank), then a logistic squash of that linear score to chrF >= 60, so the
 score reads roughly as "probability this translation is acceptable". Failures too rare in that data
 to fit (untranslated Arabic, repetition loops, dropped numbers and Latin-script names) carry hand-set
 penalties (``GUARDS``). ``logprob`` adds a fixed, hand-set term (no model outputs were available to
@@ -169,10 +182,16 @@ def zipf_table(language: str) -> dict[str, float]:
     return table
 
 
-def _frequency(words: list[str], table: dict[str, float]) -> tuple[float, float, float]:
+# (unknown share, rare share, mean Zipf) of a typical FLORES dev sentence: neutral values for a text with
+# no word to look up, or when a table is missing
+NEUTRAL_FREQUENCY = {"en": (0.0, 0.03, 5.7), "ar": (0.0, 0.08, 4.9)}
+
+
+def _frequency(words: list[str], language: str) -> tuple[float, float, float]:
     """(share of words absent from the table, share of rare words, mean Zipf) of a word list."""
+    table = zipf_table(language)
     if not words or not table:
-        return 0.0, 0.0, 0.0 if not table else ZIPF_UNKNOWN
+        return NEUTRAL_FREQUENCY[language]
     zipf = [table.get(w, 0.0) for w in words]
     unknown = sum(1 for z in zipf if z == 0.0)
     rare = sum(1 for z in zipf if z < RARE_ZIPF)
@@ -288,8 +307,8 @@ def signals_for(source: str, target: str) -> dict:
     except LexiconError:
         adequacy = {"src_coverage": 0.5, "sentence_coverage_min": 0.5, "tgt_coverage": 0.5, "src_unknown": 0.0,
                     "tgt_unknown": 0.0, "ibm1_forward": -5.0, "ibm1_backward": -5.0}
-    tgt_oov, tgt_rare, tgt_zipf = _frequency(_ENGLISH_WORD.findall(target.lower()), zipf_table("en"))
-    src_oov, src_rare, src_zipf = _frequency(_ARABIC_WORD.findall(normalize_arabic(source)), zipf_table("ar"))
+    tgt_oov, tgt_rare, tgt_zipf = _frequency(_ENGLISH_WORD.findall(target.lower()), "en")
+    src_oov, src_rare, src_zipf = _frequency(_ARABIC_WORD.findall(normalize_arabic(source)), "ar")
     src_sentences = len(sentence_spans(source, "ar"))
     tgt_sentences = len(sentence_spans(target, "en"))
     words = target.split()
