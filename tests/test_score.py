@@ -266,12 +266,13 @@ def test_read_lexicon_into_keeps_the_larger_probability(tmp_path):
         read_lexicon(broken)
 
 
-def _load_tool(name: str):
+def _load_tool(name: str, folder: str = "tools"):
+    """A recipe or bench script, loaded as a module (they are scripts, not package modules)."""
     import importlib.util
 
     from conftest import ROOT
 
-    spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / f"{name}.py")
+    spec = importlib.util.spec_from_file_location(name, ROOT / folder / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -299,12 +300,7 @@ def test_freedict_reader_parses_dictd_entries(tmp_path):
 def test_calibration_fit_stays_finite_with_many_correlated_features():
     import numpy as np
 
-    from conftest import ROOT
-
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("quality_eval", ROOT / "bench" / "quality_eval.py")
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = _load_tool("quality_eval", "bench")
     rng = np.random.default_rng(0)
     signal = rng.normal(size=600)
     # 40 near-copies of one signal: a fixed step of 0.3 diverges on these (largest eigenvalue ~40)
@@ -315,3 +311,17 @@ def test_calibration_fit_stays_finite_with_many_correlated_features():
     assert np.isfinite(weights).all() and np.isfinite(intercept)
     assert bench.spearman(x @ weights + intercept, target) > 0.8
     assert np.allclose(bench.within_groups(np.array([1.0, 3.0, 5.0, 5.0]), np.array([0, 0, 1, 1])), [-1, 1, 0, 0])
+
+
+def test_wordfreq_recipe_folds_keys_like_the_scorer(tmp_path):
+    import gzip
+    import math
+
+    recipe = _load_tool("build_wordfreq")
+    english = recipe.table("en", 2.0, {"the": 0.05, "don't": 1e-4, "u.s": 1e-4, "2019": 1e-4, "rare": 1e-8})
+    assert set(english) == {"the", "don't"}                  # no dotted, numeric or too rare keys
+    assert english["the"] == pytest.approx(7.699, abs=1e-3)
+    arabic = recipe.table("ar", 2.0, {"أن": 0.006, "ان": 0.004, "إن": 1e-5, "abc": 0.1})
+    assert list(arabic) == ["ان"] and arabic["ان"] == pytest.approx(math.log10(0.01001 * 1e9))   # the three forms summed
+    recipe.write(tmp_path / "zipf.tsv.gz", arabic)
+    assert gzip.open(tmp_path / "zipf.tsv.gz", "rt", encoding="utf-8").read() == "ان\t7.00\n"

@@ -33,20 +33,23 @@ ENGLISH_KEY = re.compile(r"[a-z]+(?:'[a-z]+)?")
 ARABIC_KEY = re.compile("[\u0621-\u064a\u0671-\u06d3]+")
 
 
-def table(language: str, min_zipf: float) -> dict[str, float]:
-    """word -> Zipf frequency, folded to the scorer's keys."""
-    import wordfreq
+def table(language: str, min_zipf: float, frequencies: dict[str, float] | None = None) -> dict[str, float]:
+    """word -> Zipf frequency, folded to the scorer's keys; ``frequencies`` (word -> share of all words)
+    defaults to wordfreq's ``best`` list for ``language``."""
+    if frequencies is None:
+        import wordfreq
 
-    frequency: dict[str, float] = defaultdict(float)
-    for word, freq in wordfreq.get_frequency_dict(language, "best").items():
+        frequencies = wordfreq.get_frequency_dict(language, "best")
+    folded: dict[str, float] = defaultdict(float)
+    for word, freq in frequencies.items():
         if language == "en":
             key = word if ENGLISH_KEY.fullmatch(word) else None
         else:
             key = normalize_arabic(word)
             key = key if ARABIC_KEY.fullmatch(key) else None
         if key:
-            frequency[key] += freq
-    zipf = {w: math.log10(f * 1e9) for w, f in frequency.items()}
+            folded[key] += freq
+    zipf = {w: math.log10(f * 1e9) for w, f in folded.items()}
     return {w: z for w, z in zipf.items() if z >= min_zipf}
 
 

@@ -246,16 +246,13 @@ def _adequacy(source: str, target: str) -> dict:
     src = [w for w in src_all if w not in ARABIC_STOPWORDS]
     tgt = [w for w in tgt_all if w not in ENGLISH_STOPWORDS]
     tgt_set, src_set = set(tgt), set(src)
-    # the words each side links to (lexicon.link(a, e) >= LINK_THRESHOLD, in either direction)
-    linked_to_src, linked_to_tgt = set(), set()
-    for a in src_set:
-        linked_to_src.update(e for e, p in forward_table.get(a, {}).items() if p >= LINK_THRESHOLD)
-    for e in tgt_set:
-        linked_to_tgt.update(a for a, p in backward_table.get(e, {}).items() if p >= LINK_THRESHOLD)
-    covered = {a for a in src_set if a in forward_table and
-               (a in linked_to_tgt or any(e in tgt_set for e, p in forward_table[a].items() if p >= LINK_THRESHOLD))}
-    tgt_linked = {e for e in tgt_set if e in backward_table and
-                  (e in linked_to_src or any(a in src_set for a, p in backward_table[e].items() if p >= LINK_THRESHOLD))}
+    # a source and an output word are linked when lexicon.link(a, e) >= LINK_THRESHOLD, in either direction
+    src_links = {a: {e for e, p in forward_table.get(a, {}).items() if p >= LINK_THRESHOLD} for a in src_set}
+    tgt_links = {e: {a for a, p in backward_table.get(e, {}).items() if p >= LINK_THRESHOLD} for e in tgt_set}
+    covered = {a for a, linked in src_links.items() if linked & tgt_set}
+    covered.update(a for linked in tgt_links.values() for a in linked & src_set)
+    tgt_linked = {e for e, linked in tgt_links.items() if linked & src_set}
+    tgt_linked.update(e for linked in src_links.values() for e in linked & tgt_set)
     known_src = [w for w in src if w in forward_table]
     src_hits = sum(1 for a in known_src if a in covered)
     known_tgt = [e for e in tgt if e in backward_table]
