@@ -246,7 +246,7 @@ def test_lexicon_merges_the_separate_dictionary_table():
     assert len(merged.forward) > len(sentences_only.forward)
 
 
-def test_read_lexicon_into_keeps_the_larger_probability(tmp_path):
+def test_read_lexicon_merges_files_keeping_the_larger_probability(tmp_path):
     import gzip
 
     from translate.lexicon import LexiconError, read_lexicon
@@ -256,7 +256,7 @@ def test_read_lexicon_into_keeps_the_larger_probability(tmp_path):
         f.write("كتاب\tbook\t0.600\t0.500\nبيت\thouse\t0.400\t0.000\n")
     with gzip.open(second, "wt", encoding="utf-8") as f:
         f.write("كتاب\tbook\t0.300\t0.900\nقلم\tpen\t0.700\t0.700\n")
-    merged = read_lexicon(second, into=read_lexicon(first))
+    merged = read_lexicon(first, second)
     assert merged.forward["كتاب"]["book"] == 0.6 and merged.backward["book"]["كتاب"] == 0.9
     assert merged.forward["قلم"]["pen"] == 0.7 and "house" not in merged.backward
     broken = tmp_path / "broken.tsv.gz"

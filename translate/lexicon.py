@@ -115,29 +115,27 @@ class Lexicon:
         return max(self.forward.get(ar, {}).get(en, 0.0), self.backward.get(en, {}).get(ar, 0.0))
 
 
-def read_lexicon(path: Path, into: Lexicon | None = None) -> Lexicon:
-    """Read a lexicon file; with ``into``, merge it there (each entry keeps the larger probability)."""
+def read_lexicon(path: Path, *more: Path) -> Lexicon:
+    """Read a lexicon file; with ``more`` files, merge them (each entry keeps its larger probability)."""
     forward: dict[str, dict[str, float]] = defaultdict(dict)
     backward: dict[str, dict[str, float]] = defaultdict(dict)
-    if into is not None:                      # copies: the lexicon merged into stays as it was
-        forward.update((ar, dict(row)) for ar, row in into.forward.items())
-        backward.update((en, dict(row)) for en, row in into.backward.items())
-    try:
-        with gzip.open(path, "rt", encoding="utf-8") as f:
-            for number, line in enumerate(f, 1):
-                fields = line.rstrip("\n").split("\t")
-                if len(fields) != 4:
-                    raise LexiconError(f"{path}: line {number}: expected 4 tab-separated fields")
-                ar, en, p_en, p_ar = fields[0], fields[1], float(fields[2]), float(fields[3])
-                # a zero probability adds no entry (a word with no row is "unknown" to the scorer)
-                if p_en > 0 and p_en > forward.get(ar, {}).get(en, 0.0):
-                    forward[ar][en] = p_en
-                if p_ar > 0 and p_ar > backward.get(en, {}).get(ar, 0.0):
-                    backward[en][ar] = p_ar
-    except OSError as exc:
-        raise LexiconError(f"{path}: cannot read lexicon ({exc})") from None
-    except ValueError as exc:
-        raise LexiconError(f"{path}: malformed lexicon ({exc})") from None
+    for one in (path, *more):
+        try:
+            with gzip.open(one, "rt", encoding="utf-8") as f:
+                for number, line in enumerate(f, 1):
+                    fields = line.rstrip("\n").split("\t")
+                    if len(fields) != 4:
+                        raise LexiconError(f"{one}: line {number}: expected 4 tab-separated fields")
+                    ar, en, p_en, p_ar = fields[0], fields[1], float(fields[2]), float(fields[3])
+                    # a zero probability adds no entry (a word with no row is "unknown" to the scorer)
+                    if p_en > 0 and p_en > forward.get(ar, {}).get(en, 0.0):
+                        forward[ar][en] = p_en
+                    if p_ar > 0 and p_ar > backward.get(en, {}).get(ar, 0.0):
+                        backward[en][ar] = p_ar
+        except OSError as exc:
+            raise LexiconError(f"{one}: cannot read lexicon ({exc})") from None
+        except ValueError as exc:
+            raise LexiconError(f"{one}: malformed lexicon ({exc})") from None
     return Lexicon(dict(forward), dict(backward))
 
 
@@ -146,7 +144,6 @@ def load_lexicon() -> Lexicon:
     """The shipped lexicon (sentence table merged with the dictionary table), loaded once per process."""
     if not LEXICON_FILE.is_file():
         raise LexiconError(f"{LEXICON_FILE}: lexicon data file missing; build it with tools/build_lexicon.py")
-    lexicon = read_lexicon(LEXICON_FILE)
     if FREEDICT_LEXICON_FILE.is_file():
-        lexicon = read_lexicon(FREEDICT_LEXICON_FILE, into=lexicon)
-    return lexicon
+        return read_lexicon(LEXICON_FILE, FREEDICT_LEXICON_FILE)
+    return read_lexicon(LEXICON_FILE)
