@@ -165,7 +165,8 @@ def test_lexicon_recipe_learns_word_translations_by_em():
 
 # -- word frequency, source difficulty, omission (issue 13) ------------------------------------------
 TWO_SENTENCES = ("قرأ الرجل الكتاب في البيت مساء أمس. ثم ذهب إلى السوق القديم واشترى الخبز والحليب والجبن.")
-BOTH = "The man read the book at home yesterday evening. Then he went to the old market and bought bread, milk and cheese."
+BOTH = ("The man read the book at home yesterday evening. "
+        "Then he went to the old market and bought bread, milk and cheese.")
 FIRST_ONLY = "The man read the book at home yesterday evening."
 
 
@@ -221,7 +222,8 @@ def test_source_difficulty_signals_describe_the_source_only():
     other_output = score_pair(SOURCE, "The weather is cold in winter.")
     for name in ("src_oov", "src_rare", "src_zipf", "source_chars", "source_sentences"):
         assert plain.signals[name] == other_output.signals[name]
-    rare_source = score_pair("استقصى الفيلولوجي الأبستمولوجيا الهرمنيوطيقية.", "The philologist studied hermeneutic epistemology.")
+    rare_source = score_pair("استقصى الفيلولوجي الأبستمولوجيا الهرمنيوطيقية.",
+                             "The philologist studied hermeneutic epistemology.")
     assert rare_source.signals["src_rare"] > plain.signals["src_rare"]
     assert rare_source.signals["src_zipf"] < plain.signals["src_zipf"]
 
@@ -322,6 +324,7 @@ def test_wordfreq_recipe_folds_keys_like_the_scorer(tmp_path):
     assert set(english) == {"the", "don't"}                  # no dotted, numeric or too rare keys
     assert english["the"] == pytest.approx(7.699, abs=1e-3)
     arabic = recipe.table("ar", 2.0, {"أن": 0.006, "ان": 0.004, "إن": 1e-5, "abc": 0.1})
-    assert list(arabic) == ["ان"] and arabic["ان"] == pytest.approx(math.log10(0.01001 * 1e9))   # the three forms summed
+    # the three forms fold to one key, their frequencies summed
+    assert list(arabic) == ["ان"] and arabic["ان"] == pytest.approx(math.log10(0.01001 * 1e9))
     recipe.write(tmp_path / "zipf.tsv.gz", arabic)
     assert gzip.open(tmp_path / "zipf.tsv.gz", "rt", encoding="utf-8").read() == "ان\t7.00\n"

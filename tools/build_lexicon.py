@@ -8,8 +8,9 @@ Two tables, kept apart because their licences differ (see translate/data/README.
   1,000 UD Arabic PUD sentences with their English (CC BY-SA 3.0), so the table is CC BY-SA 3.0;
 * ``lexicon-freedict.tsv.gz`` from the FreeDict Arabic-English dictionary (GPL-2+), one pair per
   headword and gloss, trained together with the Tatoeba pairs (the sentences give the dictionary's
-  glosses their weights; trained apart, the dictionary table scored worse), so it is GPL-2+. UD PUD
-  (CC BY-SA 3.0) stays out of it: the two share-alike licences cannot be combined. ``DIR`` holds ``freedict-ara-eng.index`` and ``freedict-ara-eng.dict.dz``:
+  glosses their weights; trained apart, the dictionary table scored slightly worse on FLORES dev), so
+  it is GPL-2+. UD PUD (CC BY-SA 3.0) stays out of it: the two share-alike licences cannot be
+  combined. ``DIR`` holds ``freedict-ara-eng.index`` and ``freedict-ara-eng.dict.dz``:
   ``/usr/share/dictd`` after ``apt-get install dict-freedict-ara-eng``, or ``x/usr/share/dictd`` after
   ``apt-get download dict-freedict-ara-eng && dpkg-deb -x dict-freedict-ara-eng_*.deb x``. Without it,
   only the first table is rebuilt.

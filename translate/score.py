@@ -202,7 +202,8 @@ def _frequency(words: list[str], language: str) -> tuple[float, float, float]:
 # -- sentence structure (omission) ----------------------------------------------------------------
 # a sentence ends at . ! ? (؟ in Arabic) after a word of two or more characters, before a space and the
 # next sentence's first letter (capital or digit in English); abbreviations (U.S., a.m., Dr.) do not count
-_ARABIC_SENTENCE_END = re.compile(r"(?<=[^\s.]{2})[.!?؟]+[\"'»”)]*\s+(?=[\"'«“(]?[\u0621-\u064a0-9\u0660-\u0669])")
+_ARABIC_SENTENCE_END = re.compile(
+    r"(?<=[^\s.]{2})[.!?؟]+[\"'»”)]*\s+(?=[\"'«“(]?[\u0621-\u064a0-9\u0660-\u0669])")
 _ENGLISH_SENTENCE_END = re.compile(r"(?<=[^\s.]{2})[.!?]+[\"'”’)]*\s+(?=[\"'“‘(]?[A-Z0-9])")
 _ENGLISH_ABBREVIATIONS = frozenset("mr mrs ms dr st jr sr vs no gen gov sen rep lt col sgt prof inc ltd co corp".split())
 
