@@ -40,6 +40,7 @@ DICTD_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
 
 
 def tokenised(pairs) -> list[tuple[list[str], list[str]]]:
+    """(Arabic stems, English stems) of each text pair; pairs with an empty side are dropped."""
     out = []
     for ar, en in pairs:
         a, e = arabic_tokens(ar), english_tokens(en)
