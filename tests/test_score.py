@@ -161,3 +161,170 @@ def test_lexicon_recipe_learns_word_translations_by_em():
     assert max(table["بيت"], key=table["بيت"].get) == "house"
     assert max(table["كبير"], key=table["كبير"].get) == "big"
     assert sum(table["ولد"].values()) == pytest.approx(1.0)
+
+
+# -- word frequency, source difficulty, omission (issue 13) ------------------------------------------
+TWO_SENTENCES = ("قرأ الرجل الكتاب في البيت مساء أمس. ثم ذهب إلى السوق القديم واشترى الخبز والحليب والجبن.")
+BOTH = ("The man read the book at home yesterday evening. "
+        "Then he went to the old market and bought bread, milk and cheese.")
+FIRST_ONLY = "The man read the book at home yesterday evening."
+
+
+def test_dropped_sentence_is_an_omission_that_lowers_the_score():
+    both, first = score_pair(TWO_SENTENCES, BOTH), score_pair(TWO_SENTENCES, FIRST_ONLY)
+    assert both.signals["source_sentences"] == first.signals["source_sentences"] == 2
+    assert both.signals["sentences_missing"] == 0
+    assert first.signals["sentences_missing"] == 1
+    assert first.signals["sentence_coverage_min"] < both.signals["sentence_coverage_min"]
+    assert first.signals["sentence_coverage_min"] <= first.signals["src_coverage"]
+    assert first.score < both.score - 0.2
+    assert first.label == "bad"
+
+
+def test_sentence_counting_ignores_abbreviations_and_splits_arabic_question_marks():
+    from translate.score import sentence_spans
+
+    assert len(sentence_spans("At 1:15 a.m. Saturday, the U.S. envoy met Mr. Reid. He left at noon.", "en")) == 2
+    assert len(sentence_spans("Yahoo! and Microsoft merged. Dr. Smith agreed.", "en")) == 2
+    assert sentence_spans("قال الرئيس إن الوضع صعب. وأضاف أن الحكومة ستعمل؟ نعم.", "ar") == [
+        "قال الرئيس إن الوضع صعب. ", "وأضاف أن الحكومة ستعمل؟ ", "نعم."]
+    assert len(sentence_spans("ولد عام ٢٠١٩ م. في القاهرة", "ar")) == 1      # a one-letter abbreviation
+    assert score_pair(SOURCE, "").signals["sentences_missing"] == 1
+
+
+def test_word_frequency_tables_are_shipped_and_keyed_like_the_scorer():
+    from translate.score import zipf_table
+
+    english, arabic = zipf_table("en"), zipf_table("ar")
+    assert english["the"] > 7 > english["house"] > english["aquarium"] > 2
+    assert arabic["في"] > 7
+    assert "ان" in arabic and "أن" not in arabic            # hamza folded as normalize_arabic folds it
+    assert all(key == key.lower() for key in list(english)[:1000])
+
+
+def test_unknown_output_words_raise_tgt_oov_and_lower_the_score():
+    clean = score_pair(SOURCE, GOOD)
+    garbled = score_pair(SOURCE, "The man raed the bokk at hme.")
+    assert clean.signals["tgt_oov"] == 0.0
+    assert garbled.signals["tgt_oov"] > 0.2
+    assert garbled.score < clean.score
+
+
+def test_generic_wording_has_a_higher_mean_zipf():
+    precise = score_pair(SOURCE, "The gentleman perused the manuscript at his residence.")
+    generic = score_pair(SOURCE, "The man read the book at home.")
+    assert generic.signals["tgt_zipf"] > precise.signals["tgt_zipf"]
+    assert precise.signals["tgt_rare"] > generic.signals["tgt_rare"]
+
+
+def test_source_difficulty_signals_describe_the_source_only():
+    plain = score_pair(SOURCE, GOOD)
+    other_output = score_pair(SOURCE, "The weather is cold in winter.")
+    for name in ("src_oov", "src_rare", "src_zipf", "source_chars", "source_sentences"):
+        assert plain.signals[name] == other_output.signals[name]
+    rare_source = score_pair("استقصى الفيلولوجي الأبستمولوجيا الهرمنيوطيقية.",
+                             "The philologist studied hermeneutic epistemology.")
+    assert rare_source.signals["src_rare"] > plain.signals["src_rare"]
+    assert rare_source.signals["src_zipf"] < plain.signals["src_zipf"]
+
+
+def test_every_signal_is_json_and_the_calibration_covers_every_feature():
+    from translate.score import CALIBRATION, GUARDS, features
+
+    quality = score_pair(TWO_SENTENCES, BOTH)
+    assert json.loads(json.dumps(quality.signals)) == quality.signals
+    assert set(features(quality.signals)) == set(CALIBRATION) - {"intercept"} | set(GUARDS)
+
+
+def test_lexicon_merges_the_separate_dictionary_table():
+    from translate.lexicon import FREEDICT_LEXICON_FILE, LEXICON_FILE, read_lexicon
+
+    merged, sentences_only = load_lexicon(), read_lexicon(LEXICON_FILE)
+    assert FREEDICT_LEXICON_FILE.is_file()
+    # a dictionary word absent from the sentence data, and a UD PUD news word
+    assert sentences_only.translations("البكتيريا") == []
+    assert "bacilli" in [e for e, _ in merged.translations("البكتيريا", top=5)]
+    assert "transition" in [e for e, _ in sentences_only.translations("الانتقال", top=1)]
+    assert len(merged.forward) > len(sentences_only.forward)
+
+
+def test_read_lexicon_merges_files_keeping_the_larger_probability(tmp_path):
+    import gzip
+
+    from translate.lexicon import LexiconError, read_lexicon
+
+    first, second = tmp_path / "a.tsv.gz", tmp_path / "b.tsv.gz"
+    with gzip.open(first, "wt", encoding="utf-8") as f:
+        f.write("كتاب\tbook\t0.600\t0.500\nبيت\thouse\t0.400\t0.000\n")
+    with gzip.open(second, "wt", encoding="utf-8") as f:
+        f.write("كتاب\tbook\t0.300\t0.900\nقلم\tpen\t0.700\t0.700\n")
+    merged = read_lexicon(first, second)
+    assert merged.forward["كتاب"]["book"] == 0.6 and merged.backward["book"]["كتاب"] == 0.9
+    assert merged.forward["قلم"]["pen"] == 0.7 and "house" not in merged.backward
+    broken = tmp_path / "broken.tsv.gz"
+    with gzip.open(broken, "wt", encoding="utf-8") as f:
+        f.write("كتاب\tbook\t0.6\n")
+    with pytest.raises(LexiconError, match="broken.tsv.gz: line 1"):
+        read_lexicon(broken)
+
+
+def _load_tool(name: str, folder: str = "tools"):
+    """A recipe or bench script, loaded as a module (they are scripts, not package modules)."""
+    import importlib.util
+
+    from conftest import ROOT
+
+    spec = importlib.util.spec_from_file_location(name, ROOT / folder / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_freedict_reader_parses_dictd_entries(tmp_path):
+    import gzip
+
+    recipe = _load_tool("build_lexicon")
+    entries = ["00-database-info\nsome header\n", "كتاب /kitaːb/\n1. Book\n2. Books\n", "قلم أحمر /qalam/\nRed pen\n"]
+    body, index = b"", []
+    for headword, entry in zip(("00databaseinfo", "كتاب", "قلم أحمر"), entries):
+        data = entry.encode("utf-8")
+        offset, length = (recipe.DICTD_ALPHABET[len(body) // 64] + recipe.DICTD_ALPHABET[len(body) % 64],
+                          recipe.DICTD_ALPHABET[len(data) // 64] + recipe.DICTD_ALPHABET[len(data) % 64])
+        index.append(f"{headword}\t{offset}\t{length}")
+        body += data
+    with gzip.open(tmp_path / "freedict-ara-eng.dict.dz", "wb") as f:
+        f.write(body)
+    (tmp_path / "freedict-ara-eng.index").write_text("\n".join(index) + "\n", encoding="utf-8")
+    assert recipe.read_freedict(tmp_path) == [(["كتاب"], ["book"]), (["كتاب"], ["book"]),
+                                             (["قلم", "احمر"], ["red", "pen"])]
+
+
+def test_calibration_fit_stays_finite_with_many_correlated_features():
+    import numpy as np
+
+    bench = _load_tool("quality_eval", "bench")
+    rng = np.random.default_rng(0)
+    signal = rng.normal(size=600)
+    # 40 near-copies of one signal: a fixed step of 0.3 diverges on these (largest eigenvalue ~40)
+    x = signal[:, None] + 0.05 * rng.normal(size=(600, 40))
+    target = signal + 0.5 * rng.normal(size=600)
+    groups = np.repeat(np.arange(200), 3)
+    intercept, weights = bench.fit_rank_least_squares(x, target, [1] * 40, groups)
+    assert np.isfinite(weights).all() and np.isfinite(intercept)
+    assert bench.spearman(x @ weights + intercept, target) > 0.8
+    assert np.allclose(bench.within_groups(np.array([1.0, 3.0, 5.0, 5.0]), np.array([0, 0, 1, 1])), [-1, 1, 0, 0])
+
+
+def test_wordfreq_recipe_folds_keys_like_the_scorer(tmp_path):
+    import gzip
+    import math
+
+    recipe = _load_tool("build_wordfreq")
+    english = recipe.table("en", 2.0, {"the": 0.05, "don't": 1e-4, "u.s": 1e-4, "2019": 1e-4, "rare": 1e-8})
+    assert set(english) == {"the", "don't"}                  # no dotted, numeric or too rare keys
+    assert english["the"] == pytest.approx(7.699, abs=1e-3)
+    arabic = recipe.table("ar", 2.0, {"أن": 0.006, "ان": 0.004, "إن": 1e-5, "abc": 0.1})
+    # the three forms fold to one key, their frequencies summed
+    assert list(arabic) == ["ان"] and arabic["ان"] == pytest.approx(math.log10(0.01001 * 1e9))
+    recipe.write(tmp_path / "zipf.tsv.gz", arabic)
+    assert gzip.open(tmp_path / "zipf.tsv.gz", "rt", encoding="utf-8").read() == "ان\t7.00\n"

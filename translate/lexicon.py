@@ -5,8 +5,12 @@ between *normalised stems*: Arabic words lose diacritics, tatweel, alef/ta-marbu
 variation and their common clitics (و ف ب ك ل ال ...), English words are lower-cased and lightly
 stemmed. Both the recipe and the scorer use the functions here, so training and lookup agree.
 
-The data file ``translate/data/lexicon.tsv.gz`` (one ``ar<TAB>en<TAB>t(en|ar)<TAB>t(ar|en)`` per line)
-is derived from the OPUS Tatoeba ar-en corpus (CC-BY 2.0 FR); it is loaded once, lazily.
+Two data files (one ``ar<TAB>en<TAB>t(en|ar)<TAB>t(ar|en)`` per line), kept apart because their
+licences differ (translate/data/README.md): ``translate/data/lexicon.tsv.gz`` from parallel sentences
+(OPUS Tatoeba ar-en, CC-BY 2.0 FR, and UD Arabic PUD, CC BY-SA 3.0) and, when present,
+``translate/data/lexicon-freedict.tsv.gz`` from the FreeDict Arabic-English dictionary (GPL-2+).
+``load_lexicon`` merges them (the larger probability of each entry) once, lazily; without the FreeDict
+file it returns the sentence lexicon alone.
 """
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 
 LEXICON_FILE = Path(__file__).resolve().parent / "data" / "lexicon.tsv.gz"
+FREEDICT_LEXICON_FILE = Path(__file__).resolve().parent / "data" / "lexicon-freedict.tsv.gz"
 
 
 class LexiconError(Exception):
@@ -51,6 +56,7 @@ def normalize_arabic(text: str) -> str:
     return _DIACRITICS.sub("", text).translate(_ARABIC_FOLD)
 
 
+@lru_cache(maxsize=1 << 18)       # a stem is asked for again and again (scoring, alignment); the work is pure
 def arabic_stem(word: str) -> str:
     """Light stemming of one normalised Arabic word: strip one proclitic sequence and one suffix (>= 3 kept)."""
     for prefix, keep in _PREFIXES:
@@ -72,6 +78,7 @@ def arabic_tokens(text: str) -> list[str]:
 _ENGLISH_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 
 
+@lru_cache(maxsize=1 << 18)
 def english_stem(word: str) -> str:
     """A crude suffix stripper; only needs to map inflections of one word to the same key."""
     if word.endswith("'s"):
@@ -108,30 +115,35 @@ class Lexicon:
         return max(self.forward.get(ar, {}).get(en, 0.0), self.backward.get(en, {}).get(ar, 0.0))
 
 
-def read_lexicon(path: Path) -> Lexicon:
+def read_lexicon(path: Path, *more: Path) -> Lexicon:
+    """Read a lexicon file; with ``more`` files, merge them (each entry keeps its larger probability)."""
     forward: dict[str, dict[str, float]] = defaultdict(dict)
     backward: dict[str, dict[str, float]] = defaultdict(dict)
-    try:
-        with gzip.open(path, "rt", encoding="utf-8") as f:
-            for number, line in enumerate(f, 1):
-                fields = line.rstrip("\n").split("\t")
-                if len(fields) != 4:
-                    raise LexiconError(f"{path}: line {number}: expected 4 tab-separated fields")
-                ar, en, p_en, p_ar = fields[0], fields[1], float(fields[2]), float(fields[3])
-                if p_en > 0:
-                    forward[ar][en] = p_en
-                if p_ar > 0:
-                    backward[en][ar] = p_ar
-    except OSError as exc:
-        raise LexiconError(f"{path}: cannot read lexicon ({exc})") from None
-    except ValueError as exc:
-        raise LexiconError(f"{path}: malformed lexicon ({exc})") from None
+    for one in (path, *more):
+        try:
+            with gzip.open(one, "rt", encoding="utf-8") as f:
+                for number, line in enumerate(f, 1):
+                    fields = line.rstrip("\n").split("\t")
+                    if len(fields) != 4:
+                        raise LexiconError(f"{one}: line {number}: expected 4 tab-separated fields")
+                    ar, en, p_en, p_ar = fields[0], fields[1], float(fields[2]), float(fields[3])
+                    # a zero probability adds no entry (a word with no row is "unknown" to the scorer)
+                    if p_en > 0 and p_en > forward.get(ar, {}).get(en, 0.0):
+                        forward[ar][en] = p_en
+                    if p_ar > 0 and p_ar > backward.get(en, {}).get(ar, 0.0):
+                        backward[en][ar] = p_ar
+        except OSError as exc:
+            raise LexiconError(f"{one}: cannot read lexicon ({exc})") from None
+        except ValueError as exc:
+            raise LexiconError(f"{one}: malformed lexicon ({exc})") from None
     return Lexicon(dict(forward), dict(backward))
 
 
 @lru_cache(maxsize=1)
 def load_lexicon() -> Lexicon:
-    """The shipped lexicon, loaded once per process."""
+    """The shipped lexicon (sentence table merged with the dictionary table), loaded once per process."""
     if not LEXICON_FILE.is_file():
         raise LexiconError(f"{LEXICON_FILE}: lexicon data file missing; build it with tools/build_lexicon.py")
+    if FREEDICT_LEXICON_FILE.is_file():
+        return read_lexicon(LEXICON_FILE, FREEDICT_LEXICON_FILE)
     return read_lexicon(LEXICON_FILE)

@@ -18,6 +18,17 @@ scored as well:
   output, and the share of the output's content words explained by some source word;
   ``ibm1_forward`` / ``ibm1_backward``: IBM Model 1 log-likelihood per word in each direction;
   ``src_unknown`` / ``tgt_unknown``: share of content words the lexicon does not know;
+* word frequency, from wordfreq's tables (``translate/data/zipf-{en,ar}.tsv.gz``, words of Zipf >= 2;
+  Zipf = log10 occurrences per billion words): ``tgt_oov``, share of the output's words absent from the
+  English table (misspelt, invented or untranslated words; bad when high); ``tgt_rare``, share of
+  output words below Zipf 3 (precise vocabulary; weakly good); ``tgt_zipf``, mean Zipf of the output's
+  words (generic wording when high); ``src_oov`` / ``src_rare`` / ``src_zipf``, the same of the
+  Arabic source, and ``source_chars``: a difficult source (rare words, names, very short) makes every
+  system's output worse, so these describe the source, not the translation;
+* omission: ``source_sentences``, the sentences of the source line, and ``sentences_missing``, how
+  many more sentences the source has than the output (bad when > 0: a system that drops the second
+  sentence of a line); ``sentence_coverage_min``, the ``src_coverage`` of the worst-covered source
+  sentence (at most ``src_coverage``; bad when low);
 * output form: ``target_chars``, ``capitalised`` (share of capitalised words after the first: names
   carried over), ``long_words`` (share of words of 7+ letters) and ``word_length``: weak systems fall
   back on short, generic words, and these two track system quality (COMET) closely on FLORES;
@@ -30,7 +41,9 @@ HTML entities in the output (&quot; &#39;, as some MT services return) are decod
 Calibration: the score is a logistic function of the model-free signals, with coefficients fitted by
 ``bench/quality_eval.py --fit`` on FLORES-101 dev (seven MT systems) in two steps: a sign-constrained
 least-squares fit of the signals to the rank of sentence chrF against the human reference (so the
-score orders pairs as chrF does), then a logistic squash of that linear score to chrF >= 60, so the
+score orders pairs as chrF does; the loss also weighs the differences between the systems'
+translations of the same source, so signals that only track source difficulty do not decide how
+systems rank), then a logistic squash of that linear score to chrF >= 60, so the
 score reads roughly as "probability this translation is acceptable". Failures too rare in that data
 to fit (untranslated Arabic, repetition loops, dropped numbers and Latin-script names) carry hand-set
 penalties (``GUARDS``). ``logprob`` adds a fixed, hand-set term (no model outputs were available to
@@ -43,14 +56,17 @@ windows (``source_windows`` > 1) is at best ``check``.
 """
 from __future__ import annotations
 
+import gzip
 import html
 import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 
 from .lexicon import (ARABIC_STOPWORDS, ENGLISH_STOPWORDS, LexiconError, arabic_tokens, english_tokens,
-                      load_lexicon)
+                      load_lexicon, normalize_arabic)
 
 GOOD_THRESHOLD = 0.60
 BAD_THRESHOLD = 0.30
@@ -72,20 +88,30 @@ GUARDS = {
     "repetition": -6.0,
 }
 CALIBRATION = {
-    "intercept": 3.892,
-    "length_z2": -0.119,
-    "log_length": 0.485,
-    "numbers_extra": -0.051,
-    "capitalised": 1.505,
-    "long_words": 1.969,
-    "word_length": 0.155,
-    "src_coverage": 0.498,
+    "intercept": -0.175,
+    "length_z2": -0.087,
+    "log_length": 0.057,
+    "numbers_extra": -0.2,
+    "capitalised": 1.342,
+    "long_words": 1.411,
+    "word_length": 0.129,
+    "src_coverage": 0.0,
     "tgt_coverage": 0.0,
-    "src_unknown": -0.77,
-    "tgt_unknown": 0.0,
+    "src_unknown": 0.0,
+    "tgt_unknown": 2.199,
     "ibm1_forward": 0.0,
-    "ibm1_backward": 0.357,
-    "ibm1_backward_floored": 0.959,
+    "ibm1_backward": 0.192,
+    "ibm1_backward_floored": 0.437,
+    "length_short": -0.113,
+    "sentence_coverage_min": 0.84,
+    "sentences_missing": -0.45,
+    "tgt_oov": -9.98,
+    "tgt_rare": 1.422,
+    "tgt_zipf": -0.11,
+    "src_oov": -0.198,
+    "src_rare": -1.256,
+    "src_zipf": 0.181,
+    "log_source_length": 0.434,
 }
 IBM1_FLOOR = -5.0           # below this, further drops of the backward likelihood count less (a noisier tail)
 # hand-set (not fitted): a mean token log-probability of -0.6 is neutral; each nat lower costs 1.5 logits
@@ -132,31 +158,124 @@ def _repeated_trigrams(text: str) -> float:
     return 1.0 - len(set(grams)) / len(grams)
 
 
+# -- word frequency -------------------------------------------------------------------------------
+DATA_DIR = Path(__file__).resolve().parent / "data"
+ZIPF_UNKNOWN = 1.0          # Zipf given to a word absent from a table (the tables stop at Zipf 2)
+RARE_ZIPF = 3.0             # below this a word counts as rare (about 1 in a million words)
+_ENGLISH_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
+_ARABIC_WORD = re.compile("[\u0621-\u064a\u0671-\u06d3]+")
+
+
+@lru_cache(maxsize=2)
+def zipf_table(language: str) -> dict[str, float]:
+    """word -> Zipf frequency from translate/data/zipf-LANG.tsv.gz (wordfreq data, tools/build_wordfreq.py);
+    an empty table when the file is missing, so the scorer still works without it."""
+    path = DATA_DIR / f"zipf-{language}.tsv.gz"
+    table: dict[str, float] = {}
+    try:
+        with gzip.open(path, "rt", encoding="utf-8") as f:
+            for line in f:
+                word, _, value = line.rstrip("\n").partition("\t")
+                table[word] = float(value)
+    except (OSError, ValueError):
+        return {}
+    return table
+
+
+# (unknown share, rare share, mean Zipf) of a typical FLORES dev sentence: neutral values for a text with
+# no word to look up, or when a table is missing
+NEUTRAL_FREQUENCY = {"en": (0.0, 0.03, 5.7), "ar": (0.0, 0.08, 4.9)}
+
+
+def _frequency(words: list[str], language: str) -> tuple[float, float, float]:
+    """(share of words absent from the table, share of rare words, mean Zipf) of a word list."""
+    table = zipf_table(language)
+    if not words or not table:
+        return NEUTRAL_FREQUENCY[language]
+    zipf = [table.get(w, 0.0) for w in words]
+    unknown = sum(1 for z in zipf if z == 0.0)
+    rare = sum(1 for z in zipf if z < RARE_ZIPF)
+    mean = sum(z or ZIPF_UNKNOWN for z in zipf) / len(zipf)
+    return unknown / len(words), rare / len(words), mean
+
+
+# -- sentence structure (omission) ----------------------------------------------------------------
+# a sentence ends at . ! ? (؟ in Arabic) after a word of two or more characters, before a space and the
+# next sentence's first letter (capital or digit in English); abbreviations (U.S., a.m., Dr.) do not count
+_ARABIC_SENTENCE_END = re.compile(
+    r"(?<=[^\s.]{2})[.!?؟]+[\"'»”)]*\s+(?=[\"'«“(]?[\u0621-\u064a0-9\u0660-\u0669])")
+_ENGLISH_SENTENCE_END = re.compile(r"(?<=[^\s.]{2})[.!?]+[\"'”’)]*\s+(?=[\"'“‘(]?[A-Z0-9])")
+_ENGLISH_ABBREVIATIONS = frozenset("mr mrs ms dr st jr sr vs no gen gov sen rep lt col sgt prof inc ltd co corp".split())
+
+
+def sentence_spans(text: str, language: str) -> list[str]:
+    """The sentences of one line (a light splitter: only for counting, not for segmentation)."""
+    pattern = _ARABIC_SENTENCE_END if language == "ar" else _ENGLISH_SENTENCE_END
+    parts, start = [], 0
+    for match in pattern.finditer(text):
+        before = text[start:match.start()].split()
+        if language == "en" and before and (before[-1].lower().strip("\"'“(") in _ENGLISH_ABBREVIATIONS
+                                            or "." in before[-1]):
+            continue
+        parts.append(text[start:match.end()])
+        start = match.end()
+    parts.append(text[start:])
+    return [p for p in parts if p.strip()]
+
+
 def prepare() -> None:
     """Load the scorer's data now (the lexicon takes seconds) rather than at the first pair."""
     load_lexicon()
+    zipf_table("en")
+    zipf_table("ar")
+
+
+def _sentence_coverage(sentence: str, lexicon, covered: set[str]) -> float | None:
+    """Share of one source sentence's known content words that are ``covered``; None under 3 such words."""
+    known = [w for w in arabic_tokens(sentence) if w not in ARABIC_STOPWORDS and w in lexicon.forward]
+    return sum(1 for w in known if w in covered) / len(known) if len(known) >= 3 else None
 
 
 def _adequacy(source: str, target: str) -> dict:
-    """Lexical adequacy of a pair from the IBM Model 1 lexicon (see the module docstring)."""
+    """Lexical adequacy of a pair from the IBM Model 1 lexicon (see the module docstring).
+
+    Every loop runs over the lexicon rows of the pair's words (a few dozen entries each), never over all
+    source x target word pairs, so long sentences stay cheap."""
     lexicon = load_lexicon()
+    forward_table, backward_table = lexicon.forward, lexicon.backward
     src_all, tgt_all = arabic_tokens(source), english_tokens(target)
     src = [w for w in src_all if w not in ARABIC_STOPWORDS]
     tgt = [w for w in tgt_all if w not in ENGLISH_STOPWORDS]
     tgt_set, src_set = set(tgt), set(src)
-    known_src = [w for w in src if w in lexicon.forward]
-    src_hits = sum(1 for a in known_src if any(lexicon.link(a, e) >= LINK_THRESHOLD for e in tgt_set))
-    known_tgt = [e for e in tgt if e in lexicon.backward]
-    tgt_hits = sum(1 for e in known_tgt if any(lexicon.link(a, e) >= LINK_THRESHOLD for a in src_set))
+    # a source and an output word are linked when lexicon.link(a, e) >= LINK_THRESHOLD, in either direction
+    src_links = {a: {e for e, p in forward_table.get(a, {}).items() if p >= LINK_THRESHOLD} for a in src_set}
+    tgt_links = {e: {a for a, p in backward_table.get(e, {}).items() if p >= LINK_THRESHOLD} for e in tgt_set}
+    covered = {a for a, linked in src_links.items() if linked & tgt_set}
+    covered.update(a for linked in tgt_links.values() for a in linked & src_set)
+    tgt_linked = {e for e, linked in tgt_links.items() if linked & src_set}
+    tgt_linked.update(e for linked in src_links.values() for e in linked & tgt_set)
+    known_src = [w for w in src if w in forward_table]
+    src_hits = sum(1 for a in known_src if a in covered)
+    known_tgt = [e for e in tgt if e in backward_table]
+    tgt_hits = sum(1 for e in known_tgt if e in tgt_linked)
+    # omission: the coverage of the worst-covered source sentence (a dropped sentence scores near 0)
+    sentences = sentence_spans(source, "ar") if known_src else []
+    sentence_coverage = [c for c in (_sentence_coverage(s, lexicon, covered) for s in sentences) if c is not None] \
+        if len(sentences) > 1 else []
     # IBM Model 1 log-likelihood per word in both directions, floored so one unknown word cannot dominate
-    forward = [sum(lexicon.forward.get(a, {}).get(e, 0.0) for a in src_all) / (len(src_all) + 1)
-               for e in tgt_all]
-    backward = [sum(lexicon.backward.get(e, {}).get(a, 0.0) for e in tgt_all) / (len(tgt_all) + 1)
-                for a in src_all]
+    forward_mass, backward_mass = Counter(), Counter()
+    for a in src_all:
+        forward_mass.update(forward_table.get(a, {}))
+    for e in tgt_all:
+        backward_mass.update(backward_table.get(e, {}))
+    forward = [forward_mass.get(e, 0.0) / (len(src_all) + 1) for e in tgt_all]
+    backward = [backward_mass.get(a, 0.0) / (len(tgt_all) + 1) for a in src_all]
     floor = 1e-4
+    src_coverage = src_hits / len(known_src) if known_src else 0.5
     return {
         # with nothing to check, coverage is neutral (0.5) rather than perfect
-        "src_coverage": src_hits / len(known_src) if known_src else 0.5,
+        "src_coverage": src_coverage,
+        "sentence_coverage_min": min([src_coverage, *sentence_coverage]),
         "tgt_coverage": tgt_hits / len(known_tgt) if known_tgt else 0.5,
         "src_unknown": (len(src) - len(known_src)) / len(src) if src else 0.0,
         "tgt_unknown": (len(tgt) - len(known_tgt)) / len(tgt) if tgt else 0.0,
@@ -184,8 +303,12 @@ def signals_for(source: str, target: str) -> dict:
     try:
         adequacy = _adequacy(source, target)
     except LexiconError:
-        adequacy = {"src_coverage": 0.5, "tgt_coverage": 0.5, "src_unknown": 0.0, "tgt_unknown": 0.0,
-                    "ibm1_forward": -5.0, "ibm1_backward": -5.0}
+        adequacy = {"src_coverage": 0.5, "sentence_coverage_min": 0.5, "tgt_coverage": 0.5, "src_unknown": 0.0,
+                    "tgt_unknown": 0.0, "ibm1_forward": -5.0, "ibm1_backward": -5.0}
+    tgt_oov, tgt_rare, tgt_zipf = _frequency(_ENGLISH_WORD.findall(target.lower()), "en")
+    src_oov, src_rare, src_zipf = _frequency(_ARABIC_WORD.findall(normalize_arabic(source)), "ar")
+    src_sentences = len(sentence_spans(source, "ar"))
+    tgt_sentences = len(sentence_spans(target, "en"))
     words = target.split()
     latin_words = _LATIN_WORD.findall(target)
     return {
@@ -203,6 +326,17 @@ def signals_for(source: str, target: str) -> dict:
         "long_words": round(sum(1 for w in latin_words if len(w) >= 7) / len(latin_words), 3) if latin_words else 0.0,
         "word_length": round(sum(map(len, latin_words)) / len(latin_words), 3) if latin_words else 0.0,
         **{name: round(value, 3) for name, value in adequacy.items()},
+        # word frequency (wordfreq tables): unusual or unknown output words, a difficult source
+        "tgt_oov": round(tgt_oov, 3),
+        "tgt_rare": round(tgt_rare, 3),
+        "tgt_zipf": round(tgt_zipf, 3),
+        "src_oov": round(src_oov, 3),
+        "src_rare": round(src_rare, 3),
+        "src_zipf": round(src_zipf, 3),
+        "source_chars": src_chars,
+        # omission: sentences of the source with no sentence in the output
+        "source_sentences": src_sentences,
+        "sentences_missing": max(0, src_sentences - tgt_sentences) if target.strip() else src_sentences,
     }
 
 
@@ -227,6 +361,16 @@ def features(signals: dict) -> dict[str, float]:
         "ibm1_backward": signals["ibm1_backward"],
         # with ibm1_backward, a piecewise-linear term: steeper in the usual range, flatter in the tail
         "ibm1_backward_floored": max(signals["ibm1_backward"], IBM1_FLOOR),
+        "length_short": min(max(0.0, -signals["length_z"]), 4.0),
+        "sentence_coverage_min": signals["sentence_coverage_min"],
+        "sentences_missing": min(signals["sentences_missing"], 2),
+        "tgt_oov": signals["tgt_oov"],
+        "tgt_rare": signals["tgt_rare"],
+        "tgt_zipf": signals["tgt_zipf"],
+        "src_oov": signals["src_oov"],
+        "src_rare": signals["src_rare"],
+        "src_zipf": signals["src_zipf"],
+        "log_source_length": math.log1p(signals["source_chars"]),
     }
 
 
