@@ -266,3 +266,18 @@ def test_listening_beyond_loopback_needs_a_token_and_keeps_a_host_allow_list(tmp
         assert rebinding.status_code == 400
     finally:
         server.stop()
+
+
+def test_a_store_made_before_migration_3_gets_the_search_index_and_reasons(tmp_path, monkeypatch):
+    import translate.store as store_module
+
+    db = tmp_path / "old.sqlite"
+    current = store_module.MIGRATIONS
+    monkeypatch.setattr(store_module, "MIGRATIONS", [m for m in current if m[0] < 3])
+    ids = make_store(db, {"news/un.txt": [("قالت الأمم المتحدة إن المساعدات وصلت.", "The UN said aid arrived.", 0.7)]})
+    assert sql(db, "SELECT MAX(version) FROM schema_migrations") == [(2,)]
+    monkeypatch.setattr(store_module, "MIGRATIONS", current)
+    client = TestClient(create_app(db), base_url="http://127.0.0.1")           # opening it migrates
+    assert 3 in {v for (v,) in sql(db, "SELECT version FROM schema_migrations")}
+    assert row_ids(client.get("/", params={"q": "الامم"}).text) == ids
+    assert sql(db, "SELECT reject_reason FROM translations") == [(None,)]
