@@ -502,20 +502,22 @@ def evaluate(
         finally:
             store.close()
         source = f"{db} run {run_id}"
-        if len(hypotheses) != len(references):
-            # a segmented run has more translations than input lines: join the segments of each line
-            store = open_store(db, create=False)
-            try:
-                by_line = _run_translations_by_line(store, run_id)
-            finally:
-                store.close()
-            if len(by_line) == len(references):
+        # a reference is usually line-aligned with the run's input, whose lines the run may have split
+        # into several segments: join the segments of each input line (segment-aligned references
+        # still work when the line count does not match)
+        store = open_store(db, create=False)
+        try:
+            by_line = _run_translations_by_line(store, run_id)
+        finally:
+            store.close()
+        if len(by_line) == len(references):
+            if len(by_line) != len(hypotheses) or by_line != hypotheses:
                 typer.echo(f"joined {len(hypotheses)} segment translations into the {len(by_line)} input lines",
                            err=True)
-                hypotheses = by_line
-            else:
-                fail(f"{source}: {len(hypotheses)} translations of {len(by_line)} input lines, but {ref} has "
-                     f"{len(references)} lines")
+            hypotheses = by_line
+        elif len(hypotheses) != len(references):
+            fail(f"{source}: {len(hypotheses)} translations of {len(by_line)} input lines, but {ref} has "
+                 f"{len(references)} lines")
     if len(hypotheses) != len(references):
         fail(f"{source}: {len(hypotheses)} translations, but {ref} has {len(references)} lines")
     scores = {"bleu": BLEU().corpus_score(hypotheses, [references]),
