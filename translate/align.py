@@ -9,6 +9,10 @@ over evidence that does not all depend on machine translation:
   sentences to the wrong sentences around them, so a link must stand out from its neighbourhood;
 * ``lexical``: the share of content words on each side that have a translation on the other side in
   the project's bilingual lexicon (``translate.lexicon``), minus its background likewise;
+  both are scaled by their *reliability* in the document at hand (how far right matches stand above
+  the background, over how much the wrong ones spread), so a strong bridge leads, a weak one (the
+  demo model on news) adds a little, and a useless one (random output) nothing;
+* ``best_share``: the share of the bead's sentences whose best partner nearby is inside the bead;
 * ``numbers``: Dice of the numbers of both sides (Arabic-Indic digits normalised);
 * ``names``: Dice of names: Latin-script tokens in the Arabic, and Arabic words unknown to the
   lexicon whose consonant skeleton matches a capitalised English word of the document
@@ -53,12 +57,12 @@ FEATURES = ("bridge", "lexical", "best_share", "numbers", "numbers_seen", "names
 # fitted by `python bench/align_eval.py --fit` (see that script): the gain of a bead is
 # intercept * (sentences in the bead) / 2 + sum(weight * feature)
 WEIGHTS: dict[str, dict[str, float]] = {
-    "bridge": {"intercept": 6.0, "bridge": 5.828, "lexical": 6.193, "best_share": 2.5, "numbers": 2.323,
-              "numbers_seen": -2.46, "names": 1.86, "names_seen": -0.938, "punctuation": 0.84,
-              "length": -4.226, "one_two": -2.342, "two_two": -5.135},
-    "none": {"intercept": 5.5, "bridge": 0.0, "lexical": 6.88, "best_share": 2.623, "numbers": 2.081,
-              "numbers_seen": -2.476, "names": 1.732, "names_seen": -1.02, "punctuation": 1.212,
-              "length": -4.366, "one_two": -2.16, "two_two": -4.983},
+    "bridge": {"intercept": 5.0, "bridge": 4.237, "lexical": 7.178, "best_share": 2.664, "numbers": 2.255,
+              "numbers_seen": -2.462, "names": 1.908, "names_seen": -0.908, "punctuation": 0.77,
+              "length": -4.276, "one_two": -2.294, "two_two": -5.087},
+    "none": {"intercept": 5.5, "bridge": 0.0, "lexical": 7.942, "best_share": 2.816, "numbers": 2.023,
+              "numbers_seen": -2.484, "names": 1.765, "names_seen": -0.998, "punctuation": 1.163,
+              "length": -4.408, "one_two": -2.108, "two_two": -4.927},
 }
 
 
@@ -297,18 +301,16 @@ class Problem:
                                  view.punctuation, view.length))
         self.ar = {1: ar_views, 2: [a | b for a, b in zip(ar_views, ar_views[1:])]}
         self.en = {1: en_views, 2: [a | b for a, b in zip(en_views, en_views[1:])]}
-        ar_back = {"bridge": _background(ar_views, en_views, bridge_similarity) if self.has_bridge else None,
-                   "lexical": _background(ar_views, en_views, lexical_similarity)}
-        en_back = {"bridge": _background(en_views, ar_views, lambda e, a: bridge_similarity(a, e))
-                   if self.has_bridge else None,
-                   "lexical": _background(en_views, ar_views, lambda e, a: lexical_similarity(a, e))}
         self.back: dict[str, dict[str, dict[int, list[float]]]] = {}
-        for name in ("bridge", "lexical"):
-            if ar_back[name] is None:
+        self.scale: dict[str, float] = {}
+        for name, measure in (("bridge", bridge_similarity), ("lexical", lexical_similarity)):
+            if name == "bridge" and not self.has_bridge:
                 continue
-            a, e = ar_back[name], en_back[name]
-            self.back[name] = {"ar": {1: a, 2: [(x + y) / 2 for x, y in zip(a, a[1:])]},
-                               "en": {1: e, 2: [(x + y) / 2 for x, y in zip(e, e[1:])]}}
+            a = _background(ar_views, en_views, measure)
+            e = _background(en_views, ar_views, lambda x, y: measure(y, x))
+            self.back[name] = {"ar": {1: a.means, 2: [(x + y) / 2 for x, y in zip(a.means, a.means[1:])]},
+                               "en": {1: e.means, 2: [(x + y) / 2 for x, y in zip(e.means, e.means[1:])]}}
+            self.scale[name] = _reliability(name, a, e)
         # each sentence's best partner near its place on the other side, by bridge + lexicon
         both = lambda a, e: bridge_similarity(a, e) + lexical_similarity(a, e)  # noqa: E731
         self.ar_best = _best_partner(ar_views, en_views, both)
@@ -321,7 +323,7 @@ class Problem:
         for name, measure in (("bridge", bridge_similarity), ("lexical", lexical_similarity)):
             if name in self.back:
                 background = 0.5 * (self.back[name]["ar"][di][i] + self.back[name]["en"][dj][j])
-                values[name] = measure(a, e) - background
+                values[name] = (measure(a, e) - background) * self.scale[name]
             else:
                 values[name] = 0.0
         # share of the bead's sentences whose best partner is inside the bead
@@ -356,19 +358,54 @@ def lexical_similarity(a: View, e: View) -> float:
     return (len(a.expansion & e.known) + len(e.expansion & a.known)) / total if total else 0.0
 
 
-def _background(these: list[View], others: list[View], measure: Callable[[View, View], float]) -> list[float]:
+def _background(these: list[View], others: list[View], measure: Callable[[View, View], float]) -> Background:
     """For each sentence, how similar it is to the *wrong* sentences near its place on the other side: the
     mean similarity to its neighbourhood without the best match. A link must beat this, which adapts the
-    threshold to the quality of the evidence (a poor MT is only a little closer to the right sentence)."""
+    threshold to the quality of the evidence (a poor MT is only a little closer to the right sentence).
+    Also how far the best match stands above that mean (the gap) and how much the wrong ones spread."""
     n, m = len(these), len(others)
-    out = []
+    means, squares, gaps = [], 0.0, 0.0
+    count = 0
     for i, mine in enumerate(these):
         centre = round(i * m / n) if n else 0
         values = sorted(measure(mine, others[j])
                         for j in range(max(0, centre - BACKGROUND_WINDOW), min(m, centre + BACKGROUND_WINDOW + 1)))
-        values = values[:-1]
-        out.append(sum(values) / len(values) if values else 0.0)
-    return out
+        best, values = (values[-1], values[:-1]) if values else (0.0, [])
+        mean = sum(values) / len(values) if values else 0.0
+        means.append(mean)
+        squares += sum((v - mean) ** 2 for v in values)
+        count += len(values)
+        gaps += best - mean
+    return Background(means, squares, count, gaps, n)
+
+
+@dataclass
+class Background:
+    means: list[float]          # per sentence
+    squares: float              # sum of squared deviations of the wrong similarities from their mean
+    count: int
+    gaps: float                 # sum over sentences of (best similarity - mean of the others)
+    sentences: int
+
+
+# typical spread of wrong similarities and gap of the right one (a weak bridge, the lexicon): priors
+# for small documents, and the reference that makes a scale of 1
+PRIOR = {"bridge": (0.04, 0.10), "lexical": (0.06, 0.25)}
+PRIOR_WEIGHT = 20                # as many wrong pairs / sentences as the prior is worth
+
+
+def _reliability(name: str, *backgrounds: Background) -> float:
+    """How much one unit of similarity above the background is worth in this document, relative to the
+    prior: gap / spread^2 (the weight of a linear discriminant between two equally spread classes). A
+    strong bridge (right sentences far above the rest) counts more, a useless one (no gap) nothing."""
+    spread0, gap0 = PRIOR[name]
+    squares = sum(b.squares for b in backgrounds) + PRIOR_WEIGHT * spread0 ** 2
+    variance = squares / (sum(b.count for b in backgrounds) + PRIOR_WEIGHT)
+    gap = (sum(b.gaps for b in backgrounds) + PRIOR_WEIGHT * gap0) / (sum(b.sentences for b in backgrounds)
+                                                                      + PRIOR_WEIGHT)
+    # the best of several wrong candidates also stands above their mean: that much is no evidence
+    gap = max(0.0, gap - math.sqrt(variance))
+    return (gap / variance) / ((gap0 - spread0) / spread0 ** 2)
 
 
 def _best_partner(these: list[View], others: list[View], measure: Callable[[View, View], float]) -> list[int]:

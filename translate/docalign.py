@@ -27,6 +27,9 @@ from .lexicon import ARABIC_STOPWORDS, ENGLISH_STOPWORDS, english_stem
 
 MARGIN_THRESHOLD = 1.2      # a pair's cosine must beat its documents' other candidates by 20%
 NEIGHBOURS = 4              # best other candidates that set a document's level (the ratio margin)
+# the least level a margin is measured against: very short documents share almost nothing with any
+# other, and a ratio against next to nothing would make a chance overlap look decisive
+LEVEL_FLOOR = 0.04
 
 
 def arabic_bag(text: str) -> Counter:
@@ -119,8 +122,8 @@ def match_documents(ar_texts: Sequence[str], en_texts: Sequence[str],
         for e in sorted(range(len(row)), key=row.__getitem__, reverse=True)[:NEIGHBOURS]:
             if row[e] <= 0:
                 continue
-            level = 0.5 * (_level(row, e) + _level(columns[e], a))
-            margin = row[e] / level if level > 0 else math.inf
+            level = max(LEVEL_FLOOR, 0.5 * (_level(row, e) + _level(columns[e], a)))
+            margin = row[e] / level
             candidates.append((margin, row[e], a, e))
     pairs, used_ar, used_en = [], set(), set()
     for margin, _, a, e in sorted(candidates, reverse=True):
