@@ -114,3 +114,24 @@ def test_align_needs_two_files_or_two_folders(folders, tmp_path):
     empty.mkdir()
     result = run_cli("align", ar_dir, empty, "--no-bridge", "--db", tmp_path / "c.sqlite")
     assert result.returncode == 1 and str(empty) in result.stderr and "no readable .txt" in result.stderr
+
+
+def test_assignment_is_the_best_one_to_one_total():
+    import itertools
+
+    from translate.docalign import best_assignment
+
+    # greedy would take (0, 0) first (2.9) and leave row 1 with nothing: 1.7 in all; the best is 2.6
+    edges = {(0, 0): 2.9, (0, 1): 2.5, (1, 0): 2.8, (2, 2): 1.1}
+    assert sorted(best_assignment(edges, 1.2)) == [(0, 1), (1, 0)]
+    rng = random.Random(1)
+    for _ in range(200):
+        n, m = rng.randint(1, 5), rng.randint(1, 5)
+        edges = {(a, e): rng.uniform(0.5, 3) for a in range(n) for e in range(m) if rng.random() < 0.6}
+        chosen = best_assignment(edges, 1.2)
+        assert len({a for a, _ in chosen}) == len(chosen) == len({e for _, e in chosen})
+        usable = [k for k in edges if edges[k] > 1.2]
+        best = max(sum(edges[k] - 1.2 for k in combo) for r in range(len(usable) + 1)
+                   for combo in itertools.combinations(usable, r)
+                   if len({a for a, _ in combo}) == r == len({e for _, e in combo}))
+        assert sum(edges[k] - 1.2 for k in chosen) == pytest.approx(best)

@@ -9,9 +9,10 @@ Bags are weighted by tf-idf over both folders and compared by cosine.
 
 A cosine alone is not comparable across documents (long documents share more with everything), so a
 pair is scored by its *margin*: its cosine divided by the mean of the two documents' best cosines with
-other documents (the ratio margin used for bitext mining). Pairs are then linked one-to-one, best
-margin first (competitive linking), and only above ``MARGIN_THRESHOLD``: an Arabic document whose
-English translation is missing is left unmatched instead of taking the best wrong one.
+other documents (the ratio margin used for bitext mining). The pairs are then the one-to-one
+assignment with the largest total margin above ``MARGIN_THRESHOLD`` (Hungarian algorithm): only pairs
+above the threshold can be made, so an Arabic document whose English translation is missing is left
+unmatched instead of taking the best wrong one.
 """
 from __future__ import annotations
 
@@ -125,16 +126,73 @@ def match_documents(ar_texts: Sequence[str], en_texts: Sequence[str],
             level = max(LEVEL_FLOOR, 0.5 * (_level(row, e) + _level(columns[e], a)))
             margin = row[e] / level
             candidates.append((margin, row[e], a, e))
-    pairs, used_ar, used_en = [], set(), set()
-    for margin, _, a, e in sorted(candidates, reverse=True):
-        if margin < threshold:
-            break
-        if a in used_ar or e in used_en:
-            continue
-        used_ar.add(a)
-        used_en.add(e)
-        pairs.append((a, e, margin))
-    return pairs
+    edges = {(a, e): margin for margin, _, a, e in candidates if margin >= threshold}
+    pairs = [(a, e, edges[a, e]) for a, e in best_assignment(edges, threshold)]
+    return sorted(pairs, key=lambda pair: -pair[2])
+
+
+def best_assignment(edges: dict[tuple[int, int], float], threshold: float) -> list[tuple[int, int]]:
+    """The one-to-one set of edges with the largest total (margin - threshold): the Hungarian algorithm,
+    run on each connected group of candidate edges (the groups are small: few candidates per document)."""
+    parent: dict = {}
+
+    def root(x):
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, e in edges:
+        parent[root(("ar", a))] = root(("en", e))
+    groups: dict = defaultdict(list)
+    for a, e in edges:
+        groups[root(("ar", a))].append((a, e))
+    chosen = []
+    for group in groups.values():
+        rows = sorted({a for a, _ in group})
+        cols = sorted({e for _, e in group})
+        # cost of a cell: minus its gain; a row may also take one of len(rows) dummy columns (no link)
+        cost = [[-(edges[a, e] - threshold) if (a, e) in edges else 0.0 for e in cols] + [0.0] * len(rows)
+                for a in rows]
+        for r, c in _hungarian(cost).items():
+            if c < len(cols) and (rows[r], cols[c]) in edges:
+                chosen.append((rows[r], cols[c]))
+    return chosen
+
+
+def _hungarian(cost: list[list[float]]) -> dict[int, int]:
+    """Minimum-cost assignment of every row to a distinct column (rows <= columns), by the O(n^2 m)
+    shortest augmenting path method with potentials; returns {row: column}."""
+    n, m = len(cost), len(cost[0])
+    u, v = [0.0] * (n + 1), [0.0] * (m + 1)
+    owner, way = [0] * (m + 1), [0] * (m + 1)     # owner[j]: row (1-based) holding column j
+    for i in range(1, n + 1):
+        owner[0], j0 = i, 0
+        slack, used = [math.inf] * (m + 1), [False] * (m + 1)
+        while True:
+            used[j0] = True
+            i0, delta, j1 = owner[j0], math.inf, 0
+            for j in range(1, m + 1):
+                if not used[j]:
+                    reduced = cost[i0 - 1][j - 1] - u[i0] - v[j]
+                    if reduced < slack[j]:
+                        slack[j], way[j] = reduced, j0
+                    if slack[j] < delta:
+                        delta, j1 = slack[j], j
+            for j in range(m + 1):
+                if used[j]:
+                    u[owner[j]] += delta
+                    v[j] -= delta
+                else:
+                    slack[j] -= delta
+            j0 = j1
+            if owner[j0] == 0:
+                break
+        while j0:
+            j1 = way[j0]
+            owner[j0] = owner[j1]
+            j0 = j1
+    return {owner[j] - 1: j - 1 for j in range(1, m + 1) if owner[j]}
 
 
 def document_sha256(text: str) -> str:
