@@ -9,9 +9,10 @@ over evidence that does not all depend on machine translation:
   sentences to the wrong sentences around them, so a link must stand out from its neighbourhood;
 * ``lexical``: the share of content words on each side that have a translation on the other side in
   the project's bilingual lexicon (``translate.lexicon``), minus its background likewise;
-  both are scaled by their *reliability* in the document at hand (how far right matches stand above
-  the background, over how much the wrong ones spread), so a strong bridge leads, a weak one (the
-  demo model on news) adds a little, and a useless one (random output) nothing;
+  both count as a linear discriminant fitted to the document at hand: zero halfway between the
+  background and the typical right match (the gap), and scaled by gap / spread^2 of the wrong
+  matches, so a strong bridge leads, a weak one (the demo model on news) adds a little, and a useless
+  one (random output) nothing;
 * ``best_share``: the share of the bead's sentences whose best partner nearby is inside the bead;
 * ``numbers``: Dice of the numbers of both sides (Arabic-Indic digits normalised);
 * ``names``: Dice of names: Latin-script tokens in the Arabic, and Arabic words unknown to the
@@ -57,10 +58,10 @@ FEATURES = ("bridge", "lexical", "best_share", "numbers", "numbers_seen", "names
 # fitted by `python bench/align_eval.py --fit` (see that script): the gain of a bead is
 # intercept * (sentences in the bead) / 2 + sum(weight * feature)
 WEIGHTS: dict[str, dict[str, float]] = {
-    "bridge": {"intercept": 5.0, "bridge": 4.237, "lexical": 7.178, "best_share": 2.664, "numbers": 2.255,
+    "bridge": {"intercept": 6.5, "bridge": 4.237, "lexical": 7.178, "best_share": 2.664, "numbers": 2.255,
               "numbers_seen": -2.462, "names": 1.908, "names_seen": -0.908, "punctuation": 0.77,
               "length": -4.276, "one_two": -2.294, "two_two": -5.087},
-    "none": {"intercept": 5.5, "bridge": 0.0, "lexical": 7.942, "best_share": 2.816, "numbers": 2.023,
+    "none": {"intercept": 6.5, "bridge": 0.0, "lexical": 7.942, "best_share": 2.816, "numbers": 2.023,
               "numbers_seen": -2.484, "names": 1.765, "names_seen": -0.998, "punctuation": 1.163,
               "length": -4.408, "one_two": -2.108, "two_two": -4.927},
 }
@@ -303,6 +304,7 @@ class Problem:
         self.en = {1: en_views, 2: [a | b for a, b in zip(en_views, en_views[1:])]}
         self.back: dict[str, dict[str, dict[int, list[float]]]] = {}
         self.scale: dict[str, float] = {}
+        self.gap: dict[str, float] = {}
         for name, measure in (("bridge", bridge_similarity), ("lexical", lexical_similarity)):
             if name == "bridge" and not self.has_bridge:
                 continue
@@ -310,7 +312,7 @@ class Problem:
             e = _background(en_views, ar_views, lambda x, y: measure(y, x))
             self.back[name] = {"ar": {1: a.means, 2: [(x + y) / 2 for x, y in zip(a.means, a.means[1:])]},
                                "en": {1: e.means, 2: [(x + y) / 2 for x, y in zip(e.means, e.means[1:])]}}
-            self.scale[name] = _reliability(name, a, e)
+            self.scale[name], self.gap[name] = _reliability(name, a, e)
         # each sentence's best partner near its place on the other side, by bridge + lexicon
         both = lambda a, e: bridge_similarity(a, e) + lexical_similarity(a, e)  # noqa: E731
         self.ar_best = _best_partner(ar_views, en_views, both)
@@ -323,7 +325,8 @@ class Problem:
         for name, measure in (("bridge", bridge_similarity), ("lexical", lexical_similarity)):
             if name in self.back:
                 background = 0.5 * (self.back[name]["ar"][di][i] + self.back[name]["en"][dj][j])
-                values[name] = (measure(a, e) - background) * self.scale[name]
+                # a linear discriminant: positive above the midpoint between wrong and right matches
+                values[name] = (measure(a, e) - background - 0.5 * self.gap[name]) * self.scale[name]
             else:
                 values[name] = 0.0
         # share of the bead's sentences whose best partner is inside the bead
@@ -394,10 +397,11 @@ PRIOR = {"bridge": (0.04, 0.10), "lexical": (0.06, 0.25)}
 PRIOR_WEIGHT = 20                # as many wrong pairs / sentences as the prior is worth
 
 
-def _reliability(name: str, *backgrounds: Background) -> float:
+def _reliability(name: str, *backgrounds: Background) -> tuple[float, float]:
     """How much one unit of similarity above the background is worth in this document, relative to the
     prior: gap / spread^2 (the weight of a linear discriminant between two equally spread classes). A
-    strong bridge (right sentences far above the rest) counts more, a useless one (no gap) nothing."""
+    strong bridge (right sentences far above the rest) counts more, a useless one (no gap) nothing.
+    Returns (that weight, the gap): the discriminant's zero lies half the gap above the background."""
     spread0, gap0 = PRIOR[name]
     squares = sum(b.squares for b in backgrounds) + PRIOR_WEIGHT * spread0 ** 2
     variance = squares / (sum(b.count for b in backgrounds) + PRIOR_WEIGHT)
@@ -405,7 +409,7 @@ def _reliability(name: str, *backgrounds: Background) -> float:
                                                                       + PRIOR_WEIGHT)
     # the best of several wrong candidates also stands above their mean: that much is no evidence
     gap = max(0.0, gap - math.sqrt(variance))
-    return (gap / variance) / ((gap0 - spread0) / spread0 ** 2)
+    return (gap / variance) / ((gap0 - spread0) / spread0 ** 2), gap
 
 
 def _best_partner(these: list[View], others: list[View], measure: Callable[[View, View], float]) -> list[int]:
