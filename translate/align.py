@@ -285,7 +285,8 @@ class Problem:
         self.n = len(mt) if mt is not None else len(arabic)
         self.m = len(english)
         self.has_bridge = mt is not None
-        self.weights = WEIGHTS["bridge" if self.has_bridge else "none"]
+        weights = WEIGHTS["bridge" if self.has_bridge else "none"]
+        self.intercept, self.vector = weights["intercept"], [weights[f] for f in FEATURES]
         tables = translation_tables() if arabic is not None else ({}, {})
         index = NameIndex(english) if arabic is not None else None
         ar_views = []
@@ -319,36 +320,42 @@ class Problem:
         self.en_best = _best_partner(en_views, ar_views, lambda e, a: both(a, e))
 
     def features(self, i: int, di: int, j: int, dj: int) -> list[float]:
-        """The FEATURES of the bead of Arabic i..i+di-1 with English j..j+dj-1 (di, dj in 1, 2)."""
+        """The FEATURES of the bead of Arabic i..i+di-1 with English j..j+dj-1 (di, dj in 1, 2), in order.
+        (Written out flat: the search asks for it at every cell of the band, for every bead shape.)"""
         a, e = self.ar[di][i], self.en[dj][j]
-        values = {}
+        discriminants = []
         for name, measure in (("bridge", bridge_similarity), ("lexical", lexical_similarity)):
-            if name in self.back:
-                background = 0.5 * (self.back[name]["ar"][di][i] + self.back[name]["en"][dj][j])
-                # a linear discriminant: positive above the midpoint between wrong and right matches
-                values[name] = (measure(a, e) - background - 0.5 * self.gap[name]) * self.scale[name]
-            else:
-                values[name] = 0.0
+            back = self.back.get(name)
+            if back is None:
+                discriminants.append(0.0)
+                continue
+            background = 0.5 * (back["ar"][di][i] + back["en"][dj][j])
+            # a linear discriminant: positive above the midpoint between wrong and right matches
+            discriminants.append((measure(a, e) - background - 0.5 * self.gap[name]) * self.scale[name])
         # share of the bead's sentences whose best partner is inside the bead
         inside = (sum(1 for k in range(i, i + di) if j <= self.ar_best[k] < j + dj)
                   + sum(1 for k in range(j, j + dj) if i <= self.en_best[k] < i + di))
-        values["best_share"] = inside / (di + dj)
-        values["numbers"] = similarity(a.numbers, e.numbers)
-        values["numbers_seen"] = 1.0 if a.numbers or e.numbers else 0.0
-        values["names"] = similarity(a.names, e.names)
-        values["names_seen"] = 1.0 if a.names or e.names else 0.0
-        values["punctuation"] = similarity(a.punctuation, e.punctuation) if a.punctuation or e.punctuation else 0.5
-        values["length"] = abs(math.log((a.length + 1) / (e.length + 1)))
-        values["one_two"] = 1.0 if di + dj == 3 else 0.0
-        values["two_two"] = 1.0 if di + dj == 4 else 0.0
-        return [values[f] for f in FEATURES]
+        return [
+            discriminants[0],                                                       # bridge
+            discriminants[1],                                                       # lexical
+            inside / (di + dj),                                                     # best_share
+            similarity(a.numbers, e.numbers),                                       # numbers
+            1.0 if a.numbers or e.numbers else 0.0,                                 # numbers_seen
+            similarity(a.names, e.names),                                           # names
+            1.0 if a.names or e.names else 0.0,                                     # names_seen
+            similarity(a.punctuation, e.punctuation) if a.punctuation or e.punctuation else 0.5,
+            abs(math.log((a.length + 1) / (e.length + 1))),                         # length
+            1.0 if di + dj == 3 else 0.0,                                           # one_two
+            1.0 if di + dj == 4 else 0.0,                                           # two_two
+        ]
 
     def gain(self, i: int, di: int, j: int, dj: int) -> float:
-        w = self.weights
         # the intercept is a bonus per sentence linked (skipping a sentence forfeits it), so a merge
         # bead is not outweighed by a 1-1 bead plus a skipped sentence only for being one bead
-        return (w["intercept"] * (di + dj) / 2
-                + sum(w[f] * x for f, x in zip(FEATURES, self.features(i, di, j, dj))))
+        total = self.intercept * (di + dj) / 2
+        for weight, value in zip(self.vector, self.features(i, di, j, dj)):
+            total += weight * value
+        return total
 
 
 def bridge_similarity(a: View, e: View) -> float:
