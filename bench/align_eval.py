@@ -1,7 +1,7 @@
 """Sentence and document alignment on perturbed FLORES dev news, with a weak and a strong MT bridge.
 
     python bench/align_eval.py [--data ../shared/data] [--system opusmt] [--articles 10] [--seed 13]
-    python bench/align_eval.py --fit        # refit translate.align.WEIGHTS (on PUD + Tatoeba dev)
+    python bench/align_eval.py --fit        # refit translate.align.WEIGHTS (on UD Arabic PUD), then measure
 
 Sentence alignment: consecutive FLORES dev documents are joined into documents of ``--articles``
 articles (Arabic side vs the English reference, 1-1 by construction); both sides are perturbed
@@ -9,14 +9,16 @@ independently at a fixed seed: 10% of sentences are merged with their next neigh
 dropped. Bridges: the bundled demo model (``demo``: what every offline user has; its translations of
 the Arabic are made here with ``translate.translate.Engine``, beam 4 as the CLI, and cached under
 ``work/``) and a given translation (``--system``, one of the FLORES system outputs; ``opusmt`` by
-default), merged and dropped like the Arabic. Metric: precision / recall / F1 over *alignment links*
+default), merged and dropped like the Arabic (the bridge of a merged unit is the MTs of its sentences
+joined). Metric: precision / recall / F1 over *alignment links*
 (every (Arabic unit, English unit) pair inside a predicted bead) against the gold links (units that
 share an original sentence), summed over all documents. Methods: ours with each bridge, ours without
 a bridge (lexicon, numbers, names, length), and a length-only Gale–Church baseline on the same search.
 
 Document alignment: the 281 FLORES dev articles are split into folds of about 100 (every third
-article), each one a folder pair with meaningless file names (shuffled, numbered); 20% of the English
-articles of each fold are removed. Reported: the share of the remaining true pairs found, wrong pairs
+article), each one a pair of "folders" given to ``translate.docalign.match_documents`` in shuffled
+order (it never sees file names; ``tests/test_docalign.py`` runs the CLI on real folders with
+meaningless names); 20% of the English articles of each fold are removed. Reported: the share of the remaining true pairs found, wrong pairs
 made, and whether the Arabic articles whose English was removed came out unmatched.
 
 ``--fit`` fits the bead weights on pseudo-documents of UD Arabic PUD (news and Wikipedia, 20 sentences

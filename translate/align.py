@@ -1,8 +1,8 @@
 """Sentence alignment of an Arabic document with its existing English translation.
 
 Dynamic programming picks the best sequence of *beads*: 1-1, 1-2, 2-1, 2-2, and 1-0 / 0-1 for
-sentences with no counterpart. A bead's gain is the log-odds that it is a true link, a linear model
-over evidence that does not all depend on machine translation:
+sentences with no counterpart. A bead's gain is a linear score (positive: better linked than left
+unmatched) over evidence that does not all depend on machine translation:
 
 * ``bridge``: when there is an MT of the Arabic (the bridge), a Dice coefficient of its character
   3-grams and words with the English (a cheap chrF), minus the *background* similarity of the same
@@ -53,8 +53,8 @@ EXPECTED_LENGTH_RATIO = math.exp(0.17)   # English chars per Arabic char (as tra
 LINK_MIN = 0.05             # lexicon probability from which two words count as translations (as score)
 MOVES = ((1, 1), (1, 2), (2, 1), (2, 2), (1, 0), (0, 1))
 
-FEATURES = ("bridge", "lexical", "best_share", "numbers", "numbers_seen", "names", "names_seen", "punctuation", "length",
-            "one_two", "two_two")
+FEATURES = ("bridge", "lexical", "best_share", "numbers", "numbers_seen", "names", "names_seen", "punctuation",
+            "length", "one_two", "two_two")
 # fitted by `python bench/align_eval.py --fit` (see that script): the gain of a bead is
 # intercept * (sentences in the bead) / 2 + sum(weight * feature)
 WEIGHTS: dict[str, dict[str, float]] = {
@@ -212,7 +212,8 @@ def _name_candidates_ar(text: str, ar_to_en: dict) -> set[str]:
 
 
 def _name_candidates_en(text: str) -> dict[str, set[str]]:
-    """English name words (capitalised, acronyms, or with digits) -> their match keys."""
+    """English words (not stopwords) -> their match keys: the word itself (for Latin-script tokens in
+    the Arabic) and, when it is capitalised (a name), its consonant skeleton."""
     out: dict[str, set[str]] = {}
     for word in LATIN_TOKEN.findall(text):
         lower = word.lower()
