@@ -200,13 +200,13 @@ def test_align_bridges_with_a_model_directory(files, tmp_path, tiny_model):
     result = run_cli("align", ar, en, "--presegmented", "--jsonl", "--model", tiny_model, "--db", db)
     assert result.returncode == 0, result.stderr
     beads = [json.loads(line) for line in result.stdout.splitlines()]
-    assert [i for b in beads for i in b["ar"]] == list(range(len(ARABIC)))
-    assert [j for b in beads for j in b["en"]] == list(range(len(ENGLISH)))
+    # a useless bridge counts for little: the lexicon, numbers and length still find every bead
+    assert [(b["ar"], b["en"]) for b in beads] == EXPECTED
     with sqlite3.connect(db) as conn:
         models = conn.execute("SELECT name FROM models").fetchall()
         rows = conn.execute("SELECT bridge, model_id FROM translations").fetchall()
     assert models == [("tiny-ar-en",)]
-    assert rows, "length and position alone should still link some sentences"
+    assert len(rows) == 3
     assert all(bridge is not None and model_id is not None for bridge, model_id in rows)
 
 

@@ -135,3 +135,14 @@ def test_assignment_is_the_best_one_to_one_total():
                    for combo in itertools.combinations(usable, r)
                    if len({a for a, _ in combo}) == r == len({e for _, e in combo}))
         assert sum(edges[k] - 1.2 for k in chosen) == pytest.approx(best)
+
+
+def test_align_folders_plain_output(folders, tmp_path):
+    ar_dir, en_dir = folders
+    result = run_cli("align", ar_dir, en_dir, "--no-bridge", "--no-store", "--db", tmp_path / "unused.sqlite")
+    assert result.returncode == 0, result.stderr
+    rows = [line.split("\t") for line in result.stdout.splitlines()]
+    assert sorted((r[0].rsplit("/", 1)[1], r[3]) for r in rows) == [
+        ("b07.txt", "unmatched"), ("m44.txt", "2 sentence pairs"), ("q3.txt", "2 sentence pairs"),
+        ("x91.txt", "2 sentence pairs")]
+    assert not (tmp_path / "unused.sqlite").exists()

@@ -401,6 +401,8 @@ def _align_folders(ar_dir: Path, en_dir: Path, presegmented: bool, jsonl: bool, 
                     counts["skipped"] += 1
                     if jsonl:
                         typer.echo(json.dumps({**record, "beads": None, "aligned_before": True}, ensure_ascii=False))
+                    else:
+                        typer.echo(f"{ar_file}\t{en_file}\t{margin:.3f}\taligned before")
                     bar.update(len(ar_text))
                     continue
                 segments = arabic_sentences(ar_text, presegmented)
@@ -417,6 +419,9 @@ def _align_folders(ar_dir: Path, en_dir: Path, presegmented: bool, jsonl: bool, 
                     typer.echo(json.dumps({**record, "beads": [
                         {"ar": [segments[i].text for i in b.ar], "en": [english[j] for j in b.en],
                          "score": round(b.score, 4)} for b in beads]}, ensure_ascii=False))
+                else:
+                    typer.echo(f"{ar_file}\t{en_file}\t{margin:.3f}\t"
+                               f"{sum(1 for b in beads if b.ar and b.en)} sentence pairs")
                 if store:
                     options = {"ar": str(ar_file), "en": str(en_file), "ar_sha256": key[0], "en_sha256": key[1],
                                "bridge": bridge_name, "presegmented": presegmented, "document_score": margin}
@@ -431,10 +436,12 @@ def _align_folders(ar_dir: Path, en_dir: Path, presegmented: bool, jsonl: bool, 
     matched_ar, matched_en = {a for a, _, _ in pairs}, {e for _, e, _ in pairs}
     unmatched = ([(str(p), None) for k, (p, _) in enumerate(texts["ar"]) if k not in matched_ar]
                  + [(None, str(p)) for k, (p, _) in enumerate(texts["en"]) if k not in matched_en])
-    if jsonl:
-        for ar_file, en_file in unmatched:
+    for ar_file, en_file in unmatched:
+        if jsonl:
             typer.echo(json.dumps({"ar_file": ar_file, "en_file": en_file, "score": None, "beads": []},
                                   ensure_ascii=False))
+        else:
+            typer.echo(f"{ar_file or '-'}\t{en_file or '-'}\t-\tunmatched")
     message = (f"{len(texts['ar'])} Arabic and {len(texts['en'])} English documents: {len(pairs)} pairs "
                f"({counts['pairs']} aligned, {counts['skipped']} aligned before), "
                f"{len(texts['ar']) - len(pairs)} Arabic and {len(texts['en']) - len(pairs)} English unmatched")
