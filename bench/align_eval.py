@@ -207,6 +207,18 @@ def contrasts(doc: dict, bridge: str | None) -> list[list[float]]:
     return out
 
 
+def fit_calibration(gain: np.ndarray, right: np.ndarray, l2: float = 1e-2, steps: int = 50) -> tuple[float, float]:
+    """P(right) = sigmoid(scale * gain + offset), by Newton's method (L2 on the scale)."""
+    z = np.vstack([gain, np.ones(len(gain))]).T
+    w = np.array([0.1, 0.0])
+    for _ in range(steps):
+        p = 1 / (1 + np.exp(-(z @ w)))
+        grad = z.T @ (p - right) / len(right) + np.array([l2 * w[0], 0.0])
+        hessian = (z.T * (p * (1 - p))) @ z / len(right) + np.diag([l2, 1e-6])
+        w -= np.linalg.solve(hessian, grad)
+    return float(w[0]), float(w[1])
+
+
 def fit_pairwise(d: np.ndarray, l2: float = 1e-3, steps: int = 30) -> np.ndarray:
     """Weights w with P(gold preferred) = sigmoid(w . (x_gold - x_other)): logistic regression without
     intercept on the contrasts and their negations, by Newton's method (L2-regularised)."""
@@ -223,9 +235,10 @@ def fit_pairwise(d: np.ndarray, l2: float = 1e-3, steps: int = 30) -> np.ndarray
 
 
 def fit(data: Path, seed: int) -> dict:
-    """Feature weights by logistic regression over candidate beads; then the intercept (the bonus for
-    linking rather than skipping, which the class balance of candidates does not tell) that gives
-    the best link F1 of the search on the same training documents."""
+    """Feature weights by pairwise logistic regression (gold beads against their competitors); then the
+    per-sentence linking bonus (which contrasts between beads cannot tell) that gives the best link F1
+    of the search on the same training documents; then the calibration of a chosen bead's gain into the
+    probability that all its links are right (its ``score``)."""
     docs = training_documents(data)
     weights = {}
     for mode in ("bridge", "none"):
@@ -241,9 +254,18 @@ def fit(data: Path, seed: int) -> dict:
             f1 = evaluate_sentences(train, {"ours": ours(bridge)})["ours"][2]
             if best is None or f1 > best[0]:
                 best = (f1, aligner.WEIGHTS[mode])
-        weights[mode] = best[1]
-        print(f"{mode}: {len(d)} contrasts; training link F1 {best[0]:.4f} at intercept {best[1]['intercept']}",
-              file=sys.stderr)
+        aligner.WEIGHTS[mode] = best[1]
+        gains, right = [], []
+        for doc in train:
+            problem = Problem(doc["bridges"][bridge] if bridge else None, doc["en"], doc["ar"])
+            for i, di, j, dj in dynamic_align(problem.n, problem.m, problem.gain):
+                if di and dj:
+                    gains.append(problem.gain(i, di, j, dj))
+                    right.append(float(links([(list(range(i, i + di)), list(range(j, j + dj)))]) <= doc["gold"]))
+        scale, offset = fit_calibration(np.array(gains), np.array(right))
+        weights[mode] = {**best[1], "link_scale": round(scale, 4), "link_offset": round(offset, 4)}
+        print(f"{mode}: {len(d)} contrasts; training link F1 {best[0]:.4f} at intercept {best[1]['intercept']}; "
+              f"{len(right)} linked beads, {int(sum(right))} right", file=sys.stderr)
     return weights
 
 

@@ -56,14 +56,17 @@ MOVES = ((1, 1), (1, 2), (2, 1), (2, 2), (1, 0), (0, 1))
 FEATURES = ("bridge", "lexical", "best_share", "numbers", "numbers_seen", "names", "names_seen", "punctuation",
             "length", "one_two", "two_two")
 # fitted by `python bench/align_eval.py --fit` (see that script): the gain of a bead is
-# intercept * (sentences in the bead) / 2 + sum(weight * feature)
+# intercept * (sentences in the bead) / 2 + sum(weight * feature); a chosen bead's score (the
+# probability that its links are right) is sigmoid(link_scale * gain + link_offset)
 WEIGHTS: dict[str, dict[str, float]] = {
     "bridge": {"intercept": 6.5, "bridge": 4.237, "lexical": 7.178, "best_share": 2.664, "numbers": 2.255,
               "numbers_seen": -2.462, "names": 1.908, "names_seen": -0.908, "punctuation": 0.77,
-              "length": -4.276, "one_two": -2.294, "two_two": -5.087},
+              "length": -4.276, "one_two": -2.294, "two_two": -5.087, "link_scale": 0.3917,
+              "link_offset": 0.8349},
     "none": {"intercept": 6.5, "bridge": 0.0, "lexical": 7.942, "best_share": 2.816, "numbers": 2.023,
               "numbers_seen": -2.484, "names": 1.765, "names_seen": -0.998, "punctuation": 1.163,
-              "length": -4.408, "one_two": -2.108, "two_two": -4.927},
+              "length": -4.408, "one_two": -2.108, "two_two": -4.927, "link_scale": 0.39,
+              "link_offset": 0.7715},
 }
 
 
@@ -288,6 +291,7 @@ class Problem:
         self.has_bridge = mt is not None
         weights = WEIGHTS["bridge" if self.has_bridge else "none"]
         self.intercept, self.vector = weights["intercept"], [weights[f] for f in FEATURES]
+        self.link_scale, self.link_offset = weights.get("link_scale", 1.0), weights.get("link_offset", 0.0)
         tables = translation_tables() if arabic is not None else ({}, {})
         index = NameIndex(english) if arabic is not None else None
         ar_views = []
@@ -349,6 +353,10 @@ class Problem:
             1.0 if di + dj == 3 else 0.0,                                           # one_two
             1.0 if di + dj == 4 else 0.0,                                           # two_two
         ]
+
+    def link_probability(self, gain: float) -> float:
+        """The estimated probability that a chosen bead's links are all right (calibrated on PUD)."""
+        return _sigmoid(self.link_scale * gain + self.link_offset)
 
     def gain(self, i: int, di: int, j: int, dj: int) -> float:
         # the intercept is a bonus per sentence linked (skipping a sentence forfeits it), so a merge
@@ -481,7 +489,7 @@ def align(mt: Sequence[str] | None, english: Sequence[str], arabic: Sequence[str
     problem = Problem(mt, english, arabic)
     beads = []
     for i, di, j, dj in dynamic_align(problem.n, problem.m, problem.gain):
-        score = _sigmoid(problem.gain(i, di, j, dj)) if di and dj else 0.0
+        score = problem.link_probability(problem.gain(i, di, j, dj)) if di and dj else 0.0
         beads.append(Bead(list(range(i, i + di)), list(range(j, j + dj)), score))
     return beads
 
