@@ -184,3 +184,21 @@ def test_imported_pairs_can_be_reviewed_and_exported(tmp_path):
     records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [(r["target"], r["origin"], r["document"]) for r in records] == [
         ("The boy walked to school in the morning.", "imported", str(tmx))]
+
+
+@pytest.mark.parametrize("fmt", ["tmx", "jsonl", "tsv"])
+def test_line_breaks_tabs_and_markup_survive_the_round_trip(tmp_path, fmt):
+    from translate.tm_import import read_pairs
+
+    tricky = [("السطر الأول\nوالسطر الثاني\tبعد علامة جدولة.", "First line\nand second line\tafter a tab."),
+              ("قال: \"<b>مرحبا</b>\" & وداعا \\ نهاية.", "He said: \"<b>hello</b>\" & goodbye \\ end.")]
+    source, db = tmp_path / "tricky.jsonl", tmp_path / "corpus.sqlite"
+    source.write_text("".join(json.dumps({"ar": a, "en": e}, ensure_ascii=False) + "\n" for a, e in tricky),
+                      encoding="utf-8")
+    assert run_cli("import", source, "--db", db).returncode == 0
+    exported, copy, again = tmp_path / f"out.{fmt}", tmp_path / "copy.sqlite", tmp_path / f"again.{fmt}"
+    assert run_cli("export", "--format", fmt, "-o", exported, "--db", db).returncode == 0
+    assert [(p.source, p.target) for p in read_pairs(exported)] == tricky
+    assert run_cli("import", exported, "--db", copy).returncode == 0
+    assert run_cli("export", "--format", fmt, "-o", again, "--db", copy).returncode == 0
+    assert [(p.source, p.target) for p in read_pairs(again)] == tricky

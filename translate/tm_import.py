@@ -187,7 +187,8 @@ def read_tsv(path: Path) -> list[TMPair]:
     if lines and lines[-1] == "":
         lines.pop()
     header = [h.strip().lower() for h in lines[0].rstrip("\r").split("\t")] if lines else []
-    escaped = header == _OUR_TSV_HEADER
+    # our own export escapes tab, newline, return and backslash (its header starts id, document, ...)
+    escaped = header[:2] == _OUR_TSV_HEADER[:2] and "source" in header and "target" in header
     names = {"ar": "source", "en": "target"}
     columns = [names.get(h, h) for h in header]
     if "source" in columns and "target" in columns:
