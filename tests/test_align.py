@@ -200,11 +200,88 @@ def test_align_bridges_with_a_model_directory(files, tmp_path, tiny_model):
     result = run_cli("align", ar, en, "--presegmented", "--jsonl", "--model", tiny_model, "--db", db)
     assert result.returncode == 0, result.stderr
     beads = [json.loads(line) for line in result.stdout.splitlines()]
-    assert [i for b in beads for i in b["ar"]] == list(range(len(ARABIC)))
-    assert [j for b in beads for j in b["en"]] == list(range(len(ENGLISH)))
+    # a useless bridge counts for little: the lexicon, numbers and length still find every bead
+    assert [(b["ar"], b["en"]) for b in beads] == EXPECTED
     with sqlite3.connect(db) as conn:
         models = conn.execute("SELECT name FROM models").fetchall()
         rows = conn.execute("SELECT bridge, model_id FROM translations").fetchall()
     assert models == [("tiny-ar-en",)]
-    assert rows, "length and position alone should still link some sentences"
+    assert len(rows) == 3
     assert all(bridge is not None and model_id is not None for bridge, model_id in rows)
+
+
+def test_align_without_a_bridge_uses_the_lexicon_numbers_and_names():
+    beads = align(None, ENGLISH, ARABIC)
+    assert [(b.ar, b.en) for b in beads] == EXPECTED
+    assert all(b.score > 0.5 for b in beads if b.ar and b.en)
+
+
+def test_names_numbers_and_skeletons():
+    from translate.align import FEATURES, Problem, arabic_skeleton, english_skeleton, numbers
+
+    assert arabic_skeleton("ستانفورد") == english_skeleton("Stanford")
+    assert numbers("في عام ٢٠١٩ قتل ١٬٥٠٠ شخص") == numbers("In 2019, 1,500 people were killed") == {"2019", "1500"}
+    # a name is the only word the lexicon cannot give: two sentences that differ only by it
+    arabic = ["زار الرئيس ستانفورد يوم الاثنين.", "زار الرئيس إنسيلادوس يوم الاثنين."]
+    english = ["The president visited Enceladus on Monday.", "The president visited Stanford on Monday."]
+    problem = Problem(None, english, arabic)
+    names = FEATURES.index("names")
+    assert problem.features(0, 1, 1, 1)[names] == problem.features(1, 1, 0, 1)[names] == 1.0
+    assert problem.features(0, 1, 0, 1)[names] == problem.features(1, 1, 1, 1)[names] == 0.0
+    assert problem.gain(0, 1, 1, 1) > problem.gain(0, 1, 0, 1)
+
+
+def test_align_command_without_bridge(files, tmp_path):
+    ar, en, _ = files
+    result = run_cli("align", ar, en, "--presegmented", "--no-bridge", "--jsonl", "--db", tmp_path / "c.sqlite")
+    assert result.returncode == 0, result.stderr
+    assert [(b["ar"], b["en"]) for b in map(json.loads, result.stdout.splitlines())] == EXPECTED
+    with sqlite3.connect(tmp_path / "c.sqlite") as conn:
+        rows = conn.execute("SELECT bridge, model_id, origin FROM translations").fetchall()
+    assert rows == [(None, None, "human")] * 3
+
+
+def test_flores_alignment_without_a_bridge(shared_dir):
+    # a few FLORES news articles as one document, with a merged and a dropped sentence on each side
+    lines = [json.loads(line) for line in
+             (shared_dir / "data" / "flores-dev" / "flores-dev.docs.jsonl").read_text(encoding="utf-8").splitlines()]
+    arabic = [s for doc in lines[:8] for s in doc["ar"]]
+    english = [s for doc in lines[:8] for s in doc["en"]]
+    n = len(arabic)
+    ar_units = [[k] for k in range(n) if k not in (3, 4, 12)]
+    ar_units.insert(3, [3, 4])
+    en_units = [[k] for k in range(n) if k not in (7, 20, 21)]
+    en_units.insert(next(i for i, u in enumerate(en_units) if u[0] > 20), [20, 21])
+    beads = align(None, [" ".join(english[k] for k in u) for u in en_units],
+                  [" ".join(arabic[k] for k in u) for u in ar_units])
+    gold = {(i, j) for i, a in enumerate(ar_units) for j, e in enumerate(en_units) if set(a) & set(e)}
+    predicted = {(i, j) for b in beads for i in b.ar for j in b.en}
+    assert len(predicted & gold) >= 0.95 * len(gold) and len(predicted - gold) <= 0.05 * len(predicted)
+
+
+def test_eval_joins_the_segments_of_each_input_line(tmp_path):
+    from translate.store import NewSegment, Store
+
+    db, ref = tmp_path / "corpus.sqlite", tmp_path / "ref.en"
+    # input line 0 holds two sentences (two segments), line 1 is blank, line 2 holds one
+    text = ARABIC[0] + " " + ARABIC[1] + "\n\n" + ARABIC[2]
+    spans = [(0, len(ARABIC[0])), (len(ARABIC[0]) + 1, len(ARABIC[0]) + 1 + len(ARABIC[1]))]
+    spans.append((text.index(ARABIC[2]), len(text)))
+    with Store(db) as store:
+        document_id, _ = store.add_document("doc.txt", text, "sha-of-doc")
+        ids = store.add_segments(document_id, [NewSegment(k, a, b, k, 0, text[a:b]) for k, (a, b) in enumerate(spans)])
+        model_id = store.model_id("test-model", "0" * 64)
+        run_id = store.start_run("translate", model_id, {})
+        with store.transaction() as conn:
+            for segment_id, english in zip(ids, MT[:3]):
+                store.add_translation(conn, segment_id, english, model_id, run_id, 0.5, "check", {})
+        store.finish_run(run_id)
+    ref.write_text(MT[0] + " " + MT[1] + "\n\n" + MT[2] + "\n", encoding="utf-8")
+    result = run_cli("eval", "--ref", ref, "--db", db, "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"sentences": 3, "bleu": pytest.approx(100.0), "chrf": pytest.approx(100.0),
+                                         "ter": pytest.approx(0.0)}
+    assert "joined 3 segment translations into the 3 input lines" in result.stderr
+    ref.write_text(MT[0] + "\n" + MT[1] + "\n", encoding="utf-8")
+    mismatch = run_cli("eval", "--ref", ref, "--db", db)
+    assert mismatch.returncode == 1 and "3 input lines" in mismatch.stderr and "has 2 lines" in mismatch.stderr

@@ -1,20 +1,37 @@
-"""Sentence alignment of an Arabic document with its existing English translation, bridged by MT.
+"""Sentence alignment of an Arabic document with its existing English translation.
 
-The Arabic sentences are machine-translated (or a given line-aligned MT is used); the MT is compared
-with the English sentences, and dynamic programming picks the best sequence of *beads*: 1-1, 1-2, 2-1,
-2-2, and 1-0 / 0-1 for sentences with no counterpart. A bead's gain is
+Dynamic programming picks the best sequence of *beads*: 1-1, 1-2, 2-1, 2-2, and 1-0 / 0-1 for
+sentences with no counterpart. A bead's gain is a linear score (positive: better linked than left
+unmatched) over evidence that does not all depend on machine translation:
 
-    similarity(MT of its Arabic, its English) - background similarity + LINK_BONUS
-    - LENGTH_WEIGHT * |log(expected English length / English length)| - a small penalty for non 1-1 beads
+* ``bridge``: when there is an MT of the Arabic (the bridge), a Dice coefficient of its character
+  3-grams and words with the English (a cheap chrF), minus the *background* similarity of the same
+  sentences to the wrong sentences around them, so a link must stand out from its neighbourhood;
+* ``lexical``: the share of content words on each side that have a translation on the other side in
+  the project's bilingual lexicon (``translate.lexicon``), minus its background likewise;
+  both count as a linear discriminant fitted to the document at hand: zero halfway between the
+  background and the typical right match (the gap), and scaled by gap / spread^2 of the wrong
+  matches, so a strong bridge leads, a weak one (the demo model on news) adds a little, and a useless
+  one (random output) nothing;
+* ``best_share``: the share of the bead's sentences whose best partner nearby is inside the bead;
+* ``numbers``: Dice of the numbers of both sides (Arabic-Indic digits normalised);
+* ``names``: Dice of names: Latin-script tokens in the Arabic, and Arabic words unknown to the
+  lexicon whose consonant skeleton matches a capitalised English word of the document
+  (ستانفورد ~ Stanford);
+* ``punctuation`` (question and exclamation marks, quotes, parentheses, colons) and ``length``
+  (|log| of the English length against the Arabic length times the expected ratio, Gale–Church's
+  signal), plus a penalty per bead type.
 
-and a skipped sentence gains 0. The similarity is a Dice coefficient over character 3-grams and words
-(a cheap chrF-like score); the background is how similar the sentences are to the wrong sentences
-around them, so a link must stand out from its neighbourhood, which keeps working with a weak bridge
-model. The length term uses the Arabic length times the expected English/Arabic ratio (Gale–Church's
-signal), not the MT length. The search is banded around the diagonal, so long documents stay fast.
+The weights (``WEIGHTS``, one set with a bridge and one without) are fitted by
+``bench/align_eval.py --fit`` on perturbed pseudo-documents of UD Arabic PUD with the demo model as
+the bridge: pairwise logistic regression of each gold bead against the beads competing with it, then
+the per-sentence linking bonus (``intercept``) that gives the best link F1 there. FLORES, the news the
+aligner is measured on, is not used to fit them. A skipped sentence gains 0, so a bead is kept only
+where its evidence beats leaving its sentences unmatched. The search is banded around the
+diagonal, so long documents stay fast.
 
-Aligned pairs go to the store with the human English as the translation and the MT kept as ``bridge``;
-1-0 and 0-1 beads are not stored.
+Aligned pairs go to the store with the human English as the translation and the MT (if any) kept as
+``bridge``; 1-0 and 0-1 beads are not stored.
 """
 from __future__ import annotations
 
@@ -23,20 +40,34 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
+from .lexicon import (ARABIC_STOPWORDS, ENGLISH_STOPWORDS, LexiconError, arabic_stem, english_stem,
+                      load_lexicon, normalize_arabic)
 from .pipeline import iter_segments, read_lines
 from .store import NewSegment, Store
 
-SIMILARITY_FLOOR = 0.12     # background similarity when a sentence has no neighbours to compare with
 BACKGROUND_WINDOW = 4       # neighbours either side that estimate the background similarity
-LENGTH_WEIGHT = 0.10
-# a small reward for linking, so that with a weak bridge MT (similarity barely above background) the
-# length and position still link sentences instead of leaving both unmatched
-LINK_BONUS = 0.05
 EXPECTED_LENGTH_RATIO = math.exp(0.17)   # English chars per Arabic char (as translate.score)
-BEAD_PENALTY = {(1, 1): 0.0, (1, 2): 0.04, (2, 1): 0.04, (2, 2): 0.10}
+LINK_MIN = 0.05             # lexicon probability from which two words count as translations (as score)
 MOVES = ((1, 1), (1, 2), (2, 1), (2, 2), (1, 0), (0, 1))
+
+FEATURES = ("bridge", "lexical", "best_share", "numbers", "numbers_seen", "names", "names_seen", "punctuation",
+            "length", "one_two", "two_two")
+# fitted by `python bench/align_eval.py --fit` (see that script): the gain of a bead is
+# intercept * (sentences in the bead) / 2 + sum(weight * feature); a chosen bead's score (the
+# probability that its links are right) is sigmoid(link_scale * gain + link_offset)
+WEIGHTS: dict[str, dict[str, float]] = {
+    "bridge": {"intercept": 6.5, "bridge": 4.237, "lexical": 7.178, "best_share": 2.664, "numbers": 2.255,
+              "numbers_seen": -2.462, "names": 1.908, "names_seen": -0.908, "punctuation": 0.77,
+              "length": -4.276, "one_two": -2.294, "two_two": -5.087, "link_scale": 0.3917,
+              "link_offset": 0.8349},
+    "none": {"intercept": 6.5, "bridge": 0.0, "lexical": 7.942, "best_share": 2.816, "numbers": 2.023,
+              "numbers_seen": -2.484, "names": 1.765, "names_seen": -0.998, "punctuation": 1.163,
+              "length": -4.408, "one_two": -2.108, "two_two": -4.927, "link_scale": 0.39,
+              "link_offset": 0.7715},
+}
 
 
 class AlignError(Exception):
@@ -47,15 +78,23 @@ class AlignError(Exception):
 class Bead:
     ar: list[int]               # indices of Arabic sentences
     en: list[int]               # indices of English sentences
-    score: float                # similarity of the bridge MT and the English (0 for 1-0 / 0-1)
+    score: float                # estimated probability that the link is right (0 for 1-0 / 0-1)
 
     def as_json(self) -> dict:
         return {"ar": self.ar, "en": self.en, "score": round(self.score, 4)}
 
 
-# -- similarity ---------------------------------------------------------------------------------
+# -- evidence of one sentence -------------------------------------------------------------------
 _SPACES = re.compile(r"\s+")
 _WORDS = re.compile(r"\w+")
+_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹٫", "01234567890123456789.")
+_THOUSANDS = re.compile(r"(?<=\d)[,٬](?=\d{3}(?!\d))")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+LATIN_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+_ARABIC_WORD = re.compile("[\u0621-\u064a\u0671-\u06d3]+")
+ENGLISH_WORD = re.compile(r"[A-Za-z]+(?:'[a-z]+)?")
+_PUNCTUATION = str.maketrans({"؟": "?", "“": '"', "”": '"', "«": '"', "»": '"', "„": '"'})
+_PUNCTUATION_KINDS = frozenset('?!"(:')
 
 
 def profile(text: str) -> frozenset[str]:
@@ -66,10 +105,337 @@ def profile(text: str) -> frozenset[str]:
     return frozenset(grams)
 
 
-def similarity(a: frozenset[str], b: frozenset[str]) -> float:
-    """F1 (Dice coefficient) of the n-gram sets of two texts, in [0, 1]; set operations keep it fast."""
+def similarity(a: frozenset, b: frozenset) -> float:
+    """F1 (Dice coefficient) of two sets, in [0, 1]; set operations keep it fast."""
     total = len(a) + len(b)
     return 2.0 * len(a & b) / total if total else 0.0
+
+
+def numbers(text: str) -> frozenset[str]:
+    """Numbers as normalised strings: Western digits, no thousands separators, no leading zeros."""
+    text = _THOUSANDS.sub("", text.translate(_DIGITS))
+    return frozenset(m.group().lstrip("0") or "0" for m in _NUMBER.finditer(text))
+
+
+def punctuation(text: str) -> frozenset[str]:
+    return frozenset(c for c in text.translate(_PUNCTUATION) if c in _PUNCTUATION_KINDS)
+
+
+# consonant skeletons: Arabic and English letters folded into one coarse alphabet (b t k s f l m n r),
+# vowels, glides and h-like letters dropped, so a transliterated name and its English spelling meet
+_AR_SKELETON = str.maketrans({
+    "ب": "b", "ت": "t", "ث": "t", "ج": "k", "ح": None, "خ": "k", "د": "t", "ذ": "t", "ر": "r", "ز": "s",
+    "س": "s", "ش": "s", "ص": "s", "ض": "t", "ط": "t", "ظ": "t", "ع": None, "غ": "k", "ف": "f", "ق": "k",
+    "ك": "k", "ل": "l", "م": "m", "ن": "n", "ه": None, "و": None, "ي": None, "ا": None, "ء": None,
+    "پ": "b", "چ": "s", "ڤ": "f", "گ": "k"})
+_EN_DIGRAPHS = (("ph", "f"), ("th", "t"), ("sh", "s"), ("ch", "ts"), ("ck", "k"), ("x", "ks"))
+_EN_SOFT_C = re.compile(r"c(?=[eiy])")
+_EN_SKELETON = str.maketrans({"c": "k", "q": "k", "g": "k", "j": "k", "p": "b", "v": "f", "z": "s", "d": "t",
+                              **{v: None for v in "aeiouwyh"}})
+
+
+def _collapse(skeleton: str) -> str:
+    return re.sub(r"(.)\1+", r"\1", skeleton)
+
+
+def arabic_skeleton(word: str) -> str:
+    """Consonant skeleton of a normalised Arabic word (no article)."""
+    return _collapse(word.translate(_AR_SKELETON))
+
+
+def english_skeleton(word: str) -> str:
+    word = word.lower()
+    for digraph, sound in _EN_DIGRAPHS:
+        word = word.replace(digraph, sound)
+    return _collapse(_EN_SOFT_C.sub("s", word).translate(_EN_SKELETON))
+
+
+@lru_cache(maxsize=1)
+def translation_tables() -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]]:
+    """(Arabic stem -> English stems it translates to, English stem -> Arabic stems), from the lexicon
+    in both directions, content words only; empty tables when no lexicon is installed."""
+    try:
+        lexicon = load_lexicon()
+    except LexiconError:
+        return {}, {}
+    ar_to_en: dict[str, set[str]] = {}
+    en_to_ar: dict[str, set[str]] = {}
+    for ar, options in lexicon.forward.items():
+        for en, p in options.items():
+            if p >= LINK_MIN:
+                ar_to_en.setdefault(ar, set()).add(en)
+                en_to_ar.setdefault(en, set()).add(ar)
+    for en, options in lexicon.backward.items():
+        for ar, p in options.items():
+            if p >= LINK_MIN:
+                ar_to_en.setdefault(ar, set()).add(en)
+                en_to_ar.setdefault(en, set()).add(ar)
+    clean = lambda table, stop: {k: frozenset(v - stop) for k, v in table.items()  # noqa: E731
+                                 if k not in stop and v - stop}
+    return clean(ar_to_en, ENGLISH_STOPWORDS), clean(en_to_ar, ARABIC_STOPWORDS)
+
+
+@dataclass(frozen=True)
+class View:
+    """What the aligner knows of one sentence (or two joined sentences) of one side."""
+    grams: frozenset        # bridge MT n-grams (Arabic side) / English n-grams; empty without a bridge
+    known: frozenset        # content stems the lexicon knows
+    expansion: frozenset    # stems of the other language that translate them
+    numbers: frozenset
+    names: frozenset        # name keys shared with the other side of the document (see NameIndex)
+    punctuation: frozenset
+    length: float           # in English characters (Arabic length times the expected ratio)
+
+    def __or__(self, other: "View") -> "View":
+        return View(self.grams | other.grams, self.known | other.known, self.expansion | other.expansion,
+                    self.numbers | other.numbers, self.names | other.names,
+                    self.punctuation | other.punctuation, self.length + other.length + 1)
+
+
+EMPTY = frozenset()
+
+
+def arabic_words(text: str) -> list[tuple[str, str]]:
+    """(normalised word, stem) of each Arabic word."""
+    return [(word, arabic_stem(word)) for word in _ARABIC_WORD.findall(normalize_arabic(text))]
+
+
+def _name_candidates_ar(text: str, ar_to_en: dict) -> set[str]:
+    """Keys of possible names in Arabic text: Latin-script tokens, and skeletons of unknown words."""
+    keys = {"=" + t.lower() for t in LATIN_TOKEN.findall(text)}
+    for word, stem in arabic_words(text):
+        if stem in ar_to_en or stem in ARABIC_STOPWORDS:
+            continue
+        bare = word[2:] if word.startswith("ال") and len(word) > 4 else word
+        for form in {stem, bare, word}:
+            skeleton = arabic_skeleton(form)
+            if len(skeleton) >= 3:
+                keys.add(skeleton)
+    return keys
+
+
+def _name_candidates_en(text: str) -> dict[str, set[str]]:
+    """English words (not stopwords) -> their match keys: the word itself (for Latin-script tokens in
+    the Arabic) and, when it is capitalised (a name), its consonant skeleton."""
+    out: dict[str, set[str]] = {}
+    for word in LATIN_TOKEN.findall(text):
+        lower = word.lower()
+        if lower in ENGLISH_STOPWORDS:
+            continue
+        keys = {"=" + lower}
+        if word[0].isupper():
+            skeleton = english_skeleton(word)
+            if len(skeleton) >= 3:
+                keys.add(skeleton)
+        out[lower] = out.get(lower, set()) | keys
+    return out
+
+
+def _deletions(key: str) -> set[str]:
+    """The key and every form with one letter deleted (for matching skeletons one edit apart)."""
+    if key.startswith("=") or len(key) < 4:
+        return {key}
+    return {key} | {key[:i] + key[i + 1:] for i in range(len(key))}
+
+
+class NameIndex:
+    """Matches Arabic name candidates with the English name words of the same document(s): a key of
+    an Arabic word maps to the English words whose key equals it or is one deletion away from it."""
+
+    def __init__(self, english_texts: Sequence[str]):
+        self.by_key: dict[str, set[str]] = {}
+        for text in english_texts:
+            for word, keys in _name_candidates_en(text).items():
+                for key in keys:
+                    for variant in _deletions(key):
+                        self.by_key.setdefault(variant, set()).add(word)
+
+    def english_names(self, arabic_text: str, ar_to_en: dict) -> frozenset[str]:
+        """English name words (lower case) that some name of this Arabic text matches."""
+        found: set[str] = set()
+        for key in _name_candidates_ar(arabic_text, ar_to_en):
+            for variant in _deletions(key):
+                found |= self.by_key.get(variant, set())
+        return frozenset(found)
+
+
+def arabic_view(text: str | None, mt: str | None, tables, names: frozenset) -> View:
+    ar_to_en, _ = tables
+    known = frozenset(stem for _, stem in arabic_words(text) if stem in ar_to_en) if text is not None else EMPTY
+    expansion = frozenset().union(*(ar_to_en[s] for s in known)) if known else EMPTY
+    basis = text if text is not None else mt
+    length = len(text) * EXPECTED_LENGTH_RATIO if text is not None else float(len(mt or ""))
+    return View(profile(mt) if mt is not None else EMPTY, known, expansion, numbers(basis), names,
+                punctuation(basis), length)
+
+
+def english_view(text: str, tables, with_grams: bool) -> View:
+    _, en_to_ar = tables
+    stems = {english_stem(w.lower()) for w in ENGLISH_WORD.findall(text)}
+    known = frozenset(s for s in stems if s in en_to_ar)
+    expansion = frozenset().union(*(en_to_ar[s] for s in known)) if known else EMPTY
+    return View(profile(text) if with_grams else EMPTY, known, expansion, numbers(text), EMPTY,
+                punctuation(text), float(len(text)))
+
+
+# -- the alignment problem ----------------------------------------------------------------------
+class Problem:
+    """Both sides of one document pair, prepared for the search: views of every sentence and of every
+    two consecutive sentences, and the background similarities."""
+
+    def __init__(self, mt: Sequence[str] | None, english: Sequence[str], arabic: Sequence[str] | None = None):
+        if mt is None and arabic is None:
+            raise ValueError("align needs the Arabic sentences, their MT, or both")
+        self.n = len(mt) if mt is not None else len(arabic)
+        self.m = len(english)
+        self.has_bridge = mt is not None
+        weights = WEIGHTS["bridge" if self.has_bridge else "none"]
+        self.intercept, self.vector = weights["intercept"], [weights[f] for f in FEATURES]
+        self.link_scale, self.link_offset = weights.get("link_scale", 1.0), weights.get("link_offset", 0.0)
+        tables = translation_tables() if arabic is not None else ({}, {})
+        index = NameIndex(english) if arabic is not None else None
+        ar_views = []
+        for k in range(self.n):
+            text = arabic[k] if arabic is not None else None
+            names = index.english_names(text, tables[0]) if index is not None else EMPTY
+            ar_views.append(arabic_view(text, mt[k] if mt is not None else None, tables, names))
+        matched = frozenset().union(*(v.names for v in ar_views)) if ar_views else EMPTY
+        en_views = []
+        for text in english:
+            view = english_view(text, tables, self.has_bridge)
+            words = frozenset(_name_candidates_en(text)) & matched
+            en_views.append(View(view.grams, view.known, view.expansion, view.numbers, words,
+                                 view.punctuation, view.length))
+        self.ar = {1: ar_views, 2: [a | b for a, b in zip(ar_views, ar_views[1:])]}
+        self.en = {1: en_views, 2: [a | b for a, b in zip(en_views, en_views[1:])]}
+        self.back: dict[str, dict[str, dict[int, list[float]]]] = {}
+        self.scale: dict[str, float] = {}
+        self.gap: dict[str, float] = {}
+        for name, measure in (("bridge", bridge_similarity), ("lexical", lexical_similarity)):
+            if name == "bridge" and not self.has_bridge:
+                continue
+            a = _background(ar_views, en_views, measure)
+            e = _background(en_views, ar_views, lambda x, y: measure(y, x))
+            self.back[name] = {"ar": {1: a.means, 2: [(x + y) / 2 for x, y in zip(a.means, a.means[1:])]},
+                               "en": {1: e.means, 2: [(x + y) / 2 for x, y in zip(e.means, e.means[1:])]}}
+            self.scale[name], self.gap[name] = _reliability(name, a, e)
+        # each sentence's best partner near its place on the other side, by bridge + lexicon
+        both = lambda a, e: bridge_similarity(a, e) + lexical_similarity(a, e)  # noqa: E731
+        self.ar_best = _best_partner(ar_views, en_views, both)
+        self.en_best = _best_partner(en_views, ar_views, lambda e, a: both(a, e))
+
+    def features(self, i: int, di: int, j: int, dj: int) -> list[float]:
+        """The FEATURES of the bead of Arabic i..i+di-1 with English j..j+dj-1 (di, dj in 1, 2), in order.
+        (Written out flat: the search asks for it at every cell of the band, for every bead shape.)"""
+        a, e = self.ar[di][i], self.en[dj][j]
+        discriminants = []
+        for name, measure in (("bridge", bridge_similarity), ("lexical", lexical_similarity)):
+            back = self.back.get(name)
+            if back is None:
+                discriminants.append(0.0)
+                continue
+            background = 0.5 * (back["ar"][di][i] + back["en"][dj][j])
+            # a linear discriminant: positive above the midpoint between wrong and right matches
+            discriminants.append((measure(a, e) - background - 0.5 * self.gap[name]) * self.scale[name])
+        # share of the bead's sentences whose best partner is inside the bead
+        inside = (sum(1 for k in range(i, i + di) if j <= self.ar_best[k] < j + dj)
+                  + sum(1 for k in range(j, j + dj) if i <= self.en_best[k] < i + di))
+        return [
+            discriminants[0],                                                       # bridge
+            discriminants[1],                                                       # lexical
+            inside / (di + dj),                                                     # best_share
+            similarity(a.numbers, e.numbers),                                       # numbers
+            1.0 if a.numbers or e.numbers else 0.0,                                 # numbers_seen
+            similarity(a.names, e.names),                                           # names
+            1.0 if a.names or e.names else 0.0,                                     # names_seen
+            similarity(a.punctuation, e.punctuation) if a.punctuation or e.punctuation else 0.5,
+            abs(math.log((a.length + 1) / (e.length + 1))),                         # length
+            1.0 if di + dj == 3 else 0.0,                                           # one_two
+            1.0 if di + dj == 4 else 0.0,                                           # two_two
+        ]
+
+    def link_probability(self, gain: float) -> float:
+        """The estimated probability that a chosen bead's links are all right (calibrated on PUD)."""
+        return _sigmoid(self.link_scale * gain + self.link_offset)
+
+    def gain(self, i: int, di: int, j: int, dj: int) -> float:
+        # the intercept is a bonus per sentence linked (skipping a sentence forfeits it), so a merge
+        # bead is not outweighed by a 1-1 bead plus a skipped sentence only for being one bead
+        total = self.intercept * (di + dj) / 2
+        for weight, value in zip(self.vector, self.features(i, di, j, dj)):
+            total += weight * value
+        return total
+
+
+def bridge_similarity(a: View, e: View) -> float:
+    return similarity(a.grams, e.grams)
+
+
+def lexical_similarity(a: View, e: View) -> float:
+    """Share of the known content words of both sides that have a translation on the other side."""
+    total = len(a.known) + len(e.known)
+    return (len(a.expansion & e.known) + len(e.expansion & a.known)) / total if total else 0.0
+
+
+def _background(these: list[View], others: list[View], measure: Callable[[View, View], float]) -> Background:
+    """For each sentence, how similar it is to the *wrong* sentences near its place on the other side: the
+    mean similarity to its neighbourhood without the best match. A link must beat this, which adapts the
+    threshold to the quality of the evidence (a poor MT is only a little closer to the right sentence).
+    Also how far the best match stands above that mean (the gap) and how much the wrong ones spread."""
+    n, m = len(these), len(others)
+    means, squares, gaps = [], 0.0, 0.0
+    count = 0
+    for i, mine in enumerate(these):
+        centre = round(i * m / n) if n else 0
+        values = sorted(measure(mine, others[j])
+                        for j in range(max(0, centre - BACKGROUND_WINDOW), min(m, centre + BACKGROUND_WINDOW + 1)))
+        best, values = (values[-1], values[:-1]) if values else (0.0, [])
+        mean = sum(values) / len(values) if values else 0.0
+        means.append(mean)
+        squares += sum((v - mean) ** 2 for v in values)
+        count += len(values)
+        gaps += best - mean
+    return Background(means, squares, count, gaps, n)
+
+
+@dataclass
+class Background:
+    means: list[float]          # per sentence
+    squares: float              # sum of squared deviations of the wrong similarities from their mean
+    count: int
+    gaps: float                 # sum over sentences of (best similarity - mean of the others)
+    sentences: int
+
+
+# typical spread of wrong similarities and gap of the right one (a weak bridge, the lexicon): priors
+# for small documents, and the reference that makes a scale of 1
+PRIOR = {"bridge": (0.04, 0.10), "lexical": (0.06, 0.25)}
+PRIOR_WEIGHT = 20                # as many wrong pairs / sentences as the prior is worth
+
+
+def _reliability(name: str, *backgrounds: Background) -> tuple[float, float]:
+    """How much one unit of similarity above the background is worth in this document, relative to the
+    prior: gap / spread^2 (the weight of a linear discriminant between two equally spread classes). A
+    strong bridge (right sentences far above the rest) counts more, a useless one (no gap) nothing.
+    Returns (that weight, the gap): the discriminant's zero lies half the gap above the background."""
+    spread0, gap0 = PRIOR[name]
+    squares = sum(b.squares for b in backgrounds) + PRIOR_WEIGHT * spread0 ** 2
+    variance = squares / (sum(b.count for b in backgrounds) + PRIOR_WEIGHT)
+    gap = (sum(b.gaps for b in backgrounds) + PRIOR_WEIGHT * gap0) / (sum(b.sentences for b in backgrounds)
+                                                                      + PRIOR_WEIGHT)
+    # the best of several wrong candidates also stands above their mean: that much is no evidence
+    gap = max(0.0, gap - math.sqrt(variance))
+    return (gap / variance) / ((gap0 - spread0) / spread0 ** 2), gap
+
+
+def _best_partner(these: list[View], others: list[View], measure: Callable[[View, View], float]) -> list[int]:
+    n, m = len(these), len(others)
+    out = []
+    for i, mine in enumerate(these):
+        centre = round(i * m / n) if n else 0
+        window = range(max(0, centre - 2 * BACKGROUND_WINDOW), min(m, centre + 2 * BACKGROUND_WINDOW + 1))
+        out.append(max(window, key=lambda j: measure(mine, others[j]), default=-1))
+    return out
 
 
 # -- dynamic programming ------------------------------------------------------------------------
@@ -112,61 +478,20 @@ def dynamic_align(n: int, m: int, gain: Callable[[int, int, int, int], float],
     return path[::-1]
 
 
-def align(mt: Sequence[str], english: Sequence[str], arabic: Sequence[str] | None = None) -> list[Bead]:
-    """Align sentences given the MT of each Arabic sentence (line-aligned) and the English sentences.
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, x))))
 
-    With the Arabic sentences themselves, the length term compares Arabic length (times the expected
-    English/Arabic ratio) with English length, which stays reliable when the bridge MT is poor.
-    """
-    n, m = len(mt), len(english)
-    # n-gram sets of single sentences and of each sentence joined with the next (for 2-x beads)
-    mt_sets = {1: [profile(t) for t in mt]}
-    en_sets = {1: [profile(t) for t in english]}
-    mt_sets[2] = [a | b for a, b in zip(mt_sets[1], mt_sets[1][1:])]
-    en_sets[2] = [a | b for a, b in zip(en_sets[1], en_sets[1][1:])]
-    if arabic is not None:
-        source_lengths = [len(t) * EXPECTED_LENGTH_RATIO for t in arabic]
-    else:
-        source_lengths = [float(len(t)) for t in mt]
-    en_lengths = [float(len(t)) for t in english]
-    mt_base = _background(mt_sets[1], en_sets[1])
-    en_base = _background(en_sets[1], mt_sets[1])
-    # per span of 1 or 2 sentences: length (+1 for the joining space) and background, precomputed
-    # because the search asks for them millions of times on long documents
-    src_span = {1: source_lengths, 2: [a + b + 1 for a, b in zip(source_lengths, source_lengths[1:])]}
-    en_span = {1: en_lengths, 2: [a + b + 1 for a, b in zip(en_lengths, en_lengths[1:])]}
-    mt_back = {1: mt_base, 2: [(a + b) / 2 for a, b in zip(mt_base, mt_base[1:])]}
-    en_back = {1: en_base, 2: [(a + b) / 2 for a, b in zip(en_base, en_base[1:])]}
 
-    def sim(i: int, di: int, j: int, dj: int) -> float:
-        return similarity(mt_sets[di][i], en_sets[dj][j])
-
-    def gain(i: int, di: int, j: int, dj: int) -> float:
-        background = 0.5 * (mt_back[di][i] + en_back[dj][j])
-        length_term = abs(math.log((src_span[di][i] + 1) / (en_span[dj][j] + 1)))
-        return (sim(i, di, j, dj) - background + LINK_BONUS - LENGTH_WEIGHT * length_term
-                - BEAD_PENALTY[di, dj])
-
+def align(mt: Sequence[str] | None, english: Sequence[str], arabic: Sequence[str] | None = None) -> list[Bead]:
+    """Align sentences given the MT of each Arabic sentence (line-aligned; None: no bridge), the English
+    sentences and the Arabic sentences themselves (needed for the lexicon, names, numbers and length;
+    with only the MT, the bridge and the MT's length carry the alignment)."""
+    problem = Problem(mt, english, arabic)
     beads = []
-    for i, di, j, dj in dynamic_align(n, m, gain):
-        score = sim(i, di, j, dj) if di and dj else 0.0
+    for i, di, j, dj in dynamic_align(problem.n, problem.m, problem.gain):
+        score = problem.link_probability(problem.gain(i, di, j, dj)) if di and dj else 0.0
         beads.append(Bead(list(range(i, i + di)), list(range(j, j + dj)), score))
     return beads
-
-
-def _background(these: list[frozenset[str]], others: list[frozenset[str]]) -> list[float]:
-    """For each sentence, how similar it is to the *wrong* sentences near its place on the other side: the
-    mean similarity to its neighbourhood without the best match. A link must beat this, which adapts the
-    threshold to the quality of the bridge MT (a poor MT is only a little closer to the right sentence)."""
-    n, m = len(these), len(others)
-    out = []
-    for i, mine in enumerate(these):
-        centre = round(i * m / n) if n else 0
-        values = sorted(similarity(mine, others[j])
-                        for j in range(max(0, centre - BACKGROUND_WINDOW), min(m, centre + BACKGROUND_WINDOW + 1)))
-        values = values[:-1]
-        out.append(sum(values) / len(values) if values else SIMILARITY_FLOOR)
-    return out
 
 
 # -- sentences ----------------------------------------------------------------------------------
@@ -219,16 +544,11 @@ class StoreSummary:
     pairs: list[dict] = field(default_factory=list)
 
 
-def alignment_confidence(similarity_score: float) -> float:
-    """0 at the similarity of unrelated text, 1 from a similarity of 0.5 (a close paraphrase) up."""
-    return max(0.0, min(1.0, (similarity_score - SIMILARITY_FLOOR) / (0.5 - SIMILARITY_FLOOR)))
-
-
 def store_alignment(store: Store, ar_path: str, ar_text: str, segments: list[NewSegment], english: list[str],
-                    mt: list[str], beads: list[Bead], model_id: int | None, options: dict) -> StoreSummary:
+                    mt: list[str] | None, beads: list[Bead], model_id: int | None, options: dict) -> StoreSummary:
     """Store the linked beads as human-translation pairs (MT as bridge); re-running adds nothing new.
 
-    A pair's score averages the quality estimate of (Arabic, English) with the alignment confidence;
+    A pair's score averages the quality estimate of (Arabic, English) with the alignment probability;
     its signals hold every quality signal plus ``alignment_score`` and ``alignment`` ("2-1" ...).
     """
     from .score import label_for, score_pair
@@ -247,9 +567,9 @@ def store_alignment(store: Store, ar_path: str, ar_text: str, segments: list[New
                 first, last = segments[bead.ar[0]], segments[bead.ar[-1]]
                 source = ar_text[first.start:last.end]
                 target = " ".join(english[j] for j in bead.en)
-                bridge = " ".join(mt[i] for i in bead.ar)
+                bridge = " ".join(mt[i] for i in bead.ar) if mt is not None else None
                 quality = score_pair(source, target)
-                score = round(0.5 * quality.score + 0.5 * alignment_confidence(bead.score), 4)
+                score = round(0.5 * quality.score + 0.5 * bead.score, 4)
                 signals = {**quality.signals, "alignment_score": round(bead.score, 4),
                            "alignment": f"{len(bead.ar)}-{len(bead.en)}"}
                 added = store.add_translation(

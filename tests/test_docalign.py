@@ -1,0 +1,148 @@
+"""Document alignment: which English document translates which Arabic one, and `translate align DIR DIR`."""
+from __future__ import annotations
+
+import json
+import random
+import sqlite3
+
+import pytest
+from conftest import run_cli
+
+from translate.docalign import match_documents
+
+ARTICLES = [
+    (["أعلن علماء من جامعة ستانفورد يوم الاثنين عن أداة تشخيصية جديدة.", "تكلف الشريحة حوالي سنت واحد."],
+     ["Scientists from Stanford University announced a new diagnostic tool on Monday.",
+      "The chip costs about one cent."]),
+    (["تحطمت الطائرة على المدرج في الساعة 9:30 صباحا.", "أغلق المطار أمام الرحلات التجارية."],
+     ["The plane crashed onto the runway at 9:30 am.", "The airport was closed to commercial flights."]),
+    (["ذهب الولد إلى المدرسة صباحا.", "كانت السماء تمطر بغزارة، لذلك حمل معه مظلة كبيرة."],
+     ["The boy went to school in the morning.", "It was raining heavily, so he carried a big umbrella."]),
+    (["فاز الفريق بالمباراة ٣ مقابل ١ في مدريد.", "سجل اللاعب هدفين في الشوط الثاني."],
+     ["The team won the match 3-1 in Madrid.", "The player scored two goals in the second half."]),
+]
+
+
+def test_matching_pairs_and_leaves_orphans_unmatched():
+    arabic = ["\n".join(ar) for ar, _ in ARTICLES]
+    english = ["\n".join(en) for _, en in ARTICLES]
+    # English in another order, and the translation of Arabic article 1 missing
+    order = [3, 0, 2]
+    pairs = match_documents(arabic, [english[k] for k in order])
+    assert sorted((a, order[e]) for a, e, _ in pairs) == [(0, 0), (2, 2), (3, 3)]
+    assert all(margin > 1 for _, _, margin in pairs)
+
+
+def test_flores_folders(shared_dir):
+    # 60 FLORES articles each side, 20% of the English removed: every remaining pair found, the rest unmatched
+    docs = [json.loads(line) for line in
+            (shared_dir / "data" / "flores-dev" / "flores-dev.docs.jsonl").read_text(encoding="utf-8").splitlines()]
+    docs = docs[::4][:60]
+    rng = random.Random(5)
+    kept = sorted(rng.sample(range(len(docs)), 48))
+    rng.shuffle(kept)
+    pairs = match_documents(["\n".join(d["ar"]) for d in docs], ["\n".join(docs[k]["en"]) for k in kept])
+    found = {a: kept[e] for a, e, _ in pairs}
+    assert sum(1 for a, k in found.items() if a == k) >= 47
+    assert sum(1 for a, k in found.items() if a != k) <= 1
+
+
+@pytest.fixture
+def folders(tmp_path):
+    ar_dir, en_dir = tmp_path / "ar", tmp_path / "en"
+    ar_dir.mkdir()
+    en_dir.mkdir()
+    names = ["x91.txt", "b07.txt", "q3.txt", "m44.txt"]
+    for k, (ar, en) in enumerate(ARTICLES):
+        (ar_dir / names[k]).write_text("\n".join(ar) + "\n", encoding="utf-8")
+        if k != 1:                                      # the English of the plane crash is missing
+            (en_dir / f"{(k * 7) % 5}-{names[-1 - k]}").write_text(" ".join(en) + "\n", encoding="utf-8")
+    return ar_dir, en_dir
+
+
+def test_align_folders_prints_pairs_stores_them_and_resumes(folders, tmp_path):
+    ar_dir, en_dir = folders
+    db = tmp_path / "corpus.sqlite"
+    result = run_cli("align", ar_dir, en_dir, "--no-bridge", "--jsonl", "--db", db)
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    paired = {r["ar_file"].rsplit("/", 1)[1]: r for r in records if r["ar_file"] and r["en_file"]}
+    assert sorted(paired) == ["m44.txt", "q3.txt", "x91.txt"]
+    assert paired["x91.txt"]["en_file"].endswith("m44.txt")      # Arabic article 0: its English was named so
+    stanford = paired["x91.txt"]["beads"]
+    assert [(b["ar"], b["en"]) for b in stanford] == [
+        ([ARTICLES[0][0][0]], [ARTICLES[0][1][0]]), ([ARTICLES[0][0][1]], [ARTICLES[0][1][1]])]
+    assert all(0.5 < b["score"] <= 1 for b in stanford)
+    unmatched = [r for r in records if r["en_file"] is None]
+    assert len(unmatched) == 1 and unmatched[0]["ar_file"].endswith("b07.txt") and unmatched[0]["beads"] == []
+    assert "3 pairs (3 aligned, 0 aligned before), 1 Arabic and 0 English unmatched" in result.stderr
+    with sqlite3.connect(db) as conn:
+        count = conn.execute("SELECT COUNT(*) FROM translations WHERE origin = 'human'").fetchone()[0]
+    assert count == 6
+
+    again = run_cli("align", ar_dir, en_dir, "--no-bridge", "--jsonl", "--db", db)
+    assert again.returncode == 0, again.stderr
+    assert "3 pairs (0 aligned, 3 aligned before)" in again.stderr
+    assert all(r["beads"] is None for r in map(json.loads, again.stdout.splitlines()) if r["ar_file"] and r["en_file"])
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM translations").fetchone()[0] == count
+
+
+def test_align_folders_with_the_demo_model(folders, tmp_path):
+    from translate.models import ModelError, resolve_model
+
+    try:
+        resolve_model("demo-ar-en-tatoeba")
+    except ModelError:
+        pytest.skip("demo model not installed")
+    ar_dir, en_dir = folders
+    db = tmp_path / "corpus.sqlite"
+    result = run_cli("align", ar_dir, en_dir, "--model", "demo-ar-en-tatoeba", "--db", db)
+    assert result.returncode == 0, result.stderr
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT t.bridge, m.name FROM translations t JOIN models m ON m.id = t.model_id").fetchall()
+    assert len(rows) == 6 and all(bridge and name == "demo-ar-en-tatoeba" for bridge, name in rows)
+
+
+def test_align_needs_two_files_or_two_folders(folders, tmp_path):
+    ar_dir, en_dir = folders
+    one_file = next(en_dir.iterdir())
+    result = run_cli("align", ar_dir, one_file, "--db", tmp_path / "c.sqlite")
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 1 and len(lines) == 1 and "two files or two folders" in lines[0]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = run_cli("align", ar_dir, empty, "--no-bridge", "--db", tmp_path / "c.sqlite")
+    assert result.returncode == 1 and str(empty) in result.stderr and "no readable .txt" in result.stderr
+
+
+def test_assignment_is_the_best_one_to_one_total():
+    import itertools
+
+    from translate.docalign import best_assignment
+
+    # greedy would take (0, 0) first (2.9) and leave row 1 with nothing: 1.7 in all; the best is 2.6
+    edges = {(0, 0): 2.9, (0, 1): 2.5, (1, 0): 2.8, (2, 2): 1.1}
+    assert sorted(best_assignment(edges, 1.2)) == [(0, 1), (1, 0)]
+    rng = random.Random(1)
+    for _ in range(200):
+        n, m = rng.randint(1, 5), rng.randint(1, 5)
+        edges = {(a, e): rng.uniform(0.5, 3) for a in range(n) for e in range(m) if rng.random() < 0.6}
+        chosen = best_assignment(edges, 1.2)
+        assert len({a for a, _ in chosen}) == len(chosen) == len({e for _, e in chosen})
+        usable = [k for k in edges if edges[k] > 1.2]
+        best = max(sum(edges[k] - 1.2 for k in combo) for r in range(len(usable) + 1)
+                   for combo in itertools.combinations(usable, r)
+                   if len({a for a, _ in combo}) == r == len({e for _, e in combo}))
+        assert sum(edges[k] - 1.2 for k in chosen) == pytest.approx(best)
+
+
+def test_align_folders_plain_output(folders, tmp_path):
+    ar_dir, en_dir = folders
+    result = run_cli("align", ar_dir, en_dir, "--no-bridge", "--no-store", "--db", tmp_path / "unused.sqlite")
+    assert result.returncode == 0, result.stderr
+    rows = [line.split("\t") for line in result.stdout.splitlines()]
+    assert sorted((r[0].rsplit("/", 1)[1], r[3]) for r in rows) == [
+        ("b07.txt", "unmatched"), ("m44.txt", "2 sentence pairs"), ("q3.txt", "2 sentence pairs"),
+        ("x91.txt", "2 sentence pairs")]
+    assert not (tmp_path / "unused.sqlite").exists()
