@@ -222,8 +222,8 @@ def test_names_numbers_and_skeletons():
     assert arabic_skeleton("ستانفورد") == english_skeleton("Stanford")
     assert numbers("في عام ٢٠١٩ قتل ١٬٥٠٠ شخص") == numbers("In 2019, 1,500 people were killed") == {"2019", "1500"}
     # a name is the only word the lexicon cannot give: two sentences that differ only by it
-    arabic = ["زار الرئيس ستانفورد يوم الاثنين.", "زار الرئيس إنسيلادوس يوم الاثنين."]
-    english = ["The president visited Enceladus on Monday.", "The president visited Stanford on Monday."]
+    arabic = ["زار الرئيس ويلينغتون يوم الاثنين.", "زار الرئيس إنسيلادوس يوم الاثنين."]
+    english = ["The president visited Enceladus on Monday.", "The president visited Wellington on Monday."]
     problem = Problem(None, english, arabic)
     names = FEATURES.index("names")
     assert problem.features(0, 1, 1, 1)[names] == problem.features(1, 1, 0, 1)[names] == 1.0

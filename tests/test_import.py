@@ -170,15 +170,17 @@ def test_our_tmx_checks_agree_with_the_dtd(shared_dir, corpus, tmp_path):
 
 
 def test_imported_pairs_can_be_reviewed_and_exported(tmp_path):
+    from translate.review.decisions import ReviewDecisions
+    from translate.review.queries import ORDERS, Filter, ReviewQueries
     from translate.store import Store
 
     tmx, db, out = tmp_path / "memory.tmx", tmp_path / "corpus.sqlite", tmp_path / "approved.jsonl"
     tmx.write_text(TMX, encoding="utf-8")
     assert run_cli("import", tmx, "--db", db).returncode == 0
     with Store(db) as store:
-        first = store.review_page(limit=10)[0]
+        first = ReviewQueries(store).page(ORDERS["doc"], Filter(), size=10).rows[0]
         assert first["origin"] == "imported"
-        store.edit_translation(first["id"], "The boy walked to school in the morning.", "tester")
+        ReviewDecisions(store).edit(first["id"], "The boy walked to school in the morning.", "tester")
     result = run_cli("export", "--format", "jsonl", "--status", "edited", "-o", out, "--db", db)
     assert result.returncode == 0, result.stderr
     records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]

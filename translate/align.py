@@ -59,14 +59,13 @@ FEATURES = ("bridge", "lexical", "best_share", "numbers", "numbers_seen", "names
 # intercept * (sentences in the bead) / 2 + sum(weight * feature); a chosen bead's score (the
 # probability that its links are right) is sigmoid(link_scale * gain + link_offset)
 WEIGHTS: dict[str, dict[str, float]] = {
-    "bridge": {"intercept": 6.5, "bridge": 4.237, "lexical": 7.178, "best_share": 2.664, "numbers": 2.255,
-              "numbers_seen": -2.462, "names": 1.908, "names_seen": -0.908, "punctuation": 0.77,
-              "length": -4.276, "one_two": -2.294, "two_two": -5.087, "link_scale": 0.3917,
-              "link_offset": 0.8349},
-    "none": {"intercept": 6.5, "bridge": 0.0, "lexical": 7.942, "best_share": 2.816, "numbers": 2.023,
-              "numbers_seen": -2.484, "names": 1.765, "names_seen": -0.998, "punctuation": 1.163,
-              "length": -4.408, "one_two": -2.108, "two_two": -4.927, "link_scale": 0.39,
-              "link_offset": 0.7715},
+    "bridge": {"intercept": 6.5, "bridge": 3.13, "lexical": 5.74, "best_share": 2.989, "numbers": 2.021,
+              "numbers_seen": -2.209, "names": 1.522, "names_seen": -1.003, "punctuation": 0.902,
+              "length": -4.025, "one_two": -2.062, "two_two": -4.725, "link_scale": 0.4961,
+              "link_offset": -0.3334},
+    "none": {"intercept": 4.5, "bridge": 0.0, "lexical": 6.201, "best_share": 3.019, "numbers": 1.779,
+              "numbers_seen": -2.27, "names": 1.369, "names_seen": -1.1, "punctuation": 1.027, "length": -4.039,
+              "one_two": -1.938, "two_two": -4.519, "link_scale": 0.5547, "link_offset": 0.6595},
 }
 
 
