@@ -256,25 +256,33 @@ def test_rerun_with_other_max_words_supersedes_the_old_segmentation(tmp_path, ti
     assert first.returncode == 0, first.stderr
     records, _ = exported(db, tmp_path)
     first_ids = [r["id"] for r in records]
-    # a reviewer approves two pairs and edits one
+    # the spans of the second segmentation, from the segmenter itself: the first run's pairs outside them
+    # are the ones the second run supersedes
+    spans_20 = {(seg.start, seg.end) for seg in iter_segments(text, max_words=20)}
+    replaced = [r["id"] for r in records if (r["start"], r["end"]) not in spans_20]
+    shared = [r["id"] for r in records if (r["start"], r["end"]) in spans_20]
+    assert len(replaced) >= 3 and shared
+    # a reviewer approves two pairs that will be superseded, edits a third, and approves one that stays
     with sqlite3.connect(db) as con:
-        con.execute(f"UPDATE translations SET status='approved' WHERE id IN ({first_ids[0]}, {first_ids[3]})")
-        con.execute(f"UPDATE translations SET status='edited' WHERE id = {first_ids[5]}")
-    reviewed = {first_ids[0], first_ids[3], first_ids[5]}
+        con.execute(f"UPDATE translations SET status='approved' WHERE id IN ({replaced[0]}, {replaced[2]}, {shared[0]})")
+        con.execute(f"UPDATE translations SET status='edited' WHERE id = {replaced[1]}")
+    reviewed = set(replaced[:3])
 
     second = run_cli("run", seed, "--model", tiny_model, "--db", db, "--beam", "1", "--max-words", "20", env=env)
     assert second.returncode == 0, second.stderr
-    assert "superseded" in second.stderr and "3 of their reviewed pairs are kept" in second.stderr, second.stderr
+    assert f"{len(replaced)} stored segments of an earlier segmentation" in second.stderr, second.stderr
+    assert "3 of their reviewed pairs are kept" in second.stderr, second.stderr
     records, stderr = exported(db, tmp_path)
     assert_no_source_character_twice(records)
-    assert sum(r["end"] - r["start"] for r in records) >= len(text.strip()) * 0.95   # the text is all there
+    assert {(r["start"], r["end"]) for r in records} == spans_20
     assert not reviewed & {r["id"] for r in records}
+    assert shared[0] in {r["id"] for r in records}
     assert "3 reviewed pairs of superseded segmentations" in stderr and "--include-superseded" in stderr
     # kept, never deleted: exportable on request
     everything, _ = exported(db, tmp_path, "--include-superseded")
     assert reviewed <= {r["id"] for r in everything}
     approved, _ = exported(db, tmp_path, "--status", "approved", "--include-superseded")
-    assert {r["id"] for r in approved} == {first_ids[0], first_ids[3]}
+    assert {r["id"] for r in approved} == {replaced[0], replaced[2], shared[0]}
 
     # back to the first settings: those spans are current again, their reviews with them
     third = run_cli("run", seed, "--model", tiny_model, "--db", db, "--beam", "1", "--max-words", "60", env=env)

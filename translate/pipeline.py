@@ -193,7 +193,8 @@ Result = tuple[str, float, str, dict]      # target text, score, label, signals
 
 @dataclass
 class _Chunk:
-    """Up to CHUNK_SEGMENTS segments (see _ChunkSizer), possibly of several documents, on their way through the run."""
+    """A run of consecutive segments (sized by _ChunkSizer), possibly of several documents, on their way
+    through the run."""
     segments: list[tuple[_Document, NewSegment]] = field(default_factory=list)
     ended: list[_Document] = field(default_factory=list)      # documents whose last segment is in here
     skipped_bytes: int = 0                                    # unreadable files met while filling it
