@@ -340,7 +340,15 @@ def wait_for_saved_pairs(db: Path, proc: subprocess.Popen, timeout: float = 120)
 
 @pytest.fixture(scope="module")
 def long_input(tmp_path_factory) -> Path:
-    return many_sentences(tmp_path_factory.mktemp("long") / "long.txt", 6000)
+    """Long enough that a run is still working when the test signals it after its first commit (the first
+    chunk is small: FIRST_CHUNK_WORDS), short enough that the rerun is quick."""
+    return many_sentences(tmp_path_factory.mktemp("long") / "long.txt", 2500)
+
+
+@pytest.fixture(scope="module")
+def very_long_input(tmp_path_factory) -> Path:
+    """A run on this is still working while another whole `translate run` starts and ends beside it."""
+    return many_sentences(tmp_path_factory.mktemp("long") / "very-long.txt", 30000)
 
 
 @pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
@@ -367,7 +375,7 @@ def test_signal_stops_the_run_cleanly_and_the_rerun_completes(tmp_path, tiny_mod
 
 
 def test_killed_run_is_marked_interrupted_by_the_next_run_but_a_live_one_is_not(tmp_path, tiny_model, env,
-                                                                               long_input):
+                                                                               long_input, very_long_input):
     db = tmp_path / "kill.sqlite"
     small = tmp_path / "small.txt"
     small.write_text("جملة قصيرة للاختبار.\n", encoding="utf-8")
@@ -377,7 +385,7 @@ def test_killed_run_is_marked_interrupted_by_the_next_run_but_a_live_one_is_not(
     killed.communicate(timeout=60)
     assert query(db, "SELECT status FROM runs") == [("running",)]
 
-    live = start_cli("run", long_input, "--model", tiny_model, "--db", db, "--beam", "1", env=env)
+    live = start_cli("run", very_long_input, "--model", tiny_model, "--db", db, "--beam", "1", env=env)
     try:
         before = query(db, "SELECT COUNT(*) FROM translations")[0][0]
         deadline = time.monotonic() + 120

@@ -7,6 +7,7 @@ exits 130 or 143 (128 + the signal number, as shells do).
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sqlite3
 import sys
@@ -88,13 +89,11 @@ def run(
             summary = _translate(store, db, files, model, device, threads, beam, compute_type, inter_threads,
                                  batch_tokens, vmap, max_words, encoding)
     except KeyboardInterrupt as exc:         # RunInterrupted, or a signal before the run started
-        store.close()
         saved = exc.summary.saved if isinstance(exc, RunInterrupted) else 0
-        typer.echo(f"\ninterrupted: {saved} segments saved; run the same command again to resume", err=True)
-        raise typer.Exit(128 + getattr(exc, "signum", signal.SIGINT))
+        _exit_now(store, f"\ninterrupted: {saved} segments saved; run the same command again to resume",
+                  128 + getattr(exc, "signum", signal.SIGINT))
     except RunFailed as exc:
-        store.close()
-        fail(f"{exc} ({exc.summary.saved} segments of this run were saved)")
+        _exit_now(store, f"error: {exc} ({exc.summary.saved} segments of this run were saved)", 1)
     store.close()
     for message in summary.errors:
         typer.echo(f"error: {message}", err=True)
@@ -111,6 +110,17 @@ def run(
         err=True)
     if summary.errors or missing:
         raise typer.Exit(1)
+
+
+def _exit_now(store: Store, message: str, code: int) -> NoReturn:
+    """End a stopped run: the store is closed (everything saved is committed), then the process exits at
+    once. A normal exit would first wait for the engine's threads to finish the batches still queued
+    (seconds, minutes with a large model) and throw their results away."""
+    store.close()
+    typer.echo(message, err=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def _translate(store: Store, db: Path, files: list[Path], model: Optional[str], device: str, threads: int, beam: int,
