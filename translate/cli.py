@@ -11,9 +11,9 @@ import os
 import signal
 import sqlite3
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from collections.abc import Iterator
 from typing import NoReturn, Optional
 
 import typer
@@ -82,11 +82,15 @@ def run(
         typer.echo(f"error: {message}", err=True)
     if not files:
         fail("no .txt input files found")
-    # the store first: a store that cannot be written fails before the model loads
+    try:
+        info = model_store.resolve_model(model)
+    except model_store.ModelError as exc:
+        fail(str(exc))
+    # the store before the model loads: a store that cannot be written fails at once
     store = open_store(db)
     try:
         with stop_on_signals():
-            summary = _translate(store, db, files, model, device, threads, beam, compute_type, inter_threads,
+            summary = _translate(store, db, files, info, device, threads, beam, compute_type, inter_threads,
                                  batch_tokens, vmap, max_words, encoding)
     except KeyboardInterrupt as exc:         # RunInterrupted, or a signal before the run started
         saved = exc.summary.saved if isinstance(exc, RunInterrupted) else 0
@@ -123,18 +127,17 @@ def _exit_now(store: Store, message: str, code: int) -> NoReturn:
     os._exit(code)
 
 
-def _translate(store: Store, db: Path, files: list[Path], model: Optional[str], device: str, threads: int, beam: int,
-               compute_type: Optional[str], inter_threads: int, batch_tokens: int, vmap: Optional[bool],
+def _translate(store: Store, db: Path, files: list[Path], info: model_store.ModelInfo, device: str, threads: int,
+               beam: int, compute_type: Optional[str], inter_threads: int, batch_tokens: int, vmap: Optional[bool],
                max_words: int, encoding: Optional[str]):
     """Load the model and run the pipeline with a progress bar; returns its summary."""
     from .pipeline import run as run_pipeline
     from .translate import Engine, TranslateError
 
     try:
-        info = model_store.resolve_model(model)
         engine = Engine(info, device=device, threads=threads, beam=beam, compute_type=compute_type,
                         inter_threads=inter_threads, max_batch_tokens=batch_tokens, vocabulary_map=vmap)
-    except (model_store.ModelError, TranslateError) as exc:
+    except TranslateError as exc:
         store.close()
         fail(str(exc))
     total = sum(f.stat().st_size for f in files)

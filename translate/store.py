@@ -461,8 +461,14 @@ class Store:
     def _take_run_lock(self, run_id: int) -> None:
         if fcntl is None:
             return
-        fd = os.open(self._run_lock_path(run_id), os.O_RDWR | os.O_CREAT, 0o644)
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)       # a new file: nobody else holds it
+        try:
+            fd = os.open(self._run_lock_path(run_id), os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError:
+            return                  # the run works without it; a later run may then mark it interrupted early
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)   # a new file: nobody else holds it
+        except OSError:             # a file system without flock: others then see the run as alive
+            pass
         self._run_locks[run_id] = fd
 
     def _release_run_lock(self, run_id: int, remove: bool) -> None:
@@ -481,7 +487,7 @@ class Store:
             return False            # no way to tell: never mark a run that may be alive
         path = self._run_lock_path(run_id)
         try:
-            fd = os.open(path, os.O_RDWR)
+            fd = os.open(path, os.O_RDONLY)      # flock needs no write access
         except FileNotFoundError:
             return True             # killed before this scheme existed, or its lock file was removed
         except OSError:
