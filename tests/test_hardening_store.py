@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import sqlite3
@@ -87,11 +88,14 @@ def test_two_concurrent_runs_on_one_new_store_both_finish_without_duplicates(tmp
         shutil.copy(seed, docs / seed.name)
     db = tmp_path / "corpus.sqlite"
     runs = [start_cli("run", docs, "--model", tiny_model, "--db", db, "--beam", "1", env=env) for _ in range(2)]
+    stored_by_run = []
     for proc in runs:
         _, err = proc.communicate(timeout=300)
         assert proc.returncode == 0, err
         assert "Traceback" not in err
+        stored_by_run.append(int(re.search(r"segments (\d+) \(", err).group(1)))
     wanted = sum(len(list(iter_segments(read_document(p)))) for p in SEEDS[:3])
+    assert sum(stored_by_run) == wanted          # each pair stored (and reported) by one of them
     assert query(db, "SELECT COUNT(*) FROM documents") == [(3,)]
     assert query(db, "SELECT COUNT(*) FROM segments") == [(wanted,)]
     # one pair per segment, each with its score: the two runs split or shared the work, never doubled it
@@ -308,7 +312,6 @@ def test_migration_4_marks_overlapping_spans_of_older_stores(tmp_path, monkeypat
         with old.transaction() as con:
             for sid in whole + parts:
                 old.add_translation(con, sid, "x", model, run, 0.5, "check", {})
-        old.finish_run(run)
     monkeypatch.setattr(store_module, "MIGRATIONS", MIGRATIONS)
     with Store(db) as new:
         current = new.db.execute("SELECT start, end FROM segments WHERE superseded_at IS NULL ORDER BY start").fetchall()

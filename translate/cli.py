@@ -109,7 +109,8 @@ def run(
     typer.echo(
         f"model {summary.model}{' (demo model: not for production)' if summary.demo_model else ''}; "
         f"documents {summary.documents} (+{summary.documents_skipped} already done), "
-        f"segments {summary.segments} (translated {summary.translated}, reused {summary.reused}), "
+        f"segments {summary.segments} (translated {summary.translated}, reused {summary.reused}"
+        f"{f', {summary.left_to_other_runs} left to another run' if summary.left_to_other_runs else ''}), "
         f"words {summary.words}, {summary.words_per_second:.1f} words/s, mean score {mean}; store {db}",
         err=True)
     if summary.errors or missing:

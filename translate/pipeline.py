@@ -7,7 +7,9 @@ that work is committed every few seconds of engine time: the first ones are smal
 start still keeps something), later ones hold about COMMIT_SECONDS of the engine's measured throughput,
 at most CHUNK_SEGMENTS segments. Memory holds the chunks in flight (two) and their documents, never all
 the segments of a large input. A segment already translated by the same model (in this or any earlier
-run, in any document) is not translated again, and identical source texts go to the engine once.
+run, in any document) is not translated again, and identical source texts go to the engine once. Runs
+working on the same documents at the same time split them: each claims a chunk's segments before
+translating them and leaves those another running run claimed (store.claim_segments).
 
 A run stopped by SIGINT or SIGTERM (inside ``stop_on_signals``) or by a store error rolls back only the
 chunk it was writing, records itself 'interrupted' and raises RunInterrupted / RunFailed carrying what
@@ -98,6 +100,7 @@ class RunSummary:
     saved: int = 0               # pairs this run committed (also when it was stopped)
     superseded: int = 0          # stored spans replaced by this run's segmentation (other --max-words)
     superseded_reviewed: int = 0  # reviewed pairs among those: kept, exported only with --include-superseded
+    left_to_other_runs: int = 0  # segments another run working at the same time claimed first
     model: str = ""              # the engine's model name and whether it is a demo model (set by the CLI)
     demo_model: bool = False
     errors: list[str] = field(default_factory=list)
@@ -280,7 +283,7 @@ def run(paths: list[Path], store: Store, engine: Engine, *, max_words: int = DEF
         last_fresh: dict[str, Result] = {}      # translations made for the chunk stored last
         engine_free_at = time.perf_counter()    # when the engine finished the chunk before in_flight
         for chunk in _document_chunks(files, store, encoding, max_words, summary, sizer):
-            _submit_chunk(chunk, store, engine, model_id, in_flight, summary)
+            _submit_chunk(chunk, store, engine, model_id, run_id, in_flight, summary)
             if in_flight is None:
                 # the scorer's data loads (once, seconds) while the engine works on the first chunk
                 scoring.prepare()
@@ -318,8 +321,8 @@ def _close_run(store: Store, run_id: int, status: str, summary: RunSummary, star
         summary.saved = summary.segments
 
 
-def _submit_chunk(chunk: _Chunk, store: Store, engine: Engine, model_id: int, previous: _Chunk | None,
-                  summary: RunSummary) -> None:
+def _submit_chunk(chunk: _Chunk, store: Store, engine: Engine, model_id: int, run_id: int,
+                  previous: _Chunk | None, summary: RunSummary) -> None:
     """Store the chunk's segments, find those still to translate and queue their distinct new texts."""
     ids: list[int] = []
     start = 0
@@ -341,6 +344,11 @@ def _submit_chunk(chunk: _Chunk, store: Store, engine: Engine, model_id: int, pr
         if sid not in done and sid not in claimed:
             chunk.todo.append((sid, document, seg))
             claimed.add(sid)
+    # another run working on the same documents right now: the segments it claimed first are its work
+    other_runs = store.claim_segments([sid for sid, _, _ in chunk.todo], model_id, run_id)
+    if other_runs:
+        chunk.todo = [item for item in chunk.todo if item[0] not in other_runs]
+        summary.left_to_other_runs += len(other_runs)
     # identical source text is translated once: reused from the store if this model translated it before
     # (in any document or run), taken from the previous chunk if that one is translating it, otherwise
     # sent to the engine once for the whole chunk

@@ -146,7 +146,18 @@ CREATE INDEX documents_path ON documents(path);
     # migration: a span is superseded when a later-inserted span with a machine translation overlaps it
     # (a run inserts its spans in order; a span both segmentations share keeps its first id and does not
     # overlap the spans of either).
-    (4, "superseded segmentations", """
+    #
+    # Runs working on the same documents at the same time split the work: a run claims the segments of
+    # a chunk before it translates them, and leaves alone those another running run claimed (see
+    # claim_segments). Claims live as long as their run.
+    (4, "superseded segmentations, run claims", """
+CREATE TABLE claims (
+    segment_id INTEGER NOT NULL REFERENCES segments(id),
+    model_id INTEGER NOT NULL REFERENCES models(id),
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    PRIMARY KEY (segment_id, model_id)
+);
+CREATE INDEX claims_run ON claims(run_id);
 ALTER TABLE segments ADD COLUMN superseded_at TEXT;   -- set when a later run segmented this text differently
 UPDATE segments SET superseded_at = strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now')
 WHERE EXISTS (SELECT 1 FROM segments later
@@ -441,6 +452,7 @@ class Store:
             for row in db.execute("SELECT id FROM runs WHERE status='running'").fetchall():
                 if row[0] not in self._run_locks and self._run_is_dead(row[0]):
                     db.execute("UPDATE runs SET status='interrupted', finished_at=? WHERE id=?", (now(), row[0]))
+                    db.execute("DELETE FROM claims WHERE run_id=?", (row[0],))
             run_id = db.execute("INSERT INTO runs (kind, model_id, options, started_at) VALUES (?,?,?,?)",
                                 (kind, model_id, json.dumps(options, ensure_ascii=False), now())).lastrowid
             self._take_run_lock(run_id)
@@ -449,7 +461,28 @@ class Store:
     def finish_run(self, run_id: int, status: str = "done") -> None:
         with self.transaction() as db:
             db.execute("UPDATE runs SET finished_at=?, status=? WHERE id=?", (now(), status, run_id))
+            db.execute("DELETE FROM claims WHERE run_id=?", (run_id,))
         self._release_run_lock(run_id, remove=True)
+
+    def claim_segments(self, segment_ids: list[int], model_id: int, run_id: int) -> set[int]:
+        """Claim these segments for translation by this run and model; return those another running run
+        claimed first (it is translating them: leave them to it). Claims of runs that are over (finished,
+        or marked interrupted) are taken over. One short transaction per chunk."""
+        if not segment_ids:
+            return set()
+        taken: set[int] = set()
+        with self.transaction() as db:
+            db.executemany("INSERT OR IGNORE INTO claims (segment_id, model_id, run_id) VALUES (?,?,?)",
+                           [(sid, model_id, run_id) for sid in segment_ids])
+            for chunk in _chunks(segment_ids, 500):
+                marks = ",".join("?" * len(chunk))
+                db.execute(f"UPDATE claims SET run_id=? WHERE model_id=? AND segment_id IN ({marks}) AND run_id<>?"
+                           " AND run_id NOT IN (SELECT id FROM runs WHERE status='running')",
+                           (run_id, model_id, *chunk, run_id))
+                taken.update(r[0] for r in db.execute(
+                    f"SELECT segment_id FROM claims WHERE model_id=? AND segment_id IN ({marks}) AND run_id<>?",
+                    (model_id, *chunk, run_id)))
+        return taken
 
     def run_saved(self, run_id: int) -> int:
         """Pairs a run has stored (committed) so far."""
