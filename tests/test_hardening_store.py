@@ -268,8 +268,9 @@ def test_rerun_with_other_max_words_supersedes_the_old_segmentation(tmp_path, ti
     assert len(replaced) >= 3 and shared
     # a reviewer approves two pairs that will be superseded, edits a third, and approves one that stays
     with sqlite3.connect(db) as con:
-        con.execute(f"UPDATE translations SET status='approved' WHERE id IN ({replaced[0]}, {replaced[2]}, {shared[0]})")
-        con.execute(f"UPDATE translations SET status='edited' WHERE id = {replaced[1]}")
+        con.execute("UPDATE translations SET status='approved' WHERE id IN (?, ?, ?)",
+                    (replaced[0], replaced[2], shared[0]))
+        con.execute("UPDATE translations SET status='edited' WHERE id = ?", (replaced[1],))
     reviewed = set(replaced[:3])
 
     second = run_cli("run", seed, "--model", tiny_model, "--db", db, "--beam", "1", "--max-words", "20", env=env)
@@ -314,7 +315,8 @@ def test_migration_4_marks_overlapping_spans_of_older_stores(tmp_path, monkeypat
                 old.add_translation(con, sid, "x", model, run, 0.5, "check", {})
     monkeypatch.setattr(store_module, "MIGRATIONS", MIGRATIONS)
     with Store(db) as new:
-        current = new.db.execute("SELECT start, end FROM segments WHERE superseded_at IS NULL ORDER BY start").fetchall()
+        current = new.db.execute("SELECT start, end FROM segments WHERE superseded_at IS NULL"
+                                 " ORDER BY start").fetchall()
         assert [tuple(r) for r in current] == [(0, 10), (11, 15)]
         assert sorted((p["start"], p["end"]) for p in new.iter_pairs()) == [(0, 10), (11, 15)]
     later = [*MIGRATIONS, (3, "a later-merged migration", "CREATE TABLE three (x INTEGER);")]

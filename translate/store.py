@@ -212,7 +212,8 @@ def describe_error(path: Path | str, exc: sqlite3.Error) -> str:
         return (f"{path}: the store cannot be written (read-only file or folder); fix the permissions, "
                 f"or use a command that only reads it (export, eval)")
     if name == "SQLITE_FULL" or "disk is full" in message:
-        return f"{path}: the disk is full; nothing of the unfinished write was kept; free space and run the same command again"
+        return (f"{path}: the disk is full; nothing of the unfinished write was kept; free space and run the "
+                f"same command again")
     if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "database is locked" in message:
         return (f"{path}: the store is locked by another process (waited {busy_timeout():g} s); run the "
                 f"command again when it is done (TRANSLATE_BUSY_TIMEOUT sets the wait in seconds)")
