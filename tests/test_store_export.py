@@ -66,6 +66,7 @@ def test_foreign_or_newer_databases_are_refused_untouched(tmp_path):
 def test_interrupted_run_resumes_without_translating_twice(tmp_path, engine, monkeypatch):
     db = tmp_path / "r.sqlite"
     monkeypatch.setattr(pipeline, "CHUNK_SEGMENTS", 4)
+    monkeypatch.setattr(pipeline, "FIRST_CHUNK_WORDS", 10**6)     # chunks of exactly 4 segments
     chunks_done = 0
 
     def interrupt_after_two_chunks(_bytes):

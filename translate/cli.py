@@ -2,13 +2,19 @@
 
 Errors the user can fix are printed as one line on stderr ("error: FILE: problem") with exit status 1
 (2 for bad usage, as typer does). `run` exits with PARTIAL (3) when it refused some inputs but stored
-the others.
+the others. A run stopped by SIGINT or SIGTERM says what it saved in one line and exits 130 or 143
+(128 + the signal number, as shells do).
 """
 from __future__ import annotations
 
 import codecs
 import json
+import os
+import signal
+import sqlite3
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import NoReturn, Optional
 
@@ -17,7 +23,7 @@ import typer
 from . import models as model_store
 from . import vocab_map
 from .segment import DEFAULT_MAX_WORDS, segment as segment_text
-from .store import DEFAULT_DB, STATUSES, Store, StoreError
+from .store import DEFAULT_DB, STATUSES, Store, StoreError, describe_error
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Arabic→English translation and parallel-corpus tool.")
@@ -41,11 +47,22 @@ def check_encoding(encoding: str | None) -> None:
             fail(f"--encoding {encoding}: unknown encoding (e.g. cp1256, iso8859_6)", 2)
 
 
-def open_store(db: Path, create: bool = True) -> Store:
+def open_store(db: Path, create: bool = True, readonly: bool = False) -> Store:
+    """The store, or a one-line error. ``readonly``: for commands that only read (works on a store that
+    cannot be written; see Store)."""
     try:
-        return Store(db, create=create)
+        return Store(db, create=create, readonly=readonly)
     except StoreError as exc:
         fail(str(exc))
+
+
+@contextmanager
+def store_errors(db: Path) -> Iterator[None]:
+    """Turn an SQLite error (disk full, locked, read-only...) into the one-line error naming the store."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        fail(describe_error(db, exc))
 
 
 @app.command()
@@ -71,8 +88,7 @@ def run(
                                         help="Decode with the model's vocabulary map (default: if it has one)."),
 ) -> None:
     """Segment, translate, score and store Arabic articles."""
-    from .pipeline import find_inputs, run as run_pipeline
-    from .translate import Engine, TranslateError
+    from .pipeline import RunFailed, RunInterrupted, find_inputs, stop_on_signals
 
     check_encoding(encoding)
     files, missing = find_inputs(paths)
@@ -82,36 +98,78 @@ def run(
         fail("no .txt input files found")
     try:
         info = model_store.resolve_model(model)
-        engine = Engine(info, device=device, threads=threads, beam=beam, compute_type=compute_type,
-                        inter_threads=inter_threads, max_batch_tokens=batch_tokens, vocabulary_map=vmap)
-    except (model_store.ModelError, TranslateError) as exc:
+    except model_store.ModelError as exc:
         fail(str(exc))
+    # the store before the model loads: a store that cannot be written fails at once
     store = open_store(db)
-    total = sum(f.stat().st_size if f.exists() else 0 for f in files)   # a file may go before it is read
-    options = {"model": info.name, "device": device, "beam": beam, "threads": list(engine.threads),
-               "max_words": max_words, "compute_type": engine.compute_type,
-               "batch_tokens": engine.max_batch_tokens, "vocabulary_map": engine.vocabulary_map}
-    with typer.progressbar(length=total, label="translating", file=sys.stderr,
-                           show_eta=True) as bar:
-        summary = run_pipeline(files, store, engine, max_words=max_words, encoding=encoding, html=html,
-                               options=options, progress=bar.update)
+    try:
+        with stop_on_signals():
+            summary = _translate(store, db, files, info, device, threads, beam, compute_type, inter_threads,
+                                 batch_tokens, vmap, max_words, encoding, html)
+    except KeyboardInterrupt as exc:         # RunInterrupted, or a signal before the run started
+        saved = exc.summary.saved if isinstance(exc, RunInterrupted) else 0
+        _exit_now(store, f"\ninterrupted: {saved} segments saved; run the same command again to resume",
+                  128 + getattr(exc, "signum", signal.SIGINT))
+    except RunFailed as exc:
+        _exit_now(store, f"error: {exc} ({exc.summary.saved} segments of this run were saved)", 1)
     store.close()
     for message in summary.warnings:
         typer.echo(f"warning: {message}", err=True)
     for message in summary.errors:
         typer.echo(f"error: {message}", err=True)
     refused = len(summary.errors) + len(missing)
+    if summary.superseded:
+        typer.echo(f"{summary.superseded} stored segments of an earlier segmentation (other --max-words) were "
+                   f"superseded; {summary.superseded_reviewed} of their reviewed pairs are kept and exported only "
+                   "with --include-superseded", err=True)
     mean = f"{summary.mean_score:.3f}" if summary.mean_score is not None else "-"
     typer.echo(
-        f"model {info.name}{' (demo model: not for production)' if info.manifest.get('demo') else ''}; "
+        f"model {summary.model}{' (demo model: not for production)' if summary.demo_model else ''}; "
         f"documents {summary.documents} (+{summary.documents_skipped} already done), "
-        f"segments {summary.segments} (translated {summary.translated}, reused {summary.reused}), "
+        f"segments {summary.segments} (translated {summary.translated}, reused {summary.reused}"
+        f"{f', {summary.left_to_other_runs} left to another run' if summary.left_to_other_runs else ''}), "
         f"words {summary.words}, {summary.words_per_second:.1f} words/s, mean score {mean}; store {db}"
         + (f"; {refused} input{'s' if refused > 1 else ''} refused (errors above)" if refused else ""),
         err=True)
     if refused:
         # some inputs stored and some refused (PARTIAL), or nothing could be read (1)
         raise typer.Exit(PARTIAL if summary.documents + summary.documents_skipped else 1)
+
+
+def _exit_now(store: Store, message: str, code: int) -> NoReturn:
+    """End a stopped run: the store is closed (everything saved is committed), then the process exits at
+    once. A normal exit would first wait for the engine's threads to finish the batches still queued
+    (seconds, minutes with a large model) and throw their results away."""
+    store.close()
+    typer.echo(message, err=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def _translate(store: Store, db: Path, files: list[Path], info: model_store.ModelInfo, device: str, threads: int,
+               beam: int, compute_type: Optional[str], inter_threads: int, batch_tokens: int, vmap: Optional[bool],
+               max_words: int, encoding: Optional[str], html: bool):
+    """Load the model and run the pipeline with a progress bar; returns its summary."""
+    from .pipeline import run as run_pipeline
+    from .translate import Engine, TranslateError
+
+    try:
+        engine = Engine(info, device=device, threads=threads, beam=beam, compute_type=compute_type,
+                        inter_threads=inter_threads, max_batch_tokens=batch_tokens, vocabulary_map=vmap)
+    except TranslateError as exc:
+        store.close()
+        fail(str(exc))
+    total = sum(f.stat().st_size if f.exists() else 0 for f in files)   # a file may go before it is read
+    options = {"model": info.name, "device": device, "beam": beam, "threads": list(engine.threads),
+               "max_words": max_words, "compute_type": engine.compute_type,
+               "batch_tokens": engine.max_batch_tokens, "vocabulary_map": engine.vocabulary_map}
+    with store_errors(db), typer.progressbar(length=total, label="translating", file=sys.stderr,
+                                             show_eta=True) as bar:
+        summary = run_pipeline(files, store, engine, max_words=max_words, encoding=encoding, html=html,
+                               options=options, progress=bar.update)
+    summary.model, summary.demo_model = info.name, bool(info.manifest.get("demo"))
+    return summary
 
 
 @app.command()
@@ -160,20 +218,29 @@ def export(
     status: Optional[str] = typer.Option(None, "--status", help=f"Only pairs with this status ({', '.join(STATUSES)})."),
     join_parts: bool = typer.Option(False, "--join-parts",
                                     help="Write the parts of a sentence split by --max-words as one pair."),
+    include_superseded: bool = typer.Option(
+        False, "--include-superseded",
+        help="Also pairs of spans a later run segmented differently (other --max-words): overlapping text."),
 ) -> None:
     """Export stored pairs as TMX 1.4, JSONL or TSV."""
     from .export import ExportError, export as export_pairs
 
     if status is not None and status not in STATUSES:
         fail(f"unknown status {status!r}: use one of {', '.join(STATUSES)}", 2)
-    store = open_store(db, create=False)
+    store = open_store(db, create=False, readonly=True)
     try:
-        count = export_pairs(store, output, fmt, min_score=min_score, status=status, join_parts=join_parts)
+        with store_errors(db):
+            count = export_pairs(store, output, fmt, min_score=min_score, status=status, join_parts=join_parts,
+                                 include_superseded=include_superseded)
+            left_out = 0 if include_superseded else store.superseded_reviewed()
     except ExportError as exc:
         fail(str(exc))
     finally:
         store.close()
     typer.echo(f"exported {count} pairs to {output}", err=True)
+    if left_out:
+        typer.echo(f"{left_out} reviewed pairs of superseded segmentations (re-run with other --max-words) "
+                   "were left out; --include-superseded exports them", err=True)
 
 
 @models_app.command("list")
@@ -394,12 +461,13 @@ def align(
     if not no_store:
         store = open_store(db)
         try:
-            model_id = store.model_id(model_info.name, model_info.weights_sha256) if model_info else None
-            options = {"ar": str(ar_path), "en": str(en_path), "presegmented": presegmented,
-                       "translations": str(translations) if translations else None,
-                       "model": model_info.name if model_info else None}
-            summary = store_alignment(store, display_path(ar_path), ar_text, segments, english, mt, beads, model_id,
-                                      options)
+            with store_errors(db):
+                model_id = store.model_id(model_info.name, model_info.weights_sha256) if model_info else None
+                options = {"ar": str(ar_path), "en": str(en_path), "presegmented": presegmented,
+                           "translations": str(translations) if translations else None,
+                           "model": model_info.name if model_info else None}
+                summary = store_alignment(store, display_path(ar_path), ar_text, segments, english, mt, beads, model_id,
+                                          options)
         finally:
             store.close()
         message += f"; stored {summary.stored} new pairs ({summary.existing} already stored) in {db}"
@@ -551,12 +619,13 @@ def evaluate(
     if hyp is not None:
         source = str(hyp)
     else:
-        store = open_store(db, create=False)
+        store = open_store(db, create=False, readonly=True)
         try:
-            run_id = run_id if run_id is not None else store.latest_run("translate")
-            if run_id is None:
-                fail(f"{db}: no translate run stored")
-            hypotheses = store.run_translations(run_id)
+            with store_errors(db):
+                run_id = run_id if run_id is not None else store.latest_run("translate")
+                if run_id is None:
+                    fail(f"{db}: no translate run stored")
+                hypotheses = store.run_translations(run_id)
             if hypotheses is None:
                 fail(f"{db}: no run {run_id}")
         finally:

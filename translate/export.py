@@ -30,11 +30,14 @@ class ExportError(Exception):
 
 
 def export(store: Store, out: Path, fmt: str, min_score: float | None = None, status: str | None = None,
-           join_parts: bool = False) -> int:
+           join_parts: bool = False, include_superseded: bool = False) -> int:
     """Write the pairs to ``out``; return how many were written.
 
     With ``join_parts`` the parts of a sentence that was split for translation (``--max-words``) are
     written as one pair: the whole sentence, the parts' translations joined, the lowest part score.
+    Only the current segmentation of each document is written (no source text twice when a document
+    was run again with another --max-words); ``include_superseded`` adds the pairs of the replaced one.
+    The store may be opened read-only: an export never writes to it.
     """
     if fmt not in FORMATS:
         raise ExportError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
@@ -42,7 +45,7 @@ def export(store: Store, out: Path, fmt: str, min_score: float | None = None, st
     tmp = out.with_name(f".{out.name}.tmp{os.getpid()}")
     try:
         with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
-            rows = store.iter_pairs(min_score=min_score, status=status)
+            rows = store.iter_pairs(min_score=min_score, status=status, include_superseded=include_superseded)
             if join_parts:
                 rows = join_sentence_parts(rows, store)
             count = writer(rows, fh)

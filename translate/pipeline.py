@@ -1,28 +1,86 @@
 """The translation run: read documents, segment, translate, score and store, resumably.
 
-Documents are read and segmented lazily and processed in chunks of CHUNK_SEGMENTS segments (a chunk may
-span several short documents, so they still make full engine batches); every chunk is committed in one
-transaction, so an interrupted run keeps what it finished and the next run continues where it stopped.
-Memory holds the chunks in flight (two) and their documents, never all the segments of a large input.
-A segment already translated by the same model (in this or any earlier run, in any document) is not
-translated again, and identical source texts go to the engine once.
+Documents are read and segmented lazily and processed in chunks (a chunk may span several short
+documents, so they still make full engine batches); every chunk is committed in one transaction, so an
+interrupted run keeps what it finished and the next run continues where it stopped. Chunks are sized so
+that work is committed every few seconds of engine time: the first ones are small (a kill soon after the
+start still keeps something), later ones hold about COMMIT_SECONDS of the engine's measured throughput,
+at most CHUNK_SEGMENTS segments. Memory holds the chunks in flight (two) and their documents, never all
+the segments of a large input. A segment already translated by the same model (in this or any earlier
+run, in any document) is not translated again, and identical source texts go to the engine once. Runs
+working on the same documents at the same time split them: each claims a chunk's segments before
+translating them and leaves those another running run claimed (store.claim_segments).
+
+A run stopped by SIGINT or SIGTERM (inside ``stop_on_signals``) or by a store error rolls back only the
+chunk it was writing, records itself 'interrupted' and raises RunInterrupted / RunFailed carrying what
+was saved. Re-running a document with other segmentation settings makes the new spans its current
+segmentation (store.add_current_segments); the old spans and their reviews are kept, not exported.
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import signal
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import score as scoring
 from .inputs import InputError, display_path, find_inputs, read_document  # noqa: F401 (re-exported)
 from .segment import DEFAULT_MAX_WORDS, segment
-from .store import NewSegment, Store
+from .store import NewSegment, Store, describe_error
 from .translate import Engine, PendingTranslations
 
-CHUNK_SEGMENTS = 512
+CHUNK_SEGMENTS = 512            # most segments in one chunk
+FIRST_CHUNK_WORDS = 160         # source words of the first chunk; the next ones grow 4x until timed
+COMMIT_SECONDS = 6.0            # engine time a chunk is sized for (work is committed about this often)
+POLL_SECONDS = 0.05             # waiting for the engine in steps this long lets a signal stop the run
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """The run was stopped by a signal (SIGINT or SIGTERM); ``summary`` says what was saved."""
+
+    def __init__(self, summary: "RunSummary", signum: int):
+        super().__init__(f"interrupted by signal {signum}")
+        self.summary, self.signum = summary, signum
+
+
+class RunFailed(Exception):
+    """The store failed during the run (disk full, locked, read-only); one-line message naming it."""
+
+    def __init__(self, message: str, summary: "RunSummary"):
+        super().__init__(message)
+        self.summary = summary
+
+
+class _Signal(KeyboardInterrupt):
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """Turn SIGINT and SIGTERM into an exception in the main thread, so a run stops cleanly: the chunk
+    being written is rolled back, the run is marked interrupted and the caller reports what was saved.
+    A second signal while that cleanup runs is ignored (it takes milliseconds)."""
+    received: list[int] = []
+
+    def handler(signum, _frame):
+        if received:
+            return
+        received.append(signum)
+        raise _Signal(signum)
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 @dataclass
@@ -35,13 +93,18 @@ class RunSummary:
     words: int = 0               # source words of the segments stored in this run
     score_sum: float = 0.0
     seconds: float = 0.0
+    saved: int = 0               # pairs this run committed (also when it was stopped)
+    superseded: int = 0          # stored spans replaced by this run's segmentation (other --max-words)
+    superseded_reviewed: int = 0  # reviewed pairs among those: kept, exported only with --include-superseded
+    left_to_other_runs: int = 0  # segments another run working at the same time claimed first
+    model: str = ""              # the engine's model name and whether it is a demo model (set by the CLI)
+    demo_model: bool = False
     errors: list[str] = field(default_factory=list)     # one line per input refused (file: why)
     warnings: list[str] = field(default_factory=list)   # one line per input read with a caveat
 
     @property
     def mean_score(self) -> float | None:
-        stored = self.translated + self.reused
-        return self.score_sum / stored if stored else None
+        return self.score_sum / self.segments if self.segments else None
 
     @property
     def words_per_second(self) -> float:
@@ -88,7 +151,8 @@ Result = tuple[str, float, str, dict]      # target text, score, label, signals
 
 @dataclass
 class _Chunk:
-    """Up to CHUNK_SEGMENTS segments, possibly of several documents, on their way through the run."""
+    """A run of consecutive segments (sized by _ChunkSizer), possibly of several documents, on their way
+    through the run."""
     segments: list[tuple[_Document, NewSegment]] = field(default_factory=list)
     ended: list[_Document] = field(default_factory=list)      # documents whose last segment is in here
     skipped_bytes: int = 0                                    # unreadable files met while filling it
@@ -96,13 +160,38 @@ class _Chunk:
     reused: dict[str, Result] = field(default_factory=dict)  # source text -> stored translation
     sources: list[str] = field(default_factory=list)         # distinct texts sent to the engine
     pending: PendingTranslations | None = None
+    submitted_at: float = 0.0                                 # when it was queued on the engine
+
+
+class _ChunkSizer:
+    """How many source words the next chunk holds: FIRST_CHUNK_WORDS, growing 4x a chunk until the
+    engine's throughput is measured, then COMMIT_SECONDS of it."""
+
+    def __init__(self) -> None:
+        self.words = FIRST_CHUNK_WORDS
+        self.words_per_second: float | None = None
+
+    def next_size(self) -> int:
+        size = self.words
+        if self.words_per_second is None:
+            self.words *= 4
+        return size
+
+    def measured(self, words: int, seconds: float) -> None:
+        """The engine translated ``words`` source words of one chunk in ``seconds``."""
+        if words < 20 or seconds <= 0:
+            return                  # too little to time (a chunk mostly reused from the store)
+        rate = words / seconds
+        # smoothed: one chunk of unusually long or short sentences does not swing the next size
+        self.words_per_second = rate if self.words_per_second is None else 0.5 * (self.words_per_second + rate)
+        self.words = max(FIRST_CHUNK_WORDS, int(self.words_per_second * COMMIT_SECONDS))
 
 
 def _document_chunks(files: list[Path], store: Store, encoding: str | None, max_words: int,
-                     summary: RunSummary, html: bool = False) -> Iterator[_Chunk]:
+                     summary: RunSummary, sizer: _ChunkSizer, html: bool = False) -> Iterator[_Chunk]:
     """Read, store and segment the documents lazily, cut into chunks that may span documents (many short
     articles still make full engine batches). Only the documents of the chunks in flight are in memory."""
-    chunk = _Chunk()
+    chunk, words, limit = _Chunk(), 0, sizer.next_size()
     for path in files:
         try:
             text = read_document(path, encoding, html=html, notes=summary.warnings)
@@ -115,9 +204,10 @@ def _document_chunks(files: list[Path], store: Store, encoding: str | None, max_
         document = _Document(document_id, text)
         for seg in iter_segments(text, max_words):
             chunk.segments.append((document, seg))
-            if len(chunk.segments) == CHUNK_SEGMENTS:
+            words += len(seg.text.split())
+            if len(chunk.segments) >= CHUNK_SEGMENTS or words >= limit:
                 yield chunk
-                chunk = _Chunk()
+                chunk, words, limit = _Chunk(), 0, sizer.next_size()
         chunk.ended.append(document)
     if chunk.segments or chunk.ended or chunk.skipped_bytes:
         yield chunk
@@ -131,34 +221,63 @@ def run(paths: list[Path], store: Store, engine: Engine, *, max_words: int = DEF
     Two chunks are in flight: while the engine translates chunk k (in its own threads), chunk k+1 is
     read, segmented, stored, looked up in the store, tokenised and queued behind it; then chunk k is
     scored and committed in one transaction, and progress reported.
+
+    Raises RunInterrupted (a KeyboardInterrupt: Ctrl-C, or a signal under ``stop_on_signals``) or
+    RunFailed (an SQLite error: disk full, store locked or read-only) after marking the run interrupted
+    where the store still allows; both carry the summary, ``saved`` being the pairs committed.
     """
     summary = RunSummary()
     started = time.perf_counter()
     files, summary.errors = find_inputs(paths)
     model_id = store.model_id(engine.model.name, engine.model.weights_sha256)
     run_id = store.start_run("translate", model_id, options or {})
-    status = "failed"
+    status = "interrupted"
+    sizer = _ChunkSizer()
     try:
         in_flight: _Chunk | None = None
         last_fresh: dict[str, Result] = {}      # translations made for the chunk stored last
-        for chunk in _document_chunks(files, store, encoding, max_words, summary, html):
-            _submit_chunk(chunk, store, engine, model_id, in_flight)
+        engine_free_at = time.perf_counter()    # when the engine finished the chunk before in_flight
+        for chunk in _document_chunks(files, store, encoding, max_words, summary, sizer, html):
+            _submit_chunk(chunk, store, engine, model_id, run_id, in_flight, summary)
             if in_flight is None:
                 # the scorer's data loads (once, seconds) while the engine works on the first chunk
                 scoring.prepare()
             else:
-                last_fresh = _store_chunk(in_flight, store, model_id, run_id, summary, progress, last_fresh)
+                last_fresh, engine_free_at = _store_chunk(in_flight, store, model_id, run_id, summary, progress,
+                                                          last_fresh, sizer, engine_free_at)
             in_flight = chunk
         if in_flight is not None:
-            _store_chunk(in_flight, store, model_id, run_id, summary, progress, last_fresh)
+            _store_chunk(in_flight, store, model_id, run_id, summary, progress, last_fresh, sizer, engine_free_at)
         status = "done"
-    finally:
-        store.finish_run(run_id, status if status == "done" else "interrupted")
-        summary.seconds = time.perf_counter() - started
+    except KeyboardInterrupt as exc:
+        _close_run(store, run_id, status, summary, started)
+        raise RunInterrupted(summary, getattr(exc, "signum", signal.SIGINT)) from None
+    except sqlite3.Error as exc:
+        _close_run(store, run_id, status, summary, started)
+        raise RunFailed(describe_error(store.path, exc), summary) from None
+    except BaseException:
+        _close_run(store, run_id, status, summary, started)
+        raise
+    _close_run(store, run_id, status, summary, started)
     return summary
 
 
-def _submit_chunk(chunk: _Chunk, store: Store, engine: Engine, model_id: int, previous: _Chunk | None) -> None:
+def _close_run(store: Store, run_id: int, status: str, summary: RunSummary, started: float) -> None:
+    """Record how the run ended and what it saved. When the store refuses even that (disk full), the
+    run stays 'running' and the next run marks it interrupted (its lock dies with this process)."""
+    summary.seconds = time.perf_counter() - started
+    try:
+        store.finish_run(run_id, status)
+    except sqlite3.Error:
+        pass
+    try:
+        summary.saved = store.run_saved(run_id)
+    except sqlite3.Error:
+        summary.saved = summary.segments
+
+
+def _submit_chunk(chunk: _Chunk, store: Store, engine: Engine, model_id: int, run_id: int,
+                  previous: _Chunk | None, summary: RunSummary) -> None:
     """Store the chunk's segments, find those still to translate and queue their distinct new texts."""
     ids: list[int] = []
     start = 0
@@ -167,7 +286,10 @@ def _submit_chunk(chunk: _Chunk, store: Store, engine: Engine, model_id: int, pr
         end = start
         while end < len(chunk.segments) and chunk.segments[end][0] is document:
             end += 1
-        ids += store.add_segments(document.id, [seg for _, seg in chunk.segments[start:end]])
+        added = store.add_current_segments(document.id, [seg for _, seg in chunk.segments[start:end]])
+        ids += added.ids
+        summary.superseded += added.superseded
+        summary.superseded_reviewed += added.superseded_reviewed
         start = end
     done = store.translated_segments(ids, model_id)
     # a segment already claimed by the previous chunk or earlier in this one (the same document read
@@ -177,6 +299,11 @@ def _submit_chunk(chunk: _Chunk, store: Store, engine: Engine, model_id: int, pr
         if sid not in done and sid not in claimed:
             chunk.todo.append((sid, document, seg))
             claimed.add(sid)
+    # another run working on the same documents right now: the segments it claimed first are its work
+    other_runs = store.claim_segments([sid for sid, _, _ in chunk.todo], model_id, run_id)
+    if other_runs:
+        chunk.todo = [item for item in chunk.todo if item[0] not in other_runs]
+        summary.left_to_other_runs += len(other_runs)
     # identical source text is translated once: reused from the store if this model translated it before
     # (in any document or run), taken from the previous chunk if that one is translating it, otherwise
     # sent to the engine once for the whole chunk
@@ -186,26 +313,42 @@ def _submit_chunk(chunk: _Chunk, store: Store, engine: Engine, model_id: int, pr
     chunk.reused = {t: (r["text"], r["score"], r["label"], json.loads(r["signals"])) for t, r in rows.items()}
     chunk.sources = [t for t in texts if t not in rows and t not in in_previous]
     chunk.pending = engine.submit(chunk.sources)
+    chunk.submitted_at = time.perf_counter()
 
 
 def _store_chunk(chunk: _Chunk, store: Store, model_id: int, run_id: int, summary: RunSummary,
-                 progress: Callable[[int], None] | None, previous_fresh: dict[str, Result]) -> dict[str, Result]:
-    """Wait for the chunk's translations, score them and commit the chunk; returns its new translations."""
+                 progress: Callable[[int], None] | None, previous_fresh: dict[str, Result],
+                 sizer: _ChunkSizer, engine_free_at: float) -> tuple[dict[str, Result], float]:
+    """Wait for the chunk's translations, score them and commit the chunk; returns its new translations
+    and when the engine finished them."""
+    # wait in short sleeps, not in the engine's blocking call, so that a signal stops the run at once
+    while not chunk.pending.done():
+        time.sleep(POLL_SECONDS)
+    finished_at = time.perf_counter()
+    sizer.measured(sum(len(source.split()) for source in chunk.sources),
+                   finished_at - max(chunk.submitted_at, engine_free_at))
     fresh: dict[str, Result] = {}
     for source, hyp in zip(chunk.sources, chunk.pending.results()):
         quality = scoring.score_pair(source, hyp.text, logprob=hyp.logprob, flags=hyp.flags)
         fresh[source] = (hyp.text, quality.score, quality.label, quality.signals)
-    summary.translated += len(chunk.sources)
-    summary.reused += len(chunk.todo) - len(chunk.sources)
+    stored = words = 0
+    score_sum = 0.0
     with store.transaction() as db:
         for sid, document, seg in chunk.todo:
             found = fresh.get(seg.text) or chunk.reused.get(seg.text) or previous_fresh[seg.text]
             target, score, label, signals = found
-            store.add_translation(db, sid, target, model_id, run_id, score, label, signals)
             document.did_work = True
-            summary.segments += 1
-            summary.words += len(seg.text.split())
-            summary.score_sum += score
+            # None: a run working on the same documents at the same time stored this pair first
+            if store.add_translation(db, sid, target, model_id, run_id, score, label, signals) is not None:
+                stored += 1
+                words += len(seg.text.split())
+                score_sum += score
+    # counted once committed: a stop inside the transaction rolls all of it back
+    summary.translated += len(chunk.sources)
+    summary.reused += len(chunk.todo) - len(chunk.sources)
+    summary.segments += stored
+    summary.words += words
+    summary.score_sum += score_sum
     done_bytes = chunk.skipped_bytes
     last_end = {document: seg.end for document, seg in chunk.segments}
     for document in chunk.ended:
@@ -219,7 +362,7 @@ def _store_chunk(chunk: _Chunk, store: Store, model_id: int, run_id: int, summar
         document.reported_to = end
     if progress:
         progress(done_bytes)
-    return fresh
+    return fresh, finished_at
 
 
 def _size(path: Path) -> int:

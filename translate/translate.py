@@ -74,6 +74,10 @@ class PendingTranslations:
         self._futures = futures          # one per window, in input order
         self._limits = limits            # the decoding limit of each window
 
+    def done(self) -> bool:
+        """Whether every translation is ready (``results()`` would not wait)."""
+        return all(future.done() for future in self._futures)
+
     def results(self) -> list[Hypothesis]:
         return list(self._engine._collect(self._tokenized, self._futures, self._limits))
 
