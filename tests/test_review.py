@@ -61,10 +61,11 @@ def free_port() -> int:
 class Server:
     """`translate review` in a subprocess, until stopped."""
 
-    def __init__(self, db: Path, *args: str):
+    def __init__(self, db: Path, *args: str, prefix: list[str] = ()):
         self.port = free_port()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "translate.cli", "review", "--db", str(db), "--port", str(self.port), *args],
+            [*prefix, sys.executable, "-m", "translate.cli", "review", "--db", str(db), "--port", str(self.port),
+             *args],
             cwd=ROOT, env={**os.environ, "PYTHONIOENCODING": "utf-8"},
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.base = f"http://127.0.0.1:{self.port}"

@@ -281,3 +281,55 @@ def test_a_store_made_before_migration_3_gets_the_search_index_and_reasons(tmp_p
     assert 3 in {v for (v,) in sql(db, "SELECT version FROM schema_migrations")}
     assert row_ids(client.get("/", params={"q": "الامم"}).text) == ids
     assert sql(db, "SELECT reject_reason FROM translations") == [(None,)]
+
+
+def test_superseded_pairs_are_hidden_by_default_and_counted_out(served):
+    db, ids, client = served
+    # a re-run with other segmentation settings superseded the first ten spans of document a
+    sql(db, "UPDATE segments SET superseded_at = '2026-12-01T00:00:00+00:00' WHERE id IN"
+            " (SELECT segment_id FROM translations WHERE id <= ?)", ids[9])
+    walked, _ = walk(client, "/")
+    assert walked == ids[10:]
+    assert sorted(walk(client, "/?superseded=1")[0]) == ids
+    current = dict(sql(db, "SELECT t.status, COUNT(*) FROM translations t JOIN segments s ON s.id = t.segment_id"
+                           " WHERE s.superseded_at IS NULL GROUP BY t.status"))
+    counts = client.get("/api/counts").json()["store"]
+    assert counts["total"] == 120 and counts["pending"] == current["pending"]
+    assert client.get("/api/counts?min=0.5").json()["filter"]["total"] == sql(
+        db, "SELECT COUNT(*) FROM translations t JOIN segments s ON s.id = t.segment_id JOIN scores sc"
+            " ON sc.translation_id = t.id WHERE s.superseded_at IS NULL AND sc.score >= 0.5")[0][0]
+    assert client.get("/api/counts?superseded=1").json()["filter"]["total"] == 130
+
+
+def test_a_store_that_cannot_be_written_is_browsed_and_actions_get_503(tmp_path):
+    import os
+    import shutil
+
+    if os.geteuid() == 0 and shutil.which("setpriv") is None:
+        pytest.skip("running as root without setpriv: chmod cannot make a file read-only for root")
+    prefix = (["setpriv", "--bounding-set=-dac_override,-dac_read_search,-fowner,-linux_immutable", "--"]
+              if os.geteuid() == 0 else [])
+    folder = tmp_path / "store"
+    folder.mkdir()
+    db = folder / "corpus.sqlite"
+    ids = make_store(db, {"a.txt": PAIRS[:3]})
+    with Store(db) as s:                           # merged into the main file: no -wal left to replay
+        s.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    os.chmod(db, 0o444)
+    os.chmod(folder, 0o555)
+    try:
+        server = Server(db, "--reviewer", "tester", prefix=prefix)
+        try:
+            page = httpx.get(server.base + "/")
+            assert page.status_code == 200 and row_ids(page.text) == ids
+            assert httpx.get(server.base + "/stats").status_code == 200
+            answer = httpx.post(f"{server.base}/api/pairs/{ids[0]}/approve", json={},
+                                headers={"X-CSRF-Token": csrf_of(page.text)})
+            assert answer.status_code == 503 and "cannot be written" in answer.json()["error"]
+        finally:
+            err = server.stop()
+        assert "cannot be written" in err
+    finally:
+        os.chmod(folder, 0o755)
+        os.chmod(db, 0o644)
+    assert sql(db, "SELECT COUNT(*) FROM review_log") == [(0,)]

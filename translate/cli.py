@@ -351,7 +351,7 @@ def review(
 
     if token is not None and not token.strip():
         fail("--token: empty token", 2)
-    open_store(db, create=False).close()
+    open_store(db, create=False, readonly=True).close()     # one that cannot be written is browsed
     try:
         serve(db, host=host, port=port, reviewer=reviewer, token=token, extra_hosts=allow_host,
               announce=lambda line: typer.echo(line, err=True))

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from .errors import BadRequest, Forbidden, NotFound
+from .errors import BadRequest, Forbidden, NotFound, ReadOnly
 from .pages import integer, number, pair_json, parse_filter, path_id
 
 MAX_REVIEWER = 100
@@ -31,11 +31,15 @@ def routes() -> list[Route]:
 
 
 async def checked_body(request: Request) -> dict:
-    """The JSON body of a POST whose CSRF token is right (checked before the body is read)."""
+    """The JSON body of a POST whose CSRF token is right (checked before the body is read), on a store
+    that can be written."""
     given = request.headers.get("x-csrf-token", "")
     expected = request.app.state.review.csrf_token
     if not (given and secrets.compare_digest(given.encode(), expected.encode())):
         raise Forbidden()
+    if request.app.state.review.readonly:
+        raise ReadOnly(f"{request.app.state.review.db} cannot be written (read-only file or folder): "
+                       "changes are not saved")
     if not request.headers.get("content-type", "").startswith("application/json"):
         raise BadRequest("send the action as JSON (Content-Type: application/json)")
     try:

@@ -28,7 +28,7 @@ from starlette.templating import Jinja2Templates
 from ..store import Store, StoreError
 from . import actions, pages
 from .decisions import ReviewDecisions
-from .errors import BadRequest, Forbidden, NotFound, ReviewError
+from .errors import BadRequest, Forbidden, NotFound, ReadOnly, ReviewError
 from .queries import ReviewQueries
 
 HERE = Path(__file__).resolve().parent.parent
@@ -54,12 +54,13 @@ class ReviewContext:
     reviewer: str | None
     csrf_token: str
     templates: Jinja2Templates
+    readonly: bool = False        # the store cannot be written: pages work, actions answer 503
     local: threading.local = field(default_factory=threading.local)
     stats_cache: dict = field(default_factory=dict)
 
     def store(self) -> Store:
         if getattr(self.local, "store", None) is None:
-            self.local.store = Store(self.db, create=False)
+            self.local.store = Store(self.db, create=False, readonly=self.readonly)
         return self.local.store
 
     def queries(self) -> ReviewQueries:
@@ -67,6 +68,17 @@ class ReviewContext:
 
     def decisions(self) -> ReviewDecisions:
         return ReviewDecisions(self.store(), scorer=_rescore)
+
+
+def store_writable(db: Path) -> bool:
+    """Whether review actions can be saved; raises StoreError for a missing or foreign file (which the
+    read-only opening refuses too)."""
+    try:
+        Store(db, create=False).close()
+        return True
+    except StoreError:
+        Store(db, create=False, readonly=True).close()
+        return False
 
 
 def _rescore(source: str, target: str) -> tuple[float, str, dict]:
@@ -168,9 +180,8 @@ def _same(given: str, expected: str) -> bool:
 def create_app(db: Path, reviewer: str | None = None, token: str | None = None, host: str = "127.0.0.1",
                extra_hosts: list[str] = ()) -> Starlette:
     """The review app over the store ``db`` (which must exist)."""
-    Store(db, create=False).close()      # fail early (StoreError) on a missing or foreign file
     context = ReviewContext(db, reviewer, secrets.token_urlsafe(32),
-                            Jinja2Templates(directory=str(HERE / "templates")))
+                            Jinja2Templates(directory=str(HERE / "templates")), readonly=not store_writable(db))
     routes = [
         *pages.routes(),
         *actions.routes(),
@@ -198,12 +209,16 @@ def create_app(db: Path, reviewer: str | None = None, token: str | None = None, 
             return PlainTextResponse(f"503: {message}", 503)
         return JSONResponse({"error": message}, 503)
 
+    async def on_read_only(request: Request, exc: ReadOnly) -> Response:
+        return JSONResponse({"error": str(exc)}, 503)
+
     async def on_body_too_large(request: Request, exc: _BodyTooLarge) -> Response:
         return _too_large(MAX_BODY)
 
     app = Starlette(routes=routes, exception_handlers={
         BadRequest: on_bad_request, NotFound: on_not_found, Forbidden: on_forbidden,
-        sqlite3.Error: on_database_error, StoreError: on_database_error, _BodyTooLarge: on_body_too_large})
+        sqlite3.Error: on_database_error, StoreError: on_database_error, ReadOnly: on_read_only,
+        _BodyTooLarge: on_body_too_large})
     app.state.review = context
     return Guard(app, token=token, hosts=allowed_hosts(host, list(extra_hosts)))
 
@@ -232,6 +247,8 @@ def serve(db: Path, host: str = "127.0.0.1", port: int = 8765, reviewer: str | N
     if announce:
         shown = socket.gethostname() if host in ("0.0.0.0", "::") else host
         announce(f"reviewing {db} at {review_url(shown, port, token)}  (Ctrl+C stops)")
+        if app.app.state.review.readonly:
+            announce(f"{db} cannot be written: the page shows the pairs, but changes are refused")
         if is_loopback(host):
             announce("only this machine can reach the page")
         else:

@@ -15,3 +15,7 @@ class NotFound(Exception):
 
 class Forbidden(Exception):
     """Missing or wrong CSRF token (403)."""
+
+
+class ReadOnly(Exception):
+    """The store cannot be written (503); the message says so."""

@@ -23,7 +23,7 @@ from .queries import ORDERS, SORT_LABELS, Filter, Order
 PAGE_SIZE = 50
 MAX_DOCUMENT_CHOICES = 100
 MAX_ID = 2 ** 63 - 1                    # SQLite's integer range: larger ids cannot exist
-QUERY_KEYS = ("status", "min", "max", "doc", "q", "reason", "sort")
+QUERY_KEYS = ("status", "min", "max", "doc", "q", "reason", "sort", "superseded")
 REASON_LABELS = {"misaligned": "misaligned", "omission": "omission", "addition": "addition",
                  "untranslated": "untranslated or wrong language", "mistranslation": "mistranslation",
                  "poor-english": "poor English", "other": "other"}
@@ -66,6 +66,7 @@ def parse_filter(request: Request) -> Filter:
         flt.document_id = integer(q["doc"], "document")
     if q.get("q", "").strip():
         flt.search = q["q"].strip()[:200]
+    flt.superseded = q.get("superseded", "") == "1"
     return flt
 
 
@@ -160,7 +161,7 @@ def list_page(request: Request) -> Response:
     if page is None:
         raise NotFound(f"no pair {next(iter(cursors.values()))}" + (" with a score" if order.name != "doc" else ""))
     filter_counts = queries.counts(flt)
-    store_counts = filter_counts if flt == Filter() else queries.counts()
+    store_counts = filter_counts if flt == Filter() else queries.counts()   # the store: current pairs
     # the position of the first row: carried by the pager's links (`at`); a page opened at some pair
     # without it asks /api/position once loaded (a count of every pair before it is not worth a slower page)
     if not (page.rows and page.has_previous):
@@ -252,7 +253,7 @@ def _refresh_stats(context) -> tuple:
     from .queries import ReviewQueries
 
     # a connection of its own: this runs outside the request threads
-    with Store(context.db, create=False) as store:
+    with Store(context.db, create=False, readonly=True) as store:
         queries = ReviewQueries(store)
         fingerprint = queries.fingerprint()
         by_status = queries.score_histogram("status", STATS_BINS)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass, field
 
-from ..store import CURRENT_EDIT_TEXT, PAIR_SOURCE, STATUSES, Store, normalise_for_search
+from ..store import CURRENT_EDIT_TEXT, CURRENT_PAIR, PAIR_SOURCE, STATUSES, Store, normalise_for_search
 
 PAIR_COLUMNS = f"""
 t.id, t.status, t.origin, t.segment_count, t.text AS mt_text, t.bridge, t.reject_reason, t.reject_comment,
@@ -67,6 +67,7 @@ class Filter:
     document_id: int | None = None
     search: str | None = None
     reason: str | None = None
+    superseded: bool = False    # also pairs of an earlier segmentation of their document (other --max-words)
 
     def terms(self, order: Order | None = None, common_status: bool = False,
               common_search: bool = False) -> tuple[list[str], list]:
@@ -76,7 +77,7 @@ class Filter:
         every match through another index and sorting them: in document order for the score bounds, and for the status
         when it is a common one (``common_status``: most pairs are pending at first, and then walking the
         order finds a page at once, while collecting would sort tens of thousands of pairs per page)."""
-        where, args = [], []
+        where, args = [] if self.superseded else [CURRENT_PAIR], []
         if self.status:
             where.append(("+t.status" if common_status else "t.status") + " = ?")
             args.append(self.status)
@@ -108,6 +109,9 @@ class Filter:
 
     def needs_score(self) -> bool:
         return self.min_score is not None or self.max_score is not None
+
+    def is_everything(self) -> bool:
+        return self == Filter(superseded=self.superseded)
 
 
 def search_term(text: str) -> tuple[str, list]:
@@ -207,16 +211,9 @@ class ReviewQueries:
             return 1
         where, args = flt.terms(order, self._common_status(flt), self._common_search(flt))
         where.append(order.beyond(backwards=True))
-        if order.name == "doc":
-            sql = "SELECT COUNT(*) FROM translations t JOIN segments s ON s.id = t.segment_id"
-            if flt.needs_score():
-                sql += " JOIN scores sc ON sc.translation_id = t.id"
-        elif flt.status or flt.reason or flt.document_id is not None or flt.search:
-            sql = "SELECT COUNT(*) FROM scores sc JOIN translations t ON t.id = sc.translation_id"
-            if flt.document_id is not None:
-                sql += " JOIN segments s ON s.id = t.segment_id"
-        else:
-            sql = "SELECT COUNT(*) FROM scores sc"       # the scores index alone
+        sql = "SELECT COUNT(*) FROM translations t JOIN segments s ON s.id = t.segment_id"
+        if order.name != "doc" or flt.needs_score():
+            sql += " JOIN scores sc ON sc.translation_id = t.id"
         return self.db.execute(sql + " WHERE " + " AND ".join(where), (*args, *key)).fetchone()[0] + 1
 
     def next_pending(self, order: Order, flt: Filter, after: int | None) -> int | None:
@@ -233,21 +230,39 @@ class ReviewQueries:
     # -- counts -----------------------------------------------------------------------------------
     def counts(self, flt: Filter | None = None) -> dict[str, int]:
         """Pairs per status (and 'total') matching the filter, or in the whole store (read once per
-        ReviewQueries, which lives for one request)."""
-        if flt is None or flt == Filter():
+        ReviewQueries, which lives for one request). Pairs of superseded segmentations are left out unless
+        the filter asks for them: counted over all pairs (the status index alone, or the filter's index)
+        minus the few superseded ones (found through their own index), rather than checking every pair's
+        segment."""
+        flt = flt or Filter()
+        if flt.is_everything():
             if self._store_counts is None:
                 self._store_counts = self._counted(
                     self.db.execute("SELECT status, COUNT(*) FROM translations GROUP BY status").fetchall())
-            return dict(self._store_counts)
-        # through the status index (covering) with a lookup of each pair's score: the scores index would
-        # need a lookup in the wide translations table per pair instead, several times slower
-        where, args = flt.terms()
-        joins = "JOIN segments s ON s.id = t.segment_id" if flt.document_id is not None else ""
-        if flt.needs_score():
-            joins += " JOIN scores sc ON sc.translation_id = t.id"
-        rows = self.db.execute(f"SELECT t.status, COUNT(*) FROM translations t {joins} WHERE "
-                               + " AND ".join(where) + " GROUP BY t.status", args).fetchall()
-        return self._counted(rows)
+            counts = dict(self._store_counts)
+        else:
+            # through the status index (covering) with a lookup of each pair's score: the scores index
+            # would need a lookup in the wide translations table per pair instead, several times slower
+            where, args = Filter(**{**flt.__dict__, "superseded": True}).terms()
+            joins = "JOIN segments s ON s.id = t.segment_id" if flt.document_id is not None else ""
+            if flt.needs_score():
+                joins += " JOIN scores sc ON sc.translation_id = t.id"
+            counts = self._counted(self.db.execute(
+                f"SELECT t.status, COUNT(*) FROM translations t {joins}"
+                + "".join((" WHERE " if i == 0 else " AND ") + w for i, w in enumerate(where))
+                + " GROUP BY t.status", args).fetchall())
+        if not flt.superseded:
+            where, args = Filter(**{**flt.__dict__, "superseded": True}).terms()
+            joins = " JOIN scores sc ON sc.translation_id = t.id" if flt.needs_score() else ""
+            for status, n in self.db.execute(
+                    "SELECT t.status, COUNT(*) FROM segments s INDEXED BY segments_superseded"
+                    f" JOIN translations t ON t.segment_id = s.id {joins}"
+                    " WHERE s.superseded_at IS NOT NULL AND t.origin = 'mt'"
+                    + "".join(" AND " + w for w in where) + " GROUP BY t.status", args):
+                counts[status] -= n
+            counts["total"] = sum(counts[s] for s in STATUSES)
+            counts["reviewed"] = counts["total"] - counts["pending"]
+        return counts
 
     @staticmethod
     def _counted(rows) -> dict[str, int]:
