@@ -148,7 +148,6 @@ def base_context() -> dict:
 
 # ---- the list ------------------------------------------------------------------------------------
 def list_page(request: Request) -> Response:
-
     context = request.app.state.review
     flt, order = parse_filter(request), parse_order(request)
     q = request.query_params
@@ -206,7 +205,6 @@ def list_page(request: Request) -> Response:
 
 # ---- one document --------------------------------------------------------------------------------
 def document_page(request: Request) -> Response:
-
     context = request.app.state.review
     document_id = path_id(request, "document_id", "document")
     doc, rows = context.queries().document(document_id)
@@ -303,7 +301,6 @@ def position_json(request: Request) -> Response:
 
 
 def context_json(request: Request) -> Response:
-
     pair_id = path_id(request, "pair_id", "pair")
     found = request.app.state.review.queries().context(pair_id)
     if found is None:
@@ -315,7 +312,6 @@ def context_json(request: Request) -> Response:
 
 
 def history_json(request: Request) -> Response:
-
     pair_id = path_id(request, "pair_id", "pair")
     data = request.app.state.review.queries().history(pair_id)
     if not data:

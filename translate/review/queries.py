@@ -7,7 +7,7 @@ order, so page 4,000 costs what page 1 costs. A cursor is a pair id; its key is 
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..store import CURRENT_EDIT_TEXT, CURRENT_PAIR, PAIR_SOURCE, STATUSES, Store, normalise_for_search
 
@@ -73,10 +73,11 @@ class Filter:
               common_search: bool = False) -> tuple[list[str], list]:
         """WHERE terms on the aliases t, s, sc.
 
-        A unary + (or IFNULL) keeps SQLite walking the index of the page's order instead of collecting
-        every match through another index and sorting them: in document order for the score bounds, and for the status
-        when it is a common one (``common_status``: most pairs are pending at first, and then walking the
-        order finds a page at once, while collecting would sort tens of thousands of pairs per page)."""
+        Pairs of superseded segmentations are left out unless ``superseded``. A unary + (or IFNULL)
+        keeps SQLite walking the index of the page's order instead of collecting every match through
+        another index and sorting them: in document order for the score bounds, and for the status when
+        it is a common one (``common_status``: most pairs are pending at first, and then walking the order
+        finds a page at once, while collecting would sort tens of thousands of pairs per page)."""
         where, args = [] if self.superseded else [CURRENT_PAIR], []
         if self.status:
             where.append(("+t.status" if common_status else "t.status") + " = ?")
@@ -132,9 +133,6 @@ class Page:
     rows: list[sqlite3.Row]
     has_previous: bool
     has_next: bool
-    position: int = 1                   # 1-based rank of the first row in the filtered order
-    total: int = 0
-    counts: dict = field(default_factory=dict)
 
 
 class ReviewQueries:
@@ -203,9 +201,9 @@ class ReviewQueries:
         return bool(self._select(order, flt, [order.beyond(backwards=True)], list(key), True, 1))
 
     def position(self, order: Order, flt: Filter, pair_id: int) -> int:
-        """1-based rank of a pair in the filtered order (a count of the pairs before it). Costs a count over
-        the pairs before it: the list page carries the position in its links and calls this only when
-        it opens at a pair (next pending, links from the document view)."""
+        """1-based rank of a pair in the filtered order: a count of the pairs before it, which is why the
+        list page carries the position in its links and asks for this (/api/position) only after showing
+        a page opened at some pair (next pending, links from the document view)."""
         key = self.key_of(order, pair_id)
         if key is None:
             return 1
