@@ -31,6 +31,9 @@ class Order:
     key: tuple[str, ...]
     descending: bool
     score_join: str          # scores must be an inner join when the order reads the score
+    first_key: tuple         # at or before every real key: the first page is keyset-bounded too, which
+                             # keeps SQLite walking the order's index (unbounded, a WHERE term on the pair
+                             # can make it scan every pair and sort them)
 
     def order_by(self, backwards: bool = False) -> str:
         down = self.descending != backwards
@@ -47,12 +50,12 @@ class Order:
 ORDERS = {
     # document order: by document, then by where the pair starts in it (ties: the longer span, then id)
     "doc": Order("doc", ("s.document_id", "s.start", "s.end", "t.id"), False,
-                 "LEFT JOIN scores sc ON sc.translation_id = t.id"),
+                 "LEFT JOIN scores sc ON sc.translation_id = t.id", (-1, -1, -1, -1)),
     # worst first; the scores index holds (score, translation_id), so the key walks it directly
     "score": Order("score", ("sc.score", "sc.translation_id"), False,
-                   "JOIN scores sc ON sc.translation_id = t.id"),
+                   "JOIN scores sc ON sc.translation_id = t.id", (float("-inf"), -1)),
     "-score": Order("-score", ("sc.score", "sc.translation_id"), True,
-                    "JOIN scores sc ON sc.translation_id = t.id"),
+                    "JOIN scores sc ON sc.translation_id = t.id", (float("inf"), 2 ** 63 - 1)),
 }
 COMMON_SEARCH = 10_000    # matches past which a search is checked pair by pair along the order
 
@@ -181,8 +184,8 @@ class ReviewQueries:
             if key is None:
                 return None
         backwards = before is not None
-        extra = [order.beyond(backwards, inclusive=start is not None)] if key else []
-        rows = self._select(order, flt, extra, list(key or ()), backwards, size + 1)
+        extra = [order.beyond(backwards, inclusive=start is not None or key is None)]
+        rows = self._select(order, flt, extra, list(key or order.first_key), backwards, size + 1)
         more = len(rows) > size
         rows = rows[:size]
         if backwards:
@@ -217,12 +220,9 @@ class ReviewQueries:
     def next_pending(self, order: Order, flt: Filter, after: int | None) -> int | None:
         """The id of the first pending pair after this one (from the start when None) in the filtered order."""
         pending = Filter(**{**flt.__dict__, "status": "pending"})
-        extra, key = [], []
-        if after is not None:
-            key = list(self.key_of(order, after) or ())
-            if key:
-                extra = [order.beyond()]
-        rows = self._select(order, pending, extra, key, False, 1)
+        key = self.key_of(order, after) if after is not None else None
+        extra = [order.beyond(inclusive=key is None)]
+        rows = self._select(order, pending, extra, list(key or order.first_key), False, 1)
         return rows[0]["id"] if rows else None
 
     # -- counts -----------------------------------------------------------------------------------
@@ -253,8 +253,9 @@ class ReviewQueries:
             where, args = Filter(**{**flt.__dict__, "superseded": True}).terms()
             joins = " JOIN scores sc ON sc.translation_id = t.id" if flt.needs_score() else ""
             for status, n in self.db.execute(
+                    # CROSS JOIN: from the (few) superseded spans to their pairs, never the other way
                     "SELECT t.status, COUNT(*) FROM segments s INDEXED BY segments_superseded"
-                    f" JOIN translations t ON t.segment_id = s.id {joins}"
+                    f" CROSS JOIN translations t ON t.segment_id = s.id {joins}"
                     " WHERE s.superseded_at IS NOT NULL AND t.origin = 'mt'"
                     + "".join(" AND " + w for w in where) + " GROUP BY t.status", args):
                 counts[status] -= n
