@@ -159,8 +159,10 @@ def list_page(request: Request) -> Response:
                         start=cursors.get("from"), size=PAGE_SIZE)
     if page is None:
         raise NotFound(f"no pair {next(iter(cursors.values()))}" + (" with a score" if order.name != "doc" else ""))
-    filter_counts = queries.counts(flt)
-    store_counts = filter_counts if flt == Filter() else queries.counts()   # the store: current pairs
+    # the whole store's counts read one index; a filter's may read every pair it matches, so the page
+    # asks for them (/api/counts) once it is shown rather than waiting for them
+    store_counts = queries.counts()
+    filter_counts = store_counts if flt == Filter() else None
     # the position of the first row: carried by the pager's links (`at`); a page opened at some pair
     # without it asks /api/position once loaded (a count of every pair before it is not worth a slower page)
     if not (page.rows and page.has_previous):

@@ -117,7 +117,7 @@ function remember(entry) {
 
 // the counts at the top follow every action (read again from the server: other reviewers count too)
 let countsTimer = null;
-function refreshCounts() {
+function refreshCounts(delay = 150) {
   clearTimeout(countsTimer);
   countsTimer = setTimeout(async () => {
     const response = await fetch("/api/counts?" + pageQuery).catch(() => null);
@@ -138,8 +138,11 @@ function refreshCounts() {
       rect.setAttribute("width", width.toFixed(1));
       x += width;
     });
-  }, 150);
+    const total = document.querySelector("#position .position-total");
+    if (total) total.textContent = data.filter.total.toLocaleString("en-US");
+  }, delay);
 }
+if (progress && progress.dataset.lazy) refreshCounts(0);
 
 function currentRow() {
   if (current < 0) select(0);
