@@ -47,6 +47,7 @@ bench: bench-deps
 	$(BIN)/python bench/vocab_map_eval.py
 	$(BIN)/python bench/translate_speed.py
 	$(BIN)/python bench/review_latency.py
+	$(BIN)/python bench/encoding_eval.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
