@@ -44,6 +44,7 @@ bench: bench-deps
 	$(BIN)/python bench/segment_eval.py
 	$(BIN)/python bench/demo_model_eval.py
 	$(BIN)/python bench/quality_eval.py
+	$(BIN)/python bench/align_eval.py
 	$(BIN)/python bench/vocab_map_eval.py
 	$(BIN)/python bench/translate_speed.py
 	$(BIN)/python bench/review_latency.py
