@@ -169,9 +169,12 @@ def translation_tables() -> tuple[dict[str, frozenset[str]], dict[str, frozenset
             if p >= LINK_MIN:
                 ar_to_en.setdefault(ar, set()).add(en)
                 en_to_ar.setdefault(en, set()).add(ar)
-    clean = lambda table, stop: {k: frozenset(v - stop) for k, v in table.items()  # noqa: E731
-                                 if k not in stop and v - stop}
-    return clean(ar_to_en, ENGLISH_STOPWORDS), clean(en_to_ar, ARABIC_STOPWORDS)
+    # stopwords out on both sides: as keys too, since IBM Model 1 gives frequent words ("the", في) a share of
+    # many rare words' translations, and a larger lexicon links them to hundreds of content words
+    clean = lambda table, own, other: {k: frozenset(v - other) for k, v in table.items()  # noqa: E731
+                                       if k not in own and v - other}
+    return (clean(ar_to_en, ARABIC_STOPWORDS, ENGLISH_STOPWORDS),
+            clean(en_to_ar, ENGLISH_STOPWORDS, ARABIC_STOPWORDS))
 
 
 @dataclass(frozen=True)
@@ -268,12 +271,15 @@ def arabic_view(text: str | None, mt: str | None, tables, names: frozenset) -> V
                 punctuation(basis), length)
 
 
-def english_view(text: str, tables, with_grams: bool) -> View:
+def english_view(text: str, tables, with_grams: bool, names: frozenset = EMPTY) -> View:
+    """``names``: the English words that match a name of the Arabic document (see NameIndex). They count
+    as names only, not as lexicon words: the Arabic spelling of a name is unknown to the lexicon (that is
+    how it became a name candidate), so the English name's lexicon entry could only ever go unmatched."""
     _, en_to_ar = tables
-    stems = {english_stem(w.lower()) for w in ENGLISH_WORD.findall(text)}
+    stems = {english_stem(w.lower()) for w in ENGLISH_WORD.findall(text)} - {english_stem(w) for w in names}
     known = frozenset(s for s in stems if s in en_to_ar)
     expansion = frozenset().union(*(en_to_ar[s] for s in known)) if known else EMPTY
-    return View(profile(text) if with_grams else EMPTY, known, expansion, numbers(text), EMPTY,
+    return View(profile(text) if with_grams else EMPTY, known, expansion, numbers(text), names,
                 punctuation(text), float(len(text)))
 
 
@@ -299,12 +305,8 @@ class Problem:
             names = index.english_names(text, tables[0]) if index is not None else EMPTY
             ar_views.append(arabic_view(text, mt[k] if mt is not None else None, tables, names))
         matched = frozenset().union(*(v.names for v in ar_views)) if ar_views else EMPTY
-        en_views = []
-        for text in english:
-            view = english_view(text, tables, self.has_bridge)
-            words = frozenset(_name_candidates_en(text)) & matched
-            en_views.append(View(view.grams, view.known, view.expansion, view.numbers, words,
-                                 view.punctuation, view.length))
+        en_views = [english_view(text, tables, self.has_bridge, frozenset(_name_candidates_en(text)) & matched)
+                    for text in english]
         self.ar = {1: ar_views, 2: [a | b for a, b in zip(ar_views, ar_views[1:])]}
         self.en = {1: en_views, 2: [a | b for a, b in zip(en_views, en_views[1:])]}
         self.back: dict[str, dict[str, dict[int, list[float]]]] = {}
@@ -318,10 +320,10 @@ class Problem:
             self.back[name] = {"ar": {1: a.means, 2: [(x + y) / 2 for x, y in zip(a.means, a.means[1:])]},
                                "en": {1: e.means, 2: [(x + y) / 2 for x, y in zip(e.means, e.means[1:])]}}
             self.scale[name], self.gap[name] = _reliability(name, a, e)
-        # each sentence's best partner near its place on the other side, by bridge + lexicon
-        both = lambda a, e: bridge_similarity(a, e) + lexical_similarity(a, e)  # noqa: E731
-        self.ar_best = _best_partner(ar_views, en_views, both)
-        self.en_best = _best_partner(en_views, ar_views, lambda e, a: both(a, e))
+        # each sentence's best partner near its place on the other side, by all the evidence of content:
+        # bridge, lexicon, names and numbers (a name can be the only word that tells two sentences apart)
+        self.ar_best = _best_partner(ar_views, en_views, content_similarity)
+        self.en_best = _best_partner(en_views, ar_views, lambda e, a: content_similarity(a, e))
 
     def features(self, i: int, di: int, j: int, dj: int) -> list[float]:
         """The FEATURES of the bead of Arabic i..i+di-1 with English j..j+dj-1 (di, dj in 1, 2), in order.
@@ -368,6 +370,11 @@ class Problem:
 
 def bridge_similarity(a: View, e: View) -> float:
     return similarity(a.grams, e.grams)
+
+
+def content_similarity(a: View, e: View) -> float:
+    return (bridge_similarity(a, e) + lexical_similarity(a, e) + similarity(a.names, e.names)
+            + similarity(a.numbers, e.numbers))
 
 
 def lexical_similarity(a: View, e: View) -> float:
