@@ -40,10 +40,11 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
-from .lexicon import (ARABIC_STOPWORDS, ENGLISH_STOPWORDS, LexiconError, arabic_stem, english_stem,
+from .lexicon import (ARABIC_STOPWORDS, ENGLISH_STOPWORDS, Lexicon, LexiconError, arabic_stem, english_stem,
                       load_lexicon, normalize_arabic)
 from .pipeline import iter_segments, read_lines
 from .store import NewSegment, Store
@@ -59,13 +60,12 @@ FEATURES = ("bridge", "lexical", "best_share", "numbers", "numbers_seen", "names
 # intercept * (sentences in the bead) / 2 + sum(weight * feature); a chosen bead's score (the
 # probability that its links are right) is sigmoid(link_scale * gain + link_offset)
 WEIGHTS: dict[str, dict[str, float]] = {
-    "bridge": {"intercept": 6.5, "bridge": 3.13, "lexical": 5.74, "best_share": 2.989, "numbers": 2.021,
-              "numbers_seen": -2.209, "names": 1.522, "names_seen": -1.003, "punctuation": 0.902,
-              "length": -4.025, "one_two": -2.062, "two_two": -4.725, "link_scale": 0.4961,
-              "link_offset": -0.3334},
-    "none": {"intercept": 4.5, "bridge": 0.0, "lexical": 6.201, "best_share": 3.019, "numbers": 1.779,
-              "numbers_seen": -2.27, "names": 1.369, "names_seen": -1.1, "punctuation": 1.027, "length": -4.039,
-              "one_two": -1.938, "two_two": -4.519, "link_scale": 0.5547, "link_offset": 0.6595},
+    "bridge": {"intercept": 4.5, "bridge": 3.974, "lexical": 2.709, "best_share": 3.017, "numbers": 1.307,
+              "numbers_seen": -2.022, "names": 0.478, "names_seen": -0.429, "punctuation": 1.075, "length": -3.888,
+              "one_two": -2.023, "two_two": -4.55, "link_scale": 0.5398, "link_offset": 0.4394},
+    "none": {"intercept": 6.0, "bridge": 0.0, "lexical": 2.804, "best_share": 3.104, "numbers": 1.127,
+              "numbers_seen": -2.064, "names": 0.405, "names_seen": -0.437, "punctuation": 1.37, "length": -4.177,
+              "one_two": -1.913, "two_two": -4.348, "link_scale": 0.5266, "link_offset": -0.4736},
 }
 
 
@@ -149,12 +149,30 @@ def english_skeleton(word: str) -> str:
     return _collapse(_EN_SOFT_C.sub("s", word).translate(_EN_SKELETON))
 
 
+_lexicon_in_use: Lexicon | None = None      # None: the shipped lexicon (see using_lexicon)
+
+
+@contextmanager
+def using_lexicon(lexicon: Lexicon):
+    """Align with ``lexicon`` instead of the shipped one inside the block. For fitting the weights
+    (bench/align_eval.py --fit): the shipped lexicon was trained on the fitting data (UD PUD) too, and
+    a lexicon that has seen the sentences makes the lexical evidence look better than it is on new text."""
+    global _lexicon_in_use
+    previous, _lexicon_in_use = _lexicon_in_use, lexicon
+    translation_tables.cache_clear()
+    try:
+        yield
+    finally:
+        _lexicon_in_use = previous
+        translation_tables.cache_clear()
+
+
 @lru_cache(maxsize=1)
 def translation_tables() -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]]:
     """(Arabic stem -> English stems it translates to, English stem -> Arabic stems), from the lexicon
     in both directions, content words only; empty tables when no lexicon is installed."""
     try:
-        lexicon = load_lexicon()
+        lexicon = _lexicon_in_use or load_lexicon()
     except LexiconError:
         return {}, {}
     ar_to_en: dict[str, set[str]] = {}
