@@ -60,12 +60,12 @@ FEATURES = ("bridge", "lexical", "best_share", "numbers", "numbers_seen", "names
 # intercept * (sentences in the bead) / 2 + sum(weight * feature); a chosen bead's score (the
 # probability that its links are right) is sigmoid(link_scale * gain + link_offset)
 WEIGHTS: dict[str, dict[str, float]] = {
-    "bridge": {"intercept": 5.5, "bridge": 5.923, "lexical": 4.858, "best_share": 3.145, "numbers": 1.339,
-              "numbers_seen": -1.58, "names": 0.404, "names_seen": -0.451, "punctuation": 0.899, "length": -3.701,
-              "one_two": -2.101, "two_two": -4.364, "link_scale": 0.4307, "link_offset": 0.1881},
-    "none": {"intercept": 5.0, "bridge": 0.0, "lexical": 5.285, "best_share": 3.249, "numbers": 1.2, "numbers_seen":
-              -1.649, "names": 0.326, "names_seen": -0.516, "punctuation": 1.177, "length": -3.835, "one_two": -1.977,
-              "two_two": -4.082, "link_scale": 0.4754, "link_offset": 0.102},
+    "bridge": {"intercept": 4.0, "bridge": 6.098, "lexical": 5.115, "best_share": 3.051, "numbers": 1.349,
+              "numbers_seen": -1.593, "names": 0.423, "names_seen": -0.468, "punctuation": 0.889, "length": -3.672,
+              "one_two": -2.104, "two_two": -4.366, "link_scale": 0.4897, "link_offset": 0.7344},
+    "none": {"intercept": 4.5, "bridge": 0.0, "lexical": 5.528, "best_share": 3.139, "numbers": 1.209,
+              "numbers_seen": -1.658, "names": 0.352, "names_seen": -0.531, "punctuation": 1.168, "length": -3.801,
+              "one_two": -1.992, "two_two": -4.103, "link_scale": 0.4669, "link_offset": 0.5421},
 }
 
 
@@ -435,7 +435,8 @@ class Background:
 # without stopwords), as measured on UD PUD by `bench/align_eval.py --fit` with a lexicon that has not
 # seen PUD: priors for small documents, and the reference that makes a scale of 1
 PRIOR = {"bridge": (0.04, 0.12), "lexical": (0.06, 0.49)}
-PRIOR_WEIGHT = 20                # as many wrong pairs / sentences as the prior is worth
+PRIOR_WEIGHT = 20                # as many sentences as the prior is worth: for the gap (one per sentence)
+                                 # and for the spread (each sentence has 2 * BACKGROUND_WINDOW wrong pairs)
 
 
 def _reliability(name: str, *backgrounds: Background) -> tuple[float, float]:
@@ -444,8 +445,12 @@ def _reliability(name: str, *backgrounds: Background) -> tuple[float, float]:
     strong bridge (right sentences far above the rest) counts more, a useless one (no gap) nothing.
     Returns (that weight, the gap): the discriminant's zero lies half the gap above the background."""
     spread0, gap0 = PRIOR[name]
-    squares = sum(b.squares for b in backgrounds) + PRIOR_WEIGHT * spread0 ** 2
-    variance = squares / (sum(b.count for b in backgrounds) + PRIOR_WEIGHT)
+    # the prior counts as PRIOR_WEIGHT sentences on both sides of the ratio: counted as 20 wrong pairs
+    # only, a tiny document's own spread would rule while its gap is still the prior's, and a useless
+    # bridge whose output resembles nothing (little spread) would get a large weight
+    prior_pairs = PRIOR_WEIGHT * 2 * BACKGROUND_WINDOW
+    squares = sum(b.squares for b in backgrounds) + prior_pairs * spread0 ** 2
+    variance = squares / (sum(b.count for b in backgrounds) + prior_pairs)
     gap = (sum(b.gaps for b in backgrounds) + PRIOR_WEIGHT * gap0) / (sum(b.sentences for b in backgrounds)
                                                                       + PRIOR_WEIGHT)
     # the best of several wrong candidates also stands above their mean: that much is no evidence
