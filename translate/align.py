@@ -63,9 +63,9 @@ WEIGHTS: dict[str, dict[str, float]] = {
     "bridge": {"intercept": 4.0, "bridge": 6.098, "lexical": 5.115, "best_share": 3.051, "numbers": 1.349,
               "numbers_seen": -1.593, "names": 0.423, "names_seen": -0.468, "punctuation": 0.889, "length": -3.672,
               "one_two": -2.104, "two_two": -4.366, "link_scale": 0.4897, "link_offset": 0.7344},
-    "none": {"intercept": 4.5, "bridge": 0.0, "lexical": 5.528, "best_share": 3.139, "numbers": 1.209,
-              "numbers_seen": -1.658, "names": 0.352, "names_seen": -0.531, "punctuation": 1.168, "length": -3.801,
-              "one_two": -1.992, "two_two": -4.103, "link_scale": 0.4669, "link_offset": 0.5421},
+    "none": {"intercept": 4.5, "bridge": 0.0, "lexical": 5.526, "best_share": 3.139, "numbers": 1.209,
+              "numbers_seen": -1.658, "names": 0.351, "names_seen": -0.53, "punctuation": 1.164, "length": -3.8,
+              "one_two": -1.991, "two_two": -4.102, "link_scale": 0.4669, "link_offset": 0.5425},
 }
 
 
@@ -459,12 +459,19 @@ def _reliability(name: str, *backgrounds: Background) -> tuple[float, float]:
 
 
 def _best_partner(these: list[View], others: list[View], measure: Callable[[View, View], float]) -> list[int]:
+    """Index of each sentence's most similar sentence near its place on the other side; -1 where it is
+    similar to none of them at all (else the first of the window would win a tie of zeros)."""
     n, m = len(these), len(others)
     out = []
     for i, mine in enumerate(these):
         centre = round(i * m / n) if n else 0
         window = range(max(0, centre - 2 * BACKGROUND_WINDOW), min(m, centre + 2 * BACKGROUND_WINDOW + 1))
-        out.append(max(window, key=lambda j: measure(mine, others[j]), default=-1))
+        best, top = -1, 0.0
+        for j in window:
+            value = measure(mine, others[j])
+            if value > top:
+                best, top = j, value
+        out.append(best)
     return out
 
 
