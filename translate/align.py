@@ -13,19 +13,21 @@ unmatched) over evidence that does not all depend on machine translation:
   background and the typical right match (the gap), and scaled by gap / spread^2 of the wrong
   matches, so a strong bridge leads, a weak one (the demo model on news) adds a little, and a useless
   one (random output) nothing;
-* ``best_share``: the share of the bead's sentences whose best partner nearby is inside the bead;
+* ``best_share``: the share of the bead's sentences whose best partner nearby (by bridge, lexicon,
+  names and numbers together) is inside the bead;
 * ``numbers``: Dice of the numbers of both sides (Arabic-Indic digits normalised);
 * ``names``: Dice of names: Latin-script tokens in the Arabic, and Arabic words unknown to the
   lexicon whose consonant skeleton matches a capitalised English word of the document
-  (ستانفورد ~ Stanford);
+  (ستانفورد ~ Stanford); an English word matched so counts as a name only, not as a lexicon word;
 * ``punctuation`` (question and exclamation marks, quotes, parentheses, colons) and ``length``
   (|log| of the English length against the Arabic length times the expected ratio, Gale–Church's
   signal), plus a penalty per bead type.
 
 The weights (``WEIGHTS``, one set with a bridge and one without) are fitted by
 ``bench/align_eval.py --fit`` on perturbed pseudo-documents of UD Arabic PUD with the demo model as
-the bridge: pairwise logistic regression of each gold bead against the beads competing with it, then
-the per-sentence linking bonus (``intercept``) that gives the best link F1 there. FLORES, the news the
+the bridge and a lexicon that has not seen PUD (the shipped one has): pairwise logistic regression of
+each gold bead against the beads competing with it, then the per-sentence linking bonus
+(``intercept``) that gives the best link F1 there. FLORES, the news the
 aligner is measured on, is not used to fit them. A skipped sentence gains 0, so a bead is kept only
 where its evidence beats leaving its sentences unmatched. The search is banded around the
 diagonal, so long documents stay fast.
