@@ -25,8 +25,9 @@ made, and whether the Arabic articles whose English was removed came out unmatch
 each), perturbed the same way, with the demo model as the bridge (weak there, as on news): pairwise
 logistic regression of each gold bead against the candidate beads that compete with it (share a
 sentence, within 3 sentences of the gold path), then the per-sentence linking bonus with the best link
-F1 of the search on the same documents (``FIT_DRAWS`` perturbed copies of each). FLORES is not used to fit. (Tatoeba dev can be added to
-TRAIN_SETS; its short everyday sentences made the fit worse on news.) The shipped lexicon was trained
+F1 of the search on the same documents (``FIT_DRAWS`` perturbed copies of each). FLORES is not used
+to fit. (Tatoeba dev can be added to TRAIN_SETS; its short everyday sentences made the fit worse on
+news.) The fit also prints PRIOR as measured on the training documents. The shipped lexicon was trained
 on UD PUD too, so the fit uses a lexicon that has not seen it: the recipe of ``tools/build_lexicon.py``
 on Tatoeba train alone (built once, cached under ``work/``), merged with the FreeDict table (which
 never holds PUD), exactly as ``translate.lexicon.load_lexicon`` merges the shipped ones. With the

@@ -27,8 +27,8 @@ The weights (``WEIGHTS``, one set with a bridge and one without) are fitted by
 ``bench/align_eval.py --fit`` on perturbed pseudo-documents of UD Arabic PUD with the demo model as
 the bridge and a lexicon that has not seen PUD (the shipped one has): pairwise logistic regression of
 each gold bead against the beads competing with it, then the per-sentence linking bonus
-(``intercept``) that gives the best link F1 there. FLORES, the news the
-aligner is measured on, is not used to fit them. A skipped sentence gains 0, so a bead is kept only
+(``intercept``) that gives the best link F1 there. FLORES, the news the aligner is measured on, is not
+used to fit them. A skipped sentence gains 0, so a bead is kept only
 where its evidence beats leaving its sentences unmatched. The search is banded around the
 diagonal, so long documents stay fast.
 
@@ -41,8 +41,8 @@ import hashlib
 import math
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
