@@ -285,3 +285,34 @@ def test_eval_joins_the_segments_of_each_input_line(tmp_path):
     ref.write_text(MT[0] + "\n" + MT[1] + "\n", encoding="utf-8")
     mismatch = run_cli("eval", "--ref", ref, "--db", db)
     assert mismatch.returncode == 1 and "3 input lines" in mismatch.stderr and "has 2 lines" in mismatch.stderr
+
+
+def test_translation_tables_hold_content_words_only():
+    from translate.align import translation_tables
+    from translate.lexicon import ARABIC_STOPWORDS, ENGLISH_STOPWORDS
+
+    ar_to_en, en_to_ar = translation_tables()
+    assert ar_to_en and en_to_ar
+    # frequent words get a share of many rare words' translations in IBM Model 1: as keys they would
+    # link "the" or في with hundreds of content words
+    assert not set(ar_to_en) & ARABIC_STOPWORDS and not set(en_to_ar) & ENGLISH_STOPWORDS
+    assert not any(v & ENGLISH_STOPWORDS for v in ar_to_en.values())
+    assert not any(v & ARABIC_STOPWORDS for v in en_to_ar.values())
+
+
+def test_a_useless_bridge_weighs_less_than_a_good_one_in_a_small_document():
+    from translate.align import Problem
+
+    # output that resembles nothing (as a random-weight model's): little spread, no gap
+    noise = ["w" * (4 + k) + "ط" * (20 + 7 * k) + " several" * k for k in range(len(ARABIC))]
+    assert Problem(noise, ENGLISH, ARABIC).scale["bridge"] < Problem(MT, ENGLISH, ARABIC).scale["bridge"]
+
+
+def test_align_with_another_lexicon_inside_the_block_only():
+    from translate.align import Problem, using_lexicon
+    from translate.lexicon import Lexicon
+
+    assert Problem(None, ENGLISH, ARABIC).en[1][0].known
+    with using_lexicon(Lexicon({}, {})):
+        assert not Problem(None, ENGLISH, ARABIC).en[1][0].known
+    assert Problem(None, ENGLISH, ARABIC).en[1][0].known

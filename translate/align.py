@@ -13,20 +13,22 @@ unmatched) over evidence that does not all depend on machine translation:
   background and the typical right match (the gap), and scaled by gap / spread^2 of the wrong
   matches, so a strong bridge leads, a weak one (the demo model on news) adds a little, and a useless
   one (random output) nothing;
-* ``best_share``: the share of the bead's sentences whose best partner nearby is inside the bead;
+* ``best_share``: the share of the bead's sentences whose best partner nearby (by bridge, lexicon,
+  names and numbers together) is inside the bead;
 * ``numbers``: Dice of the numbers of both sides (Arabic-Indic digits normalised);
 * ``names``: Dice of names: Latin-script tokens in the Arabic, and Arabic words unknown to the
   lexicon whose consonant skeleton matches a capitalised English word of the document
-  (ستانفورد ~ Stanford);
+  (ستانفورد ~ Stanford); an English word matched so counts as a name only, not as a lexicon word;
 * ``punctuation`` (question and exclamation marks, quotes, parentheses, colons) and ``length``
   (|log| of the English length against the Arabic length times the expected ratio, Gale–Church's
   signal), plus a penalty per bead type.
 
 The weights (``WEIGHTS``, one set with a bridge and one without) are fitted by
 ``bench/align_eval.py --fit`` on perturbed pseudo-documents of UD Arabic PUD with the demo model as
-the bridge: pairwise logistic regression of each gold bead against the beads competing with it, then
-the per-sentence linking bonus (``intercept``) that gives the best link F1 there. FLORES, the news the
-aligner is measured on, is not used to fit them. A skipped sentence gains 0, so a bead is kept only
+the bridge and a lexicon that has not seen PUD (the shipped one has): pairwise logistic regression of
+each gold bead against the beads competing with it, then the per-sentence linking bonus
+(``intercept``) that gives the best link F1 there. FLORES, the news the aligner is measured on, is not
+used to fit them. A skipped sentence gains 0, so a bead is kept only
 where its evidence beats leaving its sentences unmatched. The search is banded around the
 diagonal, so long documents stay fast.
 
@@ -39,11 +41,12 @@ import hashlib
 import math
 import re
 from collections.abc import Callable, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from .lexicon import (ARABIC_STOPWORDS, ENGLISH_STOPWORDS, LexiconError, arabic_stem, english_stem,
+from .lexicon import (ARABIC_STOPWORDS, ENGLISH_STOPWORDS, Lexicon, LexiconError, arabic_stem, english_stem,
                       load_lexicon, normalize_arabic)
 from .pipeline import iter_segments, read_lines
 from .store import NewSegment, Store
@@ -59,13 +62,12 @@ FEATURES = ("bridge", "lexical", "best_share", "numbers", "numbers_seen", "names
 # intercept * (sentences in the bead) / 2 + sum(weight * feature); a chosen bead's score (the
 # probability that its links are right) is sigmoid(link_scale * gain + link_offset)
 WEIGHTS: dict[str, dict[str, float]] = {
-    "bridge": {"intercept": 6.5, "bridge": 3.13, "lexical": 5.74, "best_share": 2.989, "numbers": 2.021,
-              "numbers_seen": -2.209, "names": 1.522, "names_seen": -1.003, "punctuation": 0.902,
-              "length": -4.025, "one_two": -2.062, "two_two": -4.725, "link_scale": 0.4961,
-              "link_offset": -0.3334},
-    "none": {"intercept": 4.5, "bridge": 0.0, "lexical": 6.201, "best_share": 3.019, "numbers": 1.779,
-              "numbers_seen": -2.27, "names": 1.369, "names_seen": -1.1, "punctuation": 1.027, "length": -4.039,
-              "one_two": -1.938, "two_two": -4.519, "link_scale": 0.5547, "link_offset": 0.6595},
+    "bridge": {"intercept": 4.0, "bridge": 6.098, "lexical": 5.115, "best_share": 3.051, "numbers": 1.349,
+              "numbers_seen": -1.593, "names": 0.423, "names_seen": -0.468, "punctuation": 0.889, "length": -3.672,
+              "one_two": -2.104, "two_two": -4.366, "link_scale": 0.4897, "link_offset": 0.7344},
+    "none": {"intercept": 4.5, "bridge": 0.0, "lexical": 5.526, "best_share": 3.139, "numbers": 1.209,
+              "numbers_seen": -1.658, "names": 0.351, "names_seen": -0.53, "punctuation": 1.164, "length": -3.8,
+              "one_two": -1.991, "two_two": -4.102, "link_scale": 0.4669, "link_offset": 0.5425},
 }
 
 
@@ -149,12 +151,30 @@ def english_skeleton(word: str) -> str:
     return _collapse(_EN_SOFT_C.sub("s", word).translate(_EN_SKELETON))
 
 
+_lexicon_in_use: Lexicon | None = None      # None: the shipped lexicon (see using_lexicon)
+
+
+@contextmanager
+def using_lexicon(lexicon: Lexicon):
+    """Align with ``lexicon`` instead of the shipped one inside the block. For fitting the weights
+    (bench/align_eval.py --fit): the shipped lexicon was trained on the fitting data (UD PUD) too, and
+    a lexicon that has seen the sentences makes the lexical evidence look better than it is on new text."""
+    global _lexicon_in_use
+    previous, _lexicon_in_use = _lexicon_in_use, lexicon
+    translation_tables.cache_clear()
+    try:
+        yield
+    finally:
+        _lexicon_in_use = previous
+        translation_tables.cache_clear()
+
+
 @lru_cache(maxsize=1)
 def translation_tables() -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]]:
     """(Arabic stem -> English stems it translates to, English stem -> Arabic stems), from the lexicon
     in both directions, content words only; empty tables when no lexicon is installed."""
     try:
-        lexicon = load_lexicon()
+        lexicon = _lexicon_in_use or load_lexicon()
     except LexiconError:
         return {}, {}
     ar_to_en: dict[str, set[str]] = {}
@@ -169,9 +189,12 @@ def translation_tables() -> tuple[dict[str, frozenset[str]], dict[str, frozenset
             if p >= LINK_MIN:
                 ar_to_en.setdefault(ar, set()).add(en)
                 en_to_ar.setdefault(en, set()).add(ar)
-    clean = lambda table, stop: {k: frozenset(v - stop) for k, v in table.items()  # noqa: E731
-                                 if k not in stop and v - stop}
-    return clean(ar_to_en, ENGLISH_STOPWORDS), clean(en_to_ar, ARABIC_STOPWORDS)
+    # stopwords out on both sides: as keys too, since IBM Model 1 gives frequent words ("the", في) a share of
+    # many rare words' translations, and a larger lexicon links them to hundreds of content words
+    clean = lambda table, own, other: {k: frozenset(v - other) for k, v in table.items()  # noqa: E731
+                                       if k not in own and v - other}
+    return (clean(ar_to_en, ARABIC_STOPWORDS, ENGLISH_STOPWORDS),
+            clean(en_to_ar, ENGLISH_STOPWORDS, ARABIC_STOPWORDS))
 
 
 @dataclass(frozen=True)
@@ -268,12 +291,15 @@ def arabic_view(text: str | None, mt: str | None, tables, names: frozenset) -> V
                 punctuation(basis), length)
 
 
-def english_view(text: str, tables, with_grams: bool) -> View:
+def english_view(text: str, tables, with_grams: bool, names: frozenset = EMPTY) -> View:
+    """``names``: the English words that match a name of the Arabic document (see NameIndex). They count
+    as names only, not as lexicon words: the Arabic spelling of a name is unknown to the lexicon (that is
+    how it became a name candidate), so the English name's lexicon entry could only ever go unmatched."""
     _, en_to_ar = tables
-    stems = {english_stem(w.lower()) for w in ENGLISH_WORD.findall(text)}
+    stems = {english_stem(w.lower()) for w in ENGLISH_WORD.findall(text)} - {english_stem(w) for w in names}
     known = frozenset(s for s in stems if s in en_to_ar)
     expansion = frozenset().union(*(en_to_ar[s] for s in known)) if known else EMPTY
-    return View(profile(text) if with_grams else EMPTY, known, expansion, numbers(text), EMPTY,
+    return View(profile(text) if with_grams else EMPTY, known, expansion, numbers(text), names,
                 punctuation(text), float(len(text)))
 
 
@@ -299,12 +325,8 @@ class Problem:
             names = index.english_names(text, tables[0]) if index is not None else EMPTY
             ar_views.append(arabic_view(text, mt[k] if mt is not None else None, tables, names))
         matched = frozenset().union(*(v.names for v in ar_views)) if ar_views else EMPTY
-        en_views = []
-        for text in english:
-            view = english_view(text, tables, self.has_bridge)
-            words = frozenset(_name_candidates_en(text)) & matched
-            en_views.append(View(view.grams, view.known, view.expansion, view.numbers, words,
-                                 view.punctuation, view.length))
+        en_views = [english_view(text, tables, self.has_bridge, frozenset(_name_candidates_en(text)) & matched)
+                    for text in english]
         self.ar = {1: ar_views, 2: [a | b for a, b in zip(ar_views, ar_views[1:])]}
         self.en = {1: en_views, 2: [a | b for a, b in zip(en_views, en_views[1:])]}
         self.back: dict[str, dict[str, dict[int, list[float]]]] = {}
@@ -318,10 +340,10 @@ class Problem:
             self.back[name] = {"ar": {1: a.means, 2: [(x + y) / 2 for x, y in zip(a.means, a.means[1:])]},
                                "en": {1: e.means, 2: [(x + y) / 2 for x, y in zip(e.means, e.means[1:])]}}
             self.scale[name], self.gap[name] = _reliability(name, a, e)
-        # each sentence's best partner near its place on the other side, by bridge + lexicon
-        both = lambda a, e: bridge_similarity(a, e) + lexical_similarity(a, e)  # noqa: E731
-        self.ar_best = _best_partner(ar_views, en_views, both)
-        self.en_best = _best_partner(en_views, ar_views, lambda e, a: both(a, e))
+        # each sentence's best partner near its place on the other side, by all the evidence of content:
+        # bridge, lexicon, names and numbers (a name can be the only word that tells two sentences apart)
+        self.ar_best = _best_partner(ar_views, en_views, content_similarity)
+        self.en_best = _best_partner(en_views, ar_views, lambda e, a: content_similarity(a, e))
 
     def features(self, i: int, di: int, j: int, dj: int) -> list[float]:
         """The FEATURES of the bead of Arabic i..i+di-1 with English j..j+dj-1 (di, dj in 1, 2), in order.
@@ -370,6 +392,11 @@ def bridge_similarity(a: View, e: View) -> float:
     return similarity(a.grams, e.grams)
 
 
+def content_similarity(a: View, e: View) -> float:
+    return (bridge_similarity(a, e) + lexical_similarity(a, e) + similarity(a.names, e.names)
+            + similarity(a.numbers, e.numbers))
+
+
 def lexical_similarity(a: View, e: View) -> float:
     """Share of the known content words of both sides that have a translation on the other side."""
     total = len(a.known) + len(e.known)
@@ -406,10 +433,12 @@ class Background:
     sentences: int
 
 
-# typical spread of wrong similarities and gap of the right one (a weak bridge, the lexicon): priors
-# for small documents, and the reference that makes a scale of 1
-PRIOR = {"bridge": (0.04, 0.10), "lexical": (0.06, 0.25)}
-PRIOR_WEIGHT = 20                # as many wrong pairs / sentences as the prior is worth
+# typical spread of wrong similarities and gap of the right one (the demo model's bridge, the lexicon
+# without stopwords), as measured on UD PUD by `bench/align_eval.py --fit` with a lexicon that has not
+# seen PUD: priors for small documents, and the reference that makes a scale of 1
+PRIOR = {"bridge": (0.04, 0.12), "lexical": (0.06, 0.49)}
+PRIOR_WEIGHT = 20                # as many sentences as the prior is worth: for the gap (one per sentence)
+                                 # and for the spread (each sentence has 2 * BACKGROUND_WINDOW wrong pairs)
 
 
 def _reliability(name: str, *backgrounds: Background) -> tuple[float, float]:
@@ -418,8 +447,12 @@ def _reliability(name: str, *backgrounds: Background) -> tuple[float, float]:
     strong bridge (right sentences far above the rest) counts more, a useless one (no gap) nothing.
     Returns (that weight, the gap): the discriminant's zero lies half the gap above the background."""
     spread0, gap0 = PRIOR[name]
-    squares = sum(b.squares for b in backgrounds) + PRIOR_WEIGHT * spread0 ** 2
-    variance = squares / (sum(b.count for b in backgrounds) + PRIOR_WEIGHT)
+    # the prior counts as PRIOR_WEIGHT sentences on both sides of the ratio: counted as 20 wrong pairs
+    # only, a tiny document's own spread would rule while its gap is still the prior's, and a useless
+    # bridge whose output resembles nothing (little spread) would get a large weight
+    prior_pairs = PRIOR_WEIGHT * 2 * BACKGROUND_WINDOW
+    squares = sum(b.squares for b in backgrounds) + prior_pairs * spread0 ** 2
+    variance = squares / (sum(b.count for b in backgrounds) + prior_pairs)
     gap = (sum(b.gaps for b in backgrounds) + PRIOR_WEIGHT * gap0) / (sum(b.sentences for b in backgrounds)
                                                                       + PRIOR_WEIGHT)
     # the best of several wrong candidates also stands above their mean: that much is no evidence
@@ -428,12 +461,19 @@ def _reliability(name: str, *backgrounds: Background) -> tuple[float, float]:
 
 
 def _best_partner(these: list[View], others: list[View], measure: Callable[[View, View], float]) -> list[int]:
+    """Index of each sentence's most similar sentence near its place on the other side; -1 where it is
+    similar to none of them at all (else the first of the window would win a tie of zeros)."""
     n, m = len(these), len(others)
     out = []
     for i, mine in enumerate(these):
         centre = round(i * m / n) if n else 0
         window = range(max(0, centre - 2 * BACKGROUND_WINDOW), min(m, centre + 2 * BACKGROUND_WINDOW + 1))
-        out.append(max(window, key=lambda j: measure(mine, others[j]), default=-1))
+        best, top = -1, 0.0
+        for j in window:
+            value = measure(mine, others[j])
+            if value > top:
+                best, top = j, value
+        out.append(best)
     return out
 
 
