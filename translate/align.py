@@ -49,6 +49,7 @@ from pathlib import Path
 from .lexicon import (ARABIC_STOPWORDS, ENGLISH_STOPWORDS, Lexicon, LexiconError, arabic_stem, english_stem,
                       load_lexicon, normalize_arabic)
 from .pipeline import iter_segments, read_lines
+from .score import numbers as score_numbers
 from .store import NewSegment, Store
 
 BACKGROUND_WINDOW = 4       # neighbours either side that estimate the background similarity
@@ -88,9 +89,6 @@ class Bead:
 # -- evidence of one sentence -------------------------------------------------------------------
 _SPACES = re.compile(r"\s+")
 _WORDS = re.compile(r"\w+")
-_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹٫", "01234567890123456789.")
-_THOUSANDS = re.compile(r"(?<=\d)[,٬](?=\d{3}(?!\d))")
-_NUMBER = re.compile(r"\d+(?:\.\d+)?")
 LATIN_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 _ARABIC_WORD = re.compile("[\u0621-\u064a\u0671-\u06d3]+")
 ENGLISH_WORD = re.compile(r"[A-Za-z]+(?:'[a-z]+)?")
@@ -113,9 +111,8 @@ def similarity(a: frozenset, b: frozenset) -> float:
 
 
 def numbers(text: str) -> frozenset[str]:
-    """Numbers as normalised strings: Western digits, no thousands separators, no leading zeros."""
-    text = _THOUSANDS.sub("", text.translate(_DIGITS))
-    return frozenset(m.group().lstrip("0") or "0" for m in _NUMBER.finditer(text))
+    """The set of numbers in a sentence, normalised as the quality score does (score.numbers)."""
+    return frozenset(score_numbers(text))
 
 
 def punctuation(text: str) -> frozenset[str]:
