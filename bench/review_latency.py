@@ -191,8 +191,12 @@ def main() -> None:
                     ("deep page, worst first", lambda i: get(f"/?sort=score&after={by_score[i]}&at=1000")),
                     ("deep page, best first", lambda i: get(f"/?sort=-score&after={by_score[i]}&at=1000")),
                     ("previous page, document order", lambda i: get(f"/?before={deep[i]}&at={deep[i] - 50}")),
-                    ("opened at a pair (position counted), doc", lambda i: get(f"/?from={deep[i]}")),
-                    ("opened at a pair (position counted), worst", lambda i: get(f"/?sort=score&from={by_score[i]}")),
+                    # a page opened at a pair (next pending, the document view's links) asks for its
+                    # position once shown: a count of the pairs before it
+                    ("opened at a pair, doc", lambda i: get(f"/?from={deep[i]}")),
+                    ("its position (/api/position), doc", lambda i: get(f"/api/position?id={deep[i]}")),
+                    ("opened at a pair, worst first", lambda i: get(f"/?sort=score&from={by_score[i]}")),
+                    ("its position, worst first", lambda i: get(f"/api/position?sort=score&id={by_score[i]}")),
                     ("filtered: pending, score 0.3-0.7", lambda i: get("/?status=pending&min=0.3&max=0.7")),
                     ("filtered: rejected, worst first", lambda i: get("/?status=rejected&sort=score")),
                     ("filtered: one document", lambda i: get(f"/?doc={docs[i]}")),

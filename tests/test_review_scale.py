@@ -293,6 +293,12 @@ def test_superseded_pairs_are_hidden_by_default_and_counted_out(served):
     walked, _ = walk(client, "/")
     assert walked == ids[10:]
     assert sorted(walk(client, "/?superseded=1")[0]) == ids
+    # positions count only the pairs shown, in every order
+    for sort in ("doc", "score", "-score"):
+        order, _ = walk(client, f"/?sort={sort}")
+        for rank in (0, 37, len(order) - 1):
+            assert client.get("/api/position", params={"id": order[rank], "sort": sort}).json() == {
+                "position": rank + 1}
     current = dict(sql(db, "SELECT t.status, COUNT(*) FROM translations t JOIN segments s ON s.id = t.segment_id"
                            " WHERE s.superseded_at IS NULL GROUP BY t.status"))
     counts = client.get("/api/counts").json()["store"]
