@@ -44,6 +44,7 @@ BATCH_TEXTS = 256              # texts per actor call on a CPU (a batch retried 
 GPU_BATCH_TEXTS = 1024         # a GPU needs larger batches to be busy (untested: no GPU was available)
 DEFAULT_ACTOR_THREADS = 4      # CPU threads of one actor (one engine replica) unless --threads says
 INSTALL_HINT = "--ray needs Ray: pip install 'translate[ray]'"
+CACHE_ENV = "TRANSLATE_RAY_CACHE"
 _MISMATCH = "model mismatch on "   # start of the actors' refusal, found again in Ray's wrapped error
 
 
@@ -73,6 +74,11 @@ def _node_name() -> str:
     return f"{socket.gethostname()} (Ray node {ray.get_runtime_context().get_node_id()[:8]})"
 
 
+def shipped_models_dir() -> Path:
+    """Where a worker node keeps the models shipped from drivers (TRANSLATE_RAY_CACHE on that node)."""
+    return Path(os.environ.get(CACHE_ENV) or Path(tempfile.gettempdir()) / "translate-shipped-models")
+
+
 def locate_model(name: str, weights_sha256: str, shipped_ref: list) -> Path:
     """On a worker node: the directory of the run's model. The node's installed model of that name if it
     has one (refused when its weights differ from the driver's), else the driver's copy unpacked into
@@ -89,7 +95,7 @@ def locate_model(name: str, weights_sha256: str, shipped_ref: list) -> Path:
                 f"{found[:12]}…, the driver's has {weights_sha256[:12]}…; install the driver's model there "
                 f"(translate models pull/import) or remove it so that the driver's copy is shipped")
         return installed.path
-    cache = Path(tempfile.gettempdir()) / "translate-shipped-models" / f"{name}-{weights_sha256[:16]}"
+    cache = shipped_models_dir() / f"{name}-{weights_sha256[:16]}"
     if not (cache / "model.bin").is_file():
         import ray
         files: dict[str, bytes] = ray.get(shipped_ref[0])
