@@ -175,7 +175,7 @@ class RayTranslator(Translator):
         context = DataContext.get_current()
         context.enable_progress_bars = False          # the run has its own progress bar
         context.print_on_execution_start = False
-        logging.getLogger("ray.data").setLevel(logging.WARNING)
+        logging.getLogger("ray.data").setLevel(logging.ERROR)   # its notices would break the progress line
 
         nodes = [n for n in ray.nodes() if n.get("Alive")]
         cpus = [int(n["Resources"].get("CPU", 0)) for n in nodes]
@@ -278,7 +278,7 @@ class RayTranslator(Translator):
                                               override_num_blocks=math.ceil(len(wave) / batch))
                 translated = dataset.map_batches(
                     TranslatorActor, batch_size=batch, batch_format="numpy",
-                    compute=ActorPoolStrategy(size=self.actors),
+                    compute=ActorPoolStrategy(size=self.actors, max_tasks_in_flight_per_actor=1),
                     fn_constructor_kwargs={"name": self.model.name,
                                            "weights_sha256": self.model.weights_sha256,
                                            "shipped_ref": [self._shipped],     # in a list: not fetched unless needed
