@@ -200,3 +200,24 @@ def test_without_ray_the_option_says_how_to_install_it(tmp_path, tiny_model, env
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == ["error: --ray needs Ray: pip install 'translate[ray]'"]
     assert not (tmp_path / "n.sqlite").exists()
+
+
+def test_losing_the_cluster_ends_the_run_with_one_line_and_keeps_what_was_committed(tmp_path, tiny_model, env):
+    # a cluster of its own: this one is shut down under the run
+    own = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "object_store_memory": OBJECT_STORE,
+                                                        "include_dashboard": False})
+    try:
+        total = many_sentences(tmp_path / "in")
+        db = tmp_path / "lost.sqlite"
+        driver = start_run([tmp_path / "in", "--model", tiny_model, "--db", db, "--beam", "1",
+                            "--ray-address", own.address], env)
+        committed = wait_for_commits(db, driver)
+    finally:
+        own.shutdown()
+    _, stderr = driver.communicate(timeout=120)
+    assert driver.returncode != 0
+    last = stderr.strip().splitlines()[-1]
+    assert last.startswith("error: ") and "Ray" in last and "segments of this run were saved" in last, stderr
+    saved = count(db, "SELECT COUNT(*) FROM translations")
+    assert committed <= saved < total
+    assert f"{saved} segments of this run were saved" in last

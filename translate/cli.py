@@ -117,6 +117,9 @@ def run(
             import_ray()
         except RayUnavailable as exc:
             fail(str(exc))
+        if not os.environ.get(RAY_DRIVER_ENV):
+            _supervise_ray_driver(db)
+        _stop_with_parent(int(os.environ[RAY_DRIVER_ENV]))
     # the store before the model loads: a store that cannot be written fails at once
     store = open_store(db)
     try:
@@ -153,6 +156,79 @@ def run(
     if refused:
         # some inputs stored and some refused (PARTIAL), or nothing could be read (1)
         raise typer.Exit(PARTIAL if summary.documents + summary.documents_skipped else 1)
+
+
+RAY_DRIVER_ENV = "TRANSLATE_RAY_DRIVER"    # set in the child that is the Ray driver
+
+
+def _supervise_ray_driver(db: Path) -> NoReturn:
+    """Run this same command as a child process (the Ray driver) and exit with its status.
+
+    Ray ends a driver process at once, without a word, when it loses its node's raylet or the head node;
+    run in a child, that leaves this process to say so in one line. What the child committed is kept:
+    the next run marks its run interrupted and resumes. Ctrl-C reaches the child directly (same process
+    group); SIGTERM and SIGHUP sent to this process are passed on to it."""
+    import subprocess
+
+    before = _last_run_id(db)
+    child = subprocess.Popen([sys.executable, "-m", "translate.cli", *sys.argv[1:]],
+                             env={**os.environ, RAY_DRIVER_ENV: str(os.getpid())})
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, lambda received, _frame: child.send_signal(received))
+    code = child.wait()
+    if code != 0:
+        abandoned = _abandoned_runs(db, before)
+        if abandoned:
+            saved = sum(saved for _, saved in abandoned)
+            typer.echo(f"error: the Ray driver process ended abruptly (exit status {code}; the Ray cluster or "
+                       f"this node's raylet was lost?): {saved} segments of this run were saved; run the same "
+                       "command again to resume", err=True)
+    raise SystemExit(code if code >= 0 else 128 - code)
+
+
+def _stop_with_parent(parent: int) -> None:
+    """In the Ray driver child: a SIGTERM (a clean stop) when the supervising process dies, even by
+    SIGKILL, so that killing the command stops the run (Linux; elsewhere the child runs on)."""
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)       # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:              # it died before the line above
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _last_run_id(db: Path) -> int:
+    if not db.exists():
+        return 0
+    try:
+        store = Store(db, create=False, readonly=True)
+    except StoreError:
+        return 0
+    try:
+        return store.db.execute("SELECT IFNULL(MAX(id), 0) FROM runs").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+    finally:
+        store.close()
+
+
+def _abandoned_runs(db: Path, after: int) -> list[tuple[int, int]]:
+    """(run id, pairs saved) of the runs started after ``after`` that were left 'running' by a process
+    that is gone."""
+    try:
+        store = Store(db, create=False, readonly=True)
+    except StoreError:
+        return []
+    try:
+        rows = store.db.execute("SELECT id FROM runs WHERE id > ? AND status = 'running'", (after,)).fetchall()
+        return [(r[0], store.run_saved(r[0])) for r in rows if store._run_is_dead(r[0])]
+    except sqlite3.Error:
+        return []
+    finally:
+        store.close()
 
 
 def _exit_now(store: Store, message: str, code: int) -> NoReturn:

@@ -201,12 +201,10 @@ class RayTranslator(Translator):
         self.nodes_in_cluster = len(nodes)
 
         self._lock = threading.Lock()
-        self._arrived = threading.Condition(self._lock)
         self._results: dict[str, Result] = {}
         self._wanted: Counter[str] = Counter()     # text -> chunks waiting for it
         self._requested: set[str] = set()          # texts sent or held in the next wave
         self._held: list[str] = []                 # the next wave
-        self._launched: set[str] = set()
         self._waves: queue.Queue = queue.Queue()
         self._error: str | None = None
         self.nodes_used: set[str] = set()
@@ -238,7 +236,6 @@ class RayTranslator(Translator):
 
     def _launch(self) -> None:
         wave, self._held = self._held, []
-        self._launched.update(wave)
         self._waves.put(wave)
 
     def _ready(self, texts: list[str]) -> bool:
@@ -256,7 +253,6 @@ class RayTranslator(Translator):
                     del self._wanted[text]
                     del self._results[text]
                     self._requested.discard(text)
-                    self._launched.discard(text)
             return out
 
     def close(self) -> None:

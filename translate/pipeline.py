@@ -288,7 +288,8 @@ def run(paths: list[Path], store: Store, engine: Engine | Translator, *, max_wor
 
     Two chunks are in flight: while the engine translates chunk k (in its own threads), chunk k+1 is
     read, segmented, stored, looked up in the store, tokenised and queued behind it; then chunk k is
-    scored and committed in one transaction, and progress reported.
+    scored and committed in one transaction, and progress reported. (A Translator may keep more chunks in
+    flight: ``max_in_flight``; the chunks are always committed in order.)
 
     Raises RunInterrupted (a KeyboardInterrupt: Ctrl-C, or a signal under ``stop_on_signals``) or
     RunFailed (an SQLite error: disk full, store locked or read-only; or TranslatorFailed) after marking
