@@ -1,6 +1,7 @@
 """Scale-out: `translate run` against `translate run --ray`, and how many nodes one driver can feed.
 
-  (a) `translate run` (local engine, --threads = every core) in a subprocess on N and 2N distinct lines;
+  (a) `translate run` (local engine, --threads = every core) in a subprocess on N and 2N distinct lines,
+      with one engine replica (the default on small machines) and with one replica per core;
   (b) `--ray` on a one-node Ray cluster of this machine (one actor with every core);
   (c) `--ray` on a two-node local cluster (the machine's cores split between the nodes, one actor each).
 Each path runs on N and 2N lines (fresh store each; the fastest of --repeat runs), so its steady rate is the marginal one,
@@ -127,6 +128,9 @@ def main() -> None:
         work = Path(tmp)
         results.append(measure("local", work, lines, args.sentences, [*common, "--threads", cores],
                                args.repeat))
+        # the same layout as the two-node pool below: one replica per core
+        results.append(measure(f"local, {cores} rep.", work, lines, args.sentences,
+                               [*common, "--threads", cores, "--inter-threads", cores], args.repeat))
 
         started = time.perf_counter()
         cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": cores, "include_dashboard": False})

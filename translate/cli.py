@@ -112,14 +112,17 @@ def run(
     if ray_address is not None:
         ray = True
     if ray:
-        from .distributed import RayUnavailable, import_ray
+        from .distributed import INSTALL_HINT, RayUnavailable, import_ray
+        if not os.environ.get(RAY_DRIVER_ENV):
+            import importlib.util
+            if importlib.util.find_spec("ray") is None:      # without importing Ray in this process
+                fail(INSTALL_HINT)
+            _supervise_ray_driver(db)
+        _stop_with_parent(int(os.environ[RAY_DRIVER_ENV]))
         try:
             import_ray()
         except RayUnavailable as exc:
             fail(str(exc))
-        if not os.environ.get(RAY_DRIVER_ENV):
-            _supervise_ray_driver(db)
-        _stop_with_parent(int(os.environ[RAY_DRIVER_ENV]))
     # the store before the model loads: a store that cannot be written fails at once
     store = open_store(db)
     try:
