@@ -138,6 +138,10 @@ def test_driver_killed_mid_run_then_rerun_loses_and_doubles_nothing(tmp_path, ti
     driver.send_signal(signal.SIGKILL)
     driver.wait(timeout=30)
     assert committed < total
+    # the command's driver child is stopped by its parent's death and marks its run interrupted
+    stop = time.monotonic() + 60
+    while count(db, "SELECT COUNT(*) FROM runs WHERE status = 'running'") and time.monotonic() < stop:
+        time.sleep(0.1)
     saved = count(db, "SELECT COUNT(*) FROM translations")
     rerun = run_cli("run", *args, env=env)
     assert rerun.returncode == 0, rerun.stderr
