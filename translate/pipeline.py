@@ -15,6 +15,10 @@ A run stopped by SIGINT or SIGTERM (inside ``stop_on_signals``) or by a store er
 chunk it was writing, records itself 'interrupted' and raises RunInterrupted / RunFailed carrying what
 was saved. Re-running a document with other segmentation settings makes the new spans its current
 segmentation (store.add_current_segments); the old spans and their reviews are kept, not exported.
+
+The step "translate and score these distinct texts" is pluggable (``Translator``): ``LocalTranslator``
+runs the Engine in this process; translate/distributed.py sends the texts to a Ray actor pool. Everything
+else (reading, segmenting, the store, deduplication, claims, commits, progress) stays here, on the driver.
 """
 from __future__ import annotations
 
@@ -23,16 +27,21 @@ import json
 import signal
 import sqlite3
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import score as scoring
 from .inputs import InputError, display_path, find_inputs, read_document  # noqa: F401 (re-exported)
 from .segment import DEFAULT_MAX_WORDS, segment
 from .store import NewSegment, Store, describe_error
 from .translate import Engine, PendingTranslations
+
+if TYPE_CHECKING:
+    from .models import ModelInfo
 
 CHUNK_SEGMENTS = 512            # most segments in one chunk
 FIRST_CHUNK_WORDS = 160         # source words of the first chunk; the next ones grow 4x until timed
@@ -54,6 +63,11 @@ class RunFailed(Exception):
     def __init__(self, message: str, summary: "RunSummary"):
         super().__init__(message)
         self.summary = summary
+
+
+class TranslatorFailed(Exception):
+    """The translator cannot go on (a cluster lost, a worker refusing its model); one-line message. The
+    run ends as RunFailed, keeping what was committed."""
 
 
 class _Signal(KeyboardInterrupt):
@@ -99,6 +113,7 @@ class RunSummary:
     left_to_other_runs: int = 0  # segments another run working at the same time claimed first
     model: str = ""              # the engine's model name and whether it is a demo model (set by the CLI)
     demo_model: bool = False
+    cluster: str = ""            # with --ray: nodes and actors used (set by the CLI)
     errors: list[str] = field(default_factory=list)     # one line per input refused (file: why)
     warnings: list[str] = field(default_factory=list)   # one line per input read with a caveat
 
@@ -149,6 +164,58 @@ class _Document:
 Result = tuple[str, float, str, dict]      # target text, score, label, signals
 
 
+class Translator:
+    """Translates and scores distinct source texts for the run. ``submit`` returns at once with an
+    object whose ``done()`` says whether the results are ready and ``results()`` returns one Result per
+    text, in order. ``max_in_flight``: chunks submitted and not yet stored (1: the next chunk is prepared
+    while the engine translates one). ``streams``: a chunk already translated is stored as soon as it is
+    seen ready, not only when ``max_in_flight`` is exceeded (results arrive while later chunks are read)."""
+
+    model: "ModelInfo"
+    max_in_flight: int = 1
+    streams: bool = False
+
+    def submit(self, texts: list[str]):
+        raise NotImplementedError
+
+    def prepare(self) -> None:
+        """Called once, after the first chunk was submitted (work that can overlap the first batch)."""
+
+    def flush(self) -> None:
+        """The run is about to wait for the oldest chunk: start whatever is still held back."""
+
+
+class LocalTranslator(Translator):
+    """The Engine in this process; texts are scored here when their translations are collected."""
+
+    def __init__(self, engine: Engine):
+        self.engine, self.model = engine, engine.model
+
+    def submit(self, texts: list[str]) -> "_LocalPending":
+        return _LocalPending(texts, self.engine.submit(texts))
+
+    def prepare(self) -> None:
+        # the scorer's data loads (once, seconds) while the engine works on the first chunk
+        scoring.prepare()
+
+
+class _LocalPending:
+    def __init__(self, texts: list[str], pending: PendingTranslations):
+        self.texts, self.pending = texts, pending
+
+    def done(self) -> bool:
+        return self.pending.done()
+
+    def results(self) -> list[Result]:
+        return [score_translation(source, hyp) for source, hyp in zip(self.texts, self.pending.results())]
+
+
+def score_translation(source: str, hyp) -> Result:
+    """The Result stored for an engine Hypothesis of ``source`` (on the driver or on a Ray worker)."""
+    quality = scoring.score_pair(source, hyp.text, logprob=hyp.logprob, flags=hyp.flags)
+    return hyp.text, quality.score, quality.label, quality.signals
+
+
 @dataclass
 class _Chunk:
     """A run of consecutive segments (sized by _ChunkSizer), possibly of several documents, on their way
@@ -159,7 +226,7 @@ class _Chunk:
     todo: list[tuple[int, _Document, NewSegment]] = field(default_factory=list)   # (segment id, ...)
     reused: dict[str, Result] = field(default_factory=dict)  # source text -> stored translation
     sources: list[str] = field(default_factory=list)         # distinct texts sent to the engine
-    pending: PendingTranslations | None = None
+    pending: object | None = None                             # the Translator's handle on ``sources``
     submitted_at: float = 0.0                                 # when it was queued on the engine
 
 
@@ -213,41 +280,50 @@ def _document_chunks(files: list[Path], store: Store, encoding: str | None, max_
         yield chunk
 
 
-def run(paths: list[Path], store: Store, engine: Engine, *, max_words: int = DEFAULT_MAX_WORDS,
+def run(paths: list[Path], store: Store, engine: Engine | Translator, *, max_words: int = DEFAULT_MAX_WORDS,
         encoding: str | None = None, html: bool = False, options: dict | None = None,
         progress: Callable[[int], None] | None = None) -> RunSummary:
     """Translate every document under ``paths`` into the store. ``progress`` gets UTF-8 bytes done.
+    ``engine``: an Engine (translated here) or a Translator (e.g. distributed.RayTranslator).
 
     Two chunks are in flight: while the engine translates chunk k (in its own threads), chunk k+1 is
     read, segmented, stored, looked up in the store, tokenised and queued behind it; then chunk k is
-    scored and committed in one transaction, and progress reported.
+    scored and committed in one transaction, and progress reported. (A Translator may keep more chunks in
+    flight: ``max_in_flight``; the chunks are always committed in order.)
 
     Raises RunInterrupted (a KeyboardInterrupt: Ctrl-C, or a signal under ``stop_on_signals``) or
-    RunFailed (an SQLite error: disk full, store locked or read-only) after marking the run interrupted
-    where the store still allows; both carry the summary, ``saved`` being the pairs committed.
+    RunFailed (an SQLite error: disk full, store locked or read-only; or TranslatorFailed) after marking
+    the run interrupted where the store still allows; both carry the summary, ``saved`` being the pairs
+    committed.
     """
+    translator = engine if isinstance(engine, Translator) else LocalTranslator(engine)
     summary = RunSummary()
     started = time.perf_counter()
     files, summary.errors = find_inputs(paths)
-    model_id = store.model_id(engine.model.name, engine.model.weights_sha256)
+    model_id = store.model_id(translator.model.name, translator.model.weights_sha256)
     run_id = store.start_run("translate", model_id, options or {})
     status = "interrupted"
     sizer = _ChunkSizer()
     try:
-        in_flight: _Chunk | None = None
+        in_flight: deque[_Chunk] = deque()      # submitted, not yet stored, oldest first
         last_fresh: dict[str, Result] = {}      # translations made for the chunk stored last
-        engine_free_at = time.perf_counter()    # when the engine finished the chunk before in_flight
+        engine_free_at = time.perf_counter()    # when the engine finished the chunk before in_flight[0]
+        first = True
         for chunk in _document_chunks(files, store, encoding, max_words, summary, sizer, html):
-            _submit_chunk(chunk, store, engine, model_id, run_id, in_flight, summary)
-            if in_flight is None:
-                # the scorer's data loads (once, seconds) while the engine works on the first chunk
-                scoring.prepare()
-            else:
-                last_fresh, engine_free_at = _store_chunk(in_flight, store, model_id, run_id, summary, progress,
-                                                          last_fresh, sizer, engine_free_at)
-            in_flight = chunk
-        if in_flight is not None:
-            _store_chunk(in_flight, store, model_id, run_id, summary, progress, last_fresh, sizer, engine_free_at)
+            _submit_chunk(chunk, store, translator, model_id, run_id, in_flight[-1] if in_flight else None,
+                          summary)
+            in_flight.append(chunk)
+            if first:
+                translator.prepare()
+                first = False
+            # locally: chunk k is stored right after chunk k+1 was queued behind it
+            while in_flight and (len(in_flight) > translator.max_in_flight
+                                 or (translator.streams and in_flight[0].pending.done())):
+                last_fresh, engine_free_at = _store_chunk(in_flight.popleft(), store, model_id, run_id, summary,
+                                                          progress, last_fresh, sizer, engine_free_at, translator)
+        while in_flight:
+            last_fresh, engine_free_at = _store_chunk(in_flight.popleft(), store, model_id, run_id, summary,
+                                                      progress, last_fresh, sizer, engine_free_at, translator)
         status = "done"
     except KeyboardInterrupt as exc:
         _close_run(store, run_id, status, summary, started)
@@ -255,6 +331,9 @@ def run(paths: list[Path], store: Store, engine: Engine, *, max_words: int = DEF
     except sqlite3.Error as exc:
         _close_run(store, run_id, status, summary, started)
         raise RunFailed(describe_error(store.path, exc), summary) from None
+    except TranslatorFailed as exc:
+        _close_run(store, run_id, status, summary, started)
+        raise RunFailed(str(exc), summary) from None
     except BaseException:
         _close_run(store, run_id, status, summary, started)
         raise
@@ -276,7 +355,7 @@ def _close_run(store: Store, run_id: int, status: str, summary: RunSummary, star
         summary.saved = summary.segments
 
 
-def _submit_chunk(chunk: _Chunk, store: Store, engine: Engine, model_id: int, run_id: int,
+def _submit_chunk(chunk: _Chunk, store: Store, translator: Translator, model_id: int, run_id: int,
                   previous: _Chunk | None, summary: RunSummary) -> None:
     """Store the chunk's segments, find those still to translate and queue their distinct new texts."""
     ids: list[int] = []
@@ -312,25 +391,24 @@ def _submit_chunk(chunk: _Chunk, store: Store, engine: Engine, model_id: int, ru
     rows = store.cached_translations([t for t in texts if t not in in_previous], model_id)
     chunk.reused = {t: (r["text"], r["score"], r["label"], json.loads(r["signals"])) for t, r in rows.items()}
     chunk.sources = [t for t in texts if t not in rows and t not in in_previous]
-    chunk.pending = engine.submit(chunk.sources)
+    chunk.pending = translator.submit(chunk.sources)
     chunk.submitted_at = time.perf_counter()
 
 
 def _store_chunk(chunk: _Chunk, store: Store, model_id: int, run_id: int, summary: RunSummary,
                  progress: Callable[[int], None] | None, previous_fresh: dict[str, Result],
-                 sizer: _ChunkSizer, engine_free_at: float) -> tuple[dict[str, Result], float]:
-    """Wait for the chunk's translations, score them and commit the chunk; returns its new translations
+                 sizer: _ChunkSizer, engine_free_at: float,
+                 translator: Translator) -> tuple[dict[str, Result], float]:
+    """Wait for the chunk's translations and scores and commit the chunk; returns its new translations
     and when the engine finished them."""
+    translator.flush()
     # wait in short sleeps, not in the engine's blocking call, so that a signal stops the run at once
     while not chunk.pending.done():
         time.sleep(POLL_SECONDS)
     finished_at = time.perf_counter()
     sizer.measured(sum(len(source.split()) for source in chunk.sources),
                    finished_at - max(chunk.submitted_at, engine_free_at))
-    fresh: dict[str, Result] = {}
-    for source, hyp in zip(chunk.sources, chunk.pending.results()):
-        quality = scoring.score_pair(source, hyp.text, logprob=hyp.logprob, flags=hyp.flags)
-        fresh[source] = (hyp.text, quality.score, quality.label, quality.signals)
+    fresh: dict[str, Result] = dict(zip(chunk.sources, chunk.pending.results()))
     stored = words = 0
     score_sum = 0.0
     with store.transaction() as db:

@@ -528,7 +528,7 @@ class Store:
         """
         with self.transaction() as db:
             for row in db.execute("SELECT id FROM runs WHERE status='running'").fetchall():
-                if row[0] not in self._run_locks and self._run_is_dead(row[0]):
+                if row[0] not in self._run_locks and self.run_is_dead(row[0]):
                     db.execute("UPDATE runs SET status='interrupted', finished_at=? WHERE id=?", (now(), row[0]))
                     db.execute("DELETE FROM claims WHERE run_id=?", (row[0],))
             run_id = db.execute("INSERT INTO runs (kind, model_id, options, started_at) VALUES (?,?,?,?)",
@@ -593,7 +593,7 @@ class Store:
                 pass
         os.close(fd)
 
-    def _run_is_dead(self, run_id: int) -> bool:
+    def run_is_dead(self, run_id: int) -> bool:
         if fcntl is None:
             return False            # no way to tell: never mark a run that may be alive
         path = self._run_lock_path(run_id)
