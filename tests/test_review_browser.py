@@ -78,7 +78,7 @@ def test_keyboard_review_writes_sqlite_and_export_uses_the_edit(review_server, p
     # the reviewer typed on the page is used (and remembered) instead of --reviewer
     page.fill("#reviewer", "Layla")
     page.locator("#reviewer").dispatch_event("change")
-    page.locator("h1").click()
+    page.locator("#position").click()      # out of the field (a neutral spot: the title is a link)
 
     expect(row(0)).to_have_class("pair status-pending current")
     page.keyboard.press("a")                                   # approve 0, move to 1
@@ -213,7 +213,7 @@ def test_without_a_reviewer_name_nothing_is_saved_until_one_is_typed(tmp_path, p
         expect(page.locator("#reviewer")).to_be_focused()
         page.keyboard.type("Omar")
         page.locator("#reviewer").dispatch_event("change")
-        page.locator("h1").click()
+        page.locator("#position").click()      # out of the field (a neutral spot: the title is a link)
         page.keyboard.press("k")
         page.keyboard.press("a")
         expect(page.locator(f"#pair-{ids[0]}")).to_have_attribute("data-status", "approved")
