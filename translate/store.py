@@ -2,7 +2,9 @@
 
 The schema changes only through the numbered migrations in ``MIGRATIONS``; each applied migration is
 recorded in ``schema_migrations``. Machine output is never overwritten: review edits are new rows in
-``edits`` and every status change is a row in ``review_log``.
+``edits`` and every status change is a row in ``review_log``. ``scores`` holds the score of a pair's
+current text: an edit is scored again, and keeps the score the pair had before it (an undo puts it back).
+The review page's reads and writes are in ``translate.review`` (queries, decisions).
 
 Several processes may use one store at once (runs, exports, the review page): every write is a short
 ``BEGIN IMMEDIATE`` transaction, waits up to ``BUSY_TIMEOUT_S`` for another writer, and every insert
