@@ -294,7 +294,9 @@ def describe_error(path: Path | str, exc: sqlite3.Error) -> str:
         return (f"{path}: the disk is full; nothing of the unfinished write was kept; free space and run the "
                 f"same command again")
     if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "database is locked" in message:
-        return (f"{path}: the store is locked by another process (waited {busy_timeout():g} s); run the "
+        # the kind is named when it is not a plain wait that timed out (e.g. SQLITE_BUSY_SNAPSHOT)
+        kind = f", {name}" if name not in ("", "SQLITE_BUSY") else ""
+        return (f"{path}: the store is locked by another process (waited {busy_timeout():g} s{kind}); run the "
                 f"command again when it is done (TRANSLATE_BUSY_TIMEOUT sets the wait in seconds)")
     if name == "SQLITE_NOTADB" or "not a database" in message:
         return f"{path}: not a usable translate store (not an SQLite database)"

@@ -1,0 +1,416 @@
+"""The corpus commands: segment, export, score, align, import, eval."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .. import models as model_store
+from ..segment import DEFAULT_MAX_WORDS
+from ..store import STATUSES, Store
+from .common import DbOption, app, check_encoding, fail, open_store, store_errors
+
+
+@app.command()
+def segment(
+    files: list[Path] = typer.Argument(..., help="Text files to split into sentences."),
+    jsonl: bool = typer.Option(False, "--jsonl", help="JSON objects with offsets instead of plain lines."),
+    max_words: int = typer.Option(DEFAULT_MAX_WORDS, "--max-words", min=0,
+                                  help="Split sentences longer than this at clause points (0: never)."),
+    encoding: Optional[str] = typer.Option(None, help="Encoding of the input files that are not UTF-8 "
+                                           "(default: detected when certain, else refused)."),
+    html: bool = typer.Option(False, "--html", help="Extract the article text of HTML pages (refused without)."),
+) -> None:
+    """Print one sentence per line (or JSONL with offsets into the decoded text)."""
+    from ..pipeline import InputError, display_path, iter_segments, read_document
+
+    check_encoding(encoding)
+    failed = False
+    for path in files:
+        notes: list[str] = []
+        try:
+            text = read_document(path, encoding, html=html, notes=notes)
+        except InputError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            failed = True
+            continue
+        for note in notes:
+            typer.echo(f"warning: {note}", err=True)
+        for seg in iter_segments(text, max_words=max_words):
+            if jsonl:
+                typer.echo(json.dumps({"file": display_path(path), "start": seg.start, "end": seg.end,
+                                       "text": seg.text, "sentence": seg.sentence, "part": seg.part},
+                                      ensure_ascii=False))
+            else:
+                # a segment never contains a newline (a newline always ends a sentence)
+                typer.echo(seg.text)
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def export(
+    output: Path = typer.Option(..., "--output", "-o", help="File to write."),
+    fmt: str = typer.Option("tmx", "--format", "-f", help="tmx, jsonl or tsv."),
+    db: Path = DbOption,
+    min_score: Optional[float] = typer.Option(None, "--min-score", help="Only pairs scoring at least this."),
+    status: Optional[str] = typer.Option(None, "--status", help=f"Only pairs with this status ({', '.join(STATUSES)})."),
+    join_parts: bool = typer.Option(False, "--join-parts",
+                                    help="Write the parts of a sentence split by --max-words as one pair."),
+    include_superseded: bool = typer.Option(
+        False, "--include-superseded",
+        help="Also pairs of spans a later run segmented differently (other --max-words): overlapping text."),
+) -> None:
+    """Export stored pairs as TMX 1.4, JSONL or TSV."""
+    from ..export import ExportError
+    from ..export import export as export_pairs
+
+    if status is not None and status not in STATUSES:
+        fail(f"unknown status {status!r}: use one of {', '.join(STATUSES)}", 2)
+    store = open_store(db, create=False, readonly=True)
+    try:
+        with store_errors(db):
+            count = export_pairs(store, output, fmt, min_score=min_score, status=status, join_parts=join_parts,
+                                 include_superseded=include_superseded)
+            left_out = 0 if include_superseded else store.superseded_reviewed()
+    except ExportError as exc:
+        fail(str(exc))
+    finally:
+        store.close()
+    typer.echo(f"exported {count} pairs to {output}", err=True)
+    if left_out:
+        typer.echo(f"{left_out} reviewed pairs of superseded segmentations (re-run with other --max-words) "
+                   "were left out; --include-superseded exports them", err=True)
+
+
+
+@app.command()
+def score(
+    src: Path = typer.Option(..., "--src", help="Arabic sources, one per line."),
+    hyp: Path = typer.Option(..., "--hyp", help="English translations, line-aligned with --src."),
+    ref: Optional[Path] = typer.Option(None, "--ref", help="Reference translations, line-aligned (adds chrF)."),
+    jsonl: bool = typer.Option(False, "--jsonl", help="One JSON object per line with every signal."),
+) -> None:
+    """Estimate the quality of each (source, translation) line pair; no model needed."""
+    from ..pipeline import InputError, read_lines
+    from ..score import score_pair
+
+    try:
+        sources, hypotheses = read_lines(src), read_lines(hyp)
+        references = read_lines(ref) if ref is not None else None
+    except InputError as exc:
+        fail(str(exc))
+    for path, lines in ((hyp, hypotheses), (ref, references)):
+        if lines is not None and len(lines) != len(sources):
+            fail(f"{path}: {len(lines)} lines, but {src} has {len(sources)}")
+    labels = {"good": 0, "check": 0, "bad": 0}
+    total = 0.0
+    for number, (source, target) in enumerate(zip(sources, hypotheses), 1):
+        quality = score_pair(source, target, reference=references[number - 1] if references else None)
+        labels[quality.label] += 1
+        total += quality.score
+        if jsonl:
+            typer.echo(json.dumps({"line": number, "score": quality.score, "label": quality.label,
+                                   **quality.signals}, ensure_ascii=False))
+        else:
+            details = " ".join(f"{k}={v}" for k, v in quality.signals.items())
+            typer.echo(f"{number}\t{quality.score:.3f}\t{quality.label}\t{details}")
+    count = len(sources)
+    mean = f"{total / count:.3f}" if count else "-"
+    typer.echo(f"scored {count} pairs: mean score {mean}; good {labels['good']}, check {labels['check']}, "
+               f"bad {labels['bad']}", err=True)
+
+
+@app.command()
+def align(
+    ar_path: Path = typer.Argument(..., help="Arabic document, or a folder of Arabic .txt documents."),
+    en_path: Path = typer.Argument(..., help="Its English translation, or a folder of English .txt documents."),
+    translations: Optional[Path] = typer.Option(
+        None, "--translations", help="MT of the Arabic sentences, one line each (instead of the model)."),
+    presegmented: bool = typer.Option(False, "--presegmented", help="Documents have one sentence per line."),
+    jsonl: bool = typer.Option(False, "--jsonl", help="JSON objects: one per bead (files), one per document "
+                                                      "pair (folders)."),
+    db: Path = DbOption,
+    no_store: bool = typer.Option(False, "--no-store", help="Print the alignment only."),
+    no_bridge: bool = typer.Option(False, "--no-bridge", help="Align without MT: lexicon, numbers, names and "
+                                                              "length only (fast)."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="Bridge MT model (default: best installed)."),
+    device: str = typer.Option("cpu", help="cpu or cuda (for the bridge MT)."),
+) -> None:
+    """Align Arabic documents with their English translations and store the pairs.
+
+    Two files: the sentences of one document pair. Two folders: first which English document translates
+    which Arabic one, then the sentences of every pair.
+    """
+    from ..align import AlignError
+    from ..pipeline import InputError
+
+    if ar_path.is_dir() or en_path.is_dir():
+        if not (ar_path.is_dir() and en_path.is_dir()):
+            fail(f"{en_path if ar_path.is_dir() else ar_path}: give two files or two folders")
+        if translations is not None:
+            fail("--translations: only for aligning two files", 2)
+        _align_folders(ar_path, en_path, presegmented, jsonl, db, no_store, no_bridge, model, device)
+        return
+    from ..align import align as align_sentences
+    from ..align import (
+        arabic_sentences,
+        english_sentences,
+        read_translations,
+        store_alignment,
+    )
+    from ..pipeline import display_path, read_document
+
+    try:
+        ar_text, en_text = read_document(ar_path), read_document(en_path)
+        segments = arabic_sentences(ar_text, presegmented)
+        english = english_sentences(en_text, presegmented)
+        mt = read_translations(translations, len(segments)) if translations is not None else None
+    except (InputError, AlignError) as exc:
+        fail(str(exc))
+    model_info = None
+    if translations is None and not no_bridge:
+        engine, model_info = _bridge_engine(model, device)
+        mt = [hyp.text for hyp in engine.translate([s.text for s in segments])]
+    try:
+        beads = align_sentences(mt, english, [s.text for s in segments])
+    except AlignError as exc:
+        fail(f"{ar_path}: {exc}")
+    for bead in beads:
+        if jsonl:
+            typer.echo(json.dumps(bead.as_json(), ensure_ascii=False))
+        else:
+            ar_side = " ".join(segments[i].text for i in bead.ar)
+            en_side = " ".join(english[j] for j in bead.en)
+            typer.echo(f"{','.join(map(str, bead.ar)) or '-'}\t{','.join(map(str, bead.en)) or '-'}\t"
+                       f"{bead.score:.3f}\t{ar_side}\t{en_side}")
+    linked = [b for b in beads if b.ar and b.en]
+    message = (f"aligned {len(segments)} Arabic and {len(english)} English sentences: {len(linked)} pairs, "
+               f"{sum(1 for b in beads if not b.en)} Arabic and {sum(1 for b in beads if not b.ar)} English "
+               "sentences unmatched")
+    if not no_store:
+        store = open_store(db)
+        try:
+            with store_errors(db):
+                model_id = store.model_id(model_info.name, model_info.weights_sha256) if model_info else None
+                options = {"ar": str(ar_path), "en": str(en_path), "presegmented": presegmented,
+                           "translations": str(translations) if translations else None,
+                           "model": model_info.name if model_info else None}
+                summary = store_alignment(store, display_path(ar_path), ar_text, segments, english, mt, beads, model_id,
+                                          options)
+        finally:
+            store.close()
+        message += f"; stored {summary.stored} new pairs ({summary.existing} already stored) in {db}"
+    typer.echo(message, err=True)
+
+
+def _bridge_engine(model: Optional[str], device: str):
+    from ..translate import Engine, TranslateError
+
+    try:
+        model_info = model_store.resolve_model(model)
+        return Engine(model_info, device=device), model_info
+    except (model_store.ModelError, TranslateError) as exc:
+        fail(str(exc))
+
+
+def _align_folders(ar_dir: Path, en_dir: Path, presegmented: bool, jsonl: bool, db: Path, no_store: bool,
+                   no_bridge: bool, model: Optional[str], device: str) -> None:
+    """`translate align AR_DIR EN_DIR`: match the documents, then align and store every pair."""
+    from ..align import AlignError, arabic_sentences, english_sentences, store_alignment
+    from ..align import align as align_sentences
+    from ..docalign import aligned_before, document_sha256, match_documents
+    from ..pipeline import InputError, display_path, find_inputs, read_document
+
+    texts: dict[str, list[tuple[str, str]]] = {"ar": [], "en": []}
+    failed = False
+    for side, folder in (("ar", ar_dir), ("en", en_dir)):
+        files, _ = find_inputs([folder])
+        for path in files:
+            try:
+                # the name as shown and stored (any byte sequence, escaped): see pipeline.display_path
+                texts[side].append((display_path(path), read_document(path)))
+            except InputError as exc:
+                typer.echo(f"error: {exc}", err=True)
+                failed = True
+    if not texts["ar"] or not texts["en"]:
+        fail(f"{ar_dir if not texts['ar'] else en_dir}: no readable .txt documents")
+    pairs = match_documents([t for _, t in texts["ar"]], [t for _, t in texts["en"]])
+    engine, model_info = (None, None) if no_bridge else _bridge_engine(model, device)
+    bridge_name = model_info.name if model_info else None
+    store = None if no_store else open_store(db)
+    done = aligned_before(store) if store else set()
+    counts = {"pairs": 0, "skipped": 0, "stored": 0, "existing": 0}
+    try:
+        model_id = store.model_id(model_info.name, model_info.weights_sha256) if store and model_info else None
+        total = sum(len(texts["ar"][a][1]) for a, _, _ in pairs)
+        with typer.progressbar(length=total, label="aligning", file=sys.stderr, show_eta=True) as bar:
+            for a, e, margin in pairs:
+                (ar_file, ar_text), (en_file, en_text) = texts["ar"][a], texts["en"][e]
+                record = {"ar_file": str(ar_file), "en_file": str(en_file), "score": round(margin, 4)}
+                key = (document_sha256(ar_text), document_sha256(en_text), bridge_name)
+                if key in done:
+                    counts["skipped"] += 1
+                    if jsonl:
+                        typer.echo(json.dumps({**record, "beads": None, "aligned_before": True}, ensure_ascii=False))
+                    else:
+                        typer.echo(f"{ar_file}\t{en_file}\t{margin:.3f}\taligned before")
+                    bar.update(len(ar_text))
+                    continue
+                segments = arabic_sentences(ar_text, presegmented)
+                english = english_sentences(en_text, presegmented)
+                mt = [h.text for h in engine.translate([s.text for s in segments])] if engine else None
+                try:
+                    beads = align_sentences(mt, english, [s.text for s in segments])
+                except AlignError as exc:
+                    typer.echo(f"error: {ar_file}: {exc}", err=True)
+                    failed = True
+                    continue
+                counts["pairs"] += 1
+                if jsonl:
+                    typer.echo(json.dumps({**record, "beads": [
+                        {"ar": [segments[i].text for i in b.ar], "en": [english[j] for j in b.en],
+                         "score": round(b.score, 4)} for b in beads]}, ensure_ascii=False))
+                else:
+                    typer.echo(f"{ar_file}\t{en_file}\t{margin:.3f}\t"
+                               f"{sum(1 for b in beads if b.ar and b.en)} sentence pairs")
+                if store:
+                    options = {"ar": str(ar_file), "en": str(en_file), "ar_sha256": key[0], "en_sha256": key[1],
+                               "bridge": bridge_name, "presegmented": presegmented, "document_score": margin}
+                    summary = store_alignment(store, str(ar_file), ar_text, segments, english, mt, beads,
+                                              model_id, options)
+                    counts["stored"] += summary.stored
+                    counts["existing"] += summary.existing
+                bar.update(len(ar_text))
+    finally:
+        if store:
+            store.close()
+    matched_ar, matched_en = {a for a, _, _ in pairs}, {e for _, e, _ in pairs}
+    unmatched = ([(str(p), None) for k, (p, _) in enumerate(texts["ar"]) if k not in matched_ar]
+                 + [(None, str(p)) for k, (p, _) in enumerate(texts["en"]) if k not in matched_en])
+    for ar_file, en_file in unmatched:
+        if jsonl:
+            typer.echo(json.dumps({"ar_file": ar_file, "en_file": en_file, "score": None, "beads": []},
+                                  ensure_ascii=False))
+        else:
+            typer.echo(f"{ar_file or '-'}\t{en_file or '-'}\t-\tunmatched")
+    message = (f"{len(texts['ar'])} Arabic and {len(texts['en'])} English documents: {len(pairs)} pairs "
+               f"({counts['pairs']} aligned, {counts['skipped']} aligned before), "
+               f"{len(texts['ar']) - len(pairs)} Arabic and {len(texts['en']) - len(pairs)} English unmatched")
+    if store:
+        message += f"; stored {counts['stored']} new sentence pairs ({counts['existing']} already stored) in {db}"
+    typer.echo(message, err=True)
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command("import")
+def import_memory(
+    file: Path = typer.Argument(..., help="Translation memory: .tmx (TMX 1.4), .tsv or .jsonl."),
+    fmt: Optional[str] = typer.Option(None, "--format", "-f", help="tmx, tsv or jsonl (default: from the name)."),
+    db: Path = DbOption,
+) -> None:
+    """Import an existing translation memory into the store (origin 'imported'), scored for review."""
+    from ..tm_import import TMImportError, import_pairs, read_pairs
+
+    try:
+        pairs = read_pairs(file, fmt)
+    except TMImportError as exc:
+        fail(str(exc))
+    store = open_store(db)
+    try:
+        summary = import_pairs(store, file, pairs, {"format": fmt})
+    finally:
+        store.close()
+    skipped = f", {summary.skipped} skipped (empty side)" if summary.skipped else ""
+    typer.echo(f"imported {summary.stored} new pairs ({summary.existing} already stored{skipped}) from {file} "
+               f"into {db}", err=True)
+
+
+@app.command("eval")
+def evaluate(
+    ref: Path = typer.Option(..., "--ref", help="Reference translations, one per line."),
+    hyp: Optional[Path] = typer.Option(None, "--hyp", help="Translations, line-aligned with --ref."),
+    db: Optional[Path] = typer.Option(None, "--db", help="Evaluate a run stored here instead of --hyp."),
+    run_id: Optional[int] = typer.Option(None, "--run", help="Run id in --db (default: the latest translate run)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the scores as one JSON object."),
+) -> None:
+    """Corpus BLEU, chrF and TER (sacrebleu) of translations against references."""
+    from sacrebleu.metrics import BLEU, CHRF, TER
+
+    from ..pipeline import InputError, read_lines
+
+    if (hyp is None) == (db is None):
+        fail("give either --hyp FILE or --db PATH", 2)
+    try:
+        references = read_lines(ref)
+        hypotheses = read_lines(hyp) if hyp is not None else []
+    except InputError as exc:
+        fail(str(exc))
+    if hyp is not None:
+        source = str(hyp)
+    else:
+        store = open_store(db, create=False, readonly=True)
+        try:
+            with store_errors(db):
+                run_id = run_id if run_id is not None else store.latest_run("translate")
+                if run_id is None:
+                    fail(f"{db}: no translate run stored")
+                hypotheses = store.run_translations(run_id)
+            if hypotheses is None:
+                fail(f"{db}: no run {run_id}")
+        finally:
+            store.close()
+        source = f"{db} run {run_id}"
+        # a reference is usually line-aligned with the run's input, whose lines the run may have split
+        # into several segments: join the segments of each input line (segment-aligned references
+        # still work when the line count does not match)
+        store = open_store(db, create=False)
+        try:
+            by_line = _run_translations_by_line(store, run_id)
+        finally:
+            store.close()
+        if len(by_line) == len(references):
+            if len(by_line) != len(hypotheses) or by_line != hypotheses:
+                typer.echo(f"joined {len(hypotheses)} segment translations into the {len(by_line)} input lines",
+                           err=True)
+            hypotheses = by_line
+        elif len(hypotheses) != len(references):
+            fail(f"{source}: {len(hypotheses)} translations of {len(by_line)} input lines, but {ref} has "
+                 f"{len(references)} lines")
+    if len(hypotheses) != len(references):
+        fail(f"{source}: {len(hypotheses)} translations, but {ref} has {len(references)} lines")
+    scores = {"bleu": BLEU().corpus_score(hypotheses, [references]),
+              "chrf": CHRF().corpus_score(hypotheses, [references]),
+              "ter": TER().corpus_score(hypotheses, [references])}
+    if as_json:
+        typer.echo(json.dumps({"sentences": len(references), **{k: round(v.score, 2) for k, v in scores.items()}}))
+    else:
+        for result in scores.values():
+            typer.echo(str(result))
+        typer.echo(f"{len(references)} sentences from {source}", err=True)
+
+
+def _run_translations_by_line(store: Store, run_id: int) -> list[str]:
+    """A run's translations joined per line of its input documents (in document order; a blank line
+    gives an empty string, trailing blank lines are dropped as when a reference file is read)."""
+    rows = store.db.execute(
+        "SELECT s.document_id, s.start, t.text FROM translations t JOIN segments s ON s.id = t.segment_id"
+        " WHERE t.run_id = ? ORDER BY s.document_id, s.start, t.id", (run_id,)).fetchall()
+    out: list[str] = []
+    document_id, text, lines = None, "", []
+    for row in rows + [None]:
+        if row is None or row["document_id"] != document_id:
+            while lines and not lines[-1]:
+                lines.pop()
+            out.extend(" ".join(parts) for parts in lines)
+            if row is None:
+                break
+            document_id = row["document_id"]
+            text = store.db.execute("SELECT text FROM documents WHERE id = ?", (document_id,)).fetchone()[0]
+            lines = [[] for _ in text.split("\n")]
+        lines[text.count("\n", 0, row["start"])].append(row["text"])
+    return out
