@@ -23,6 +23,7 @@ import hashlib
 import json
 import os
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -378,7 +379,7 @@ class Store:
 
     def _open_writable(self) -> None:
         self.db = self._connect(str(self.path))
-        self.db.execute("PRAGMA journal_mode=WAL")
+        self._enter_wal()
         self.db.execute("PRAGMA foreign_keys=ON")
         self.db.execute("PRAGMA synchronous=NORMAL")
         # fail now, before a run loads its model, when the file or its folder cannot be written:
@@ -386,6 +387,23 @@ class Store:
         self.db.execute("BEGIN IMMEDIATE")
         self.db.execute("ROLLBACK")
         self.migrate()
+
+    def _enter_wal(self) -> None:
+        """Switch to WAL. On a new file two processes doing this at once can each hold the shared lock the
+        other needs to go exclusive; SQLite then answers SQLITE_BUSY at once, without waiting (a deadlock
+        its busy handler cannot resolve), so the switch is retried here for up to the busy timeout."""
+        deadline = time.monotonic() + busy_timeout()
+        pause = 0.01
+        while True:
+            try:
+                self.db.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                busy = getattr(exc, "sqlite_errorname", "").startswith("SQLITE_BUSY") or "locked" in str(exc)
+                if not busy or time.monotonic() > deadline:
+                    raise
+                time.sleep(pause)
+                pause = min(pause * 2, 0.5)
 
     def _open_readonly(self) -> None:
         uri = self.path.resolve().as_uri()
