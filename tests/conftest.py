@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -34,3 +36,23 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None,
     full_env = {**os.environ, "PYTHONIOENCODING": "utf-8", **(env or {})}
     return subprocess.run([sys.executable, "-m", "translate.cli", *map(str, args)], cwd=cwd or ROOT,
                           env=full_env, capture_output=True, text=True, input=input, timeout=600)
+
+
+def wait_for_saved_pairs(db: Path, proc: subprocess.Popen, timeout: float = 120) -> int:
+    """Wait until the running `translate run` process has committed some pairs; returns how many.
+    Reads with mode=ro, so the wait never takes a lock the run needs."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.communicate()[1]
+        if db.exists():
+            con = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+            try:
+                saved = con.execute("SELECT COUNT(*) FROM translations").fetchone()[0]
+            except sqlite3.OperationalError:      # tables not created yet
+                saved = 0
+            finally:
+                con.close()
+            if saved:
+                return saved
+        time.sleep(0.02)
+    raise AssertionError("the run saved nothing in time")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from pathlib import Path
 
 import pytest
 from conftest import run_cli
@@ -167,24 +168,30 @@ def test_merged_pair_keeps_its_exact_source_when_spans_were_stored_before(files,
     assert pairs[ENGLISH[0]] == ARABIC[0]
 
 
-def test_eval_command_reads_a_stored_run(tmp_path):
+def store_run(db: Path, text: str, spans: list[tuple[int, int]], english: list[str]) -> None:
+    """A real store holding one finished translate run: the segments ``spans`` of ``text``, one
+    translation each."""
     from translate.store import NewSegment, Store
 
-    db, ref = tmp_path / "corpus.sqlite", tmp_path / "ref.en"
-    text = "\n".join(ARABIC[:3])
     with Store(db) as store:
         document_id, _ = store.add_document("doc.txt", text, "sha-of-doc")
-        segments, start = [], 0
-        for position, sentence in enumerate(ARABIC[:3]):
-            segments.append(NewSegment(position, start, start + len(sentence), position, 0, sentence))
-            start += len(sentence) + 1
-        ids = store.add_segments(document_id, segments)
+        ids = store.add_segments(document_id, [NewSegment(k, a, b, k, 0, text[a:b]) for k, (a, b) in enumerate(spans)])
         model_id = store.model_id("test-model", "0" * 64)
         run_id = store.start_run("translate", model_id, {})
         with store.transaction() as conn:
-            for segment_id, english in zip(ids, MT[:3]):
-                store.add_translation(conn, segment_id, english, model_id, run_id, 0.5, "check", {})
+            for segment_id, target in zip(ids, english):
+                store.add_translation(conn, segment_id, target, model_id, run_id, 0.5, "check", {})
         store.finish_run(run_id)
+
+
+def test_eval_command_reads_a_stored_run(tmp_path):
+    db, ref = tmp_path / "corpus.sqlite", tmp_path / "ref.en"
+    text = "\n".join(ARABIC[:3])
+    spans, start = [], 0
+    for sentence in ARABIC[:3]:
+        spans.append((start, start + len(sentence)))
+        start += len(sentence) + 1
+    store_run(db, text, spans, MT[:3])
     ref.write_text("\n".join(MT[:3]) + "\n", encoding="utf-8")
     result = run_cli("eval", "--ref", ref, "--db", db, "--json")
     assert result.returncode == 0, result.stderr
@@ -260,22 +267,12 @@ def test_flores_alignment_without_a_bridge(shared_dir):
 
 
 def test_eval_joins_the_segments_of_each_input_line(tmp_path):
-    from translate.store import NewSegment, Store
-
     db, ref = tmp_path / "corpus.sqlite", tmp_path / "ref.en"
     # input line 0 holds two sentences (two segments), line 1 is blank, line 2 holds one
     text = ARABIC[0] + " " + ARABIC[1] + "\n\n" + ARABIC[2]
     spans = [(0, len(ARABIC[0])), (len(ARABIC[0]) + 1, len(ARABIC[0]) + 1 + len(ARABIC[1]))]
     spans.append((text.index(ARABIC[2]), len(text)))
-    with Store(db) as store:
-        document_id, _ = store.add_document("doc.txt", text, "sha-of-doc")
-        ids = store.add_segments(document_id, [NewSegment(k, a, b, k, 0, text[a:b]) for k, (a, b) in enumerate(spans)])
-        model_id = store.model_id("test-model", "0" * 64)
-        run_id = store.start_run("translate", model_id, {})
-        with store.transaction() as conn:
-            for segment_id, english in zip(ids, MT[:3]):
-                store.add_translation(conn, segment_id, english, model_id, run_id, 0.5, "check", {})
-        store.finish_run(run_id)
+    store_run(db, text, spans, MT[:3])
     ref.write_text(MT[0] + " " + MT[1] + "\n\n" + MT[2] + "\n", encoding="utf-8")
     result = run_cli("eval", "--ref", ref, "--db", db, "--json")
     assert result.returncode == 0, result.stderr

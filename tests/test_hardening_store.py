@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, run_cli
+from conftest import ROOT, run_cli, wait_for_saved_pairs
 from translate import store as store_module
 from translate.pipeline import iter_segments, read_document
 from translate.store import MIGRATIONS, Store
@@ -332,22 +332,6 @@ def test_migration_4_marks_overlapping_spans_of_older_stores(tmp_path, monkeypat
 
 
 # -- 7: interruption ------------------------------------------------------------------------------------
-def wait_for_saved_pairs(db: Path, proc: subprocess.Popen, timeout: float = 120) -> int:
-    """Wait until the running process has committed some pairs; returns how many."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, proc.communicate()[1]
-        if db.exists():
-            try:
-                saved = query(db, "SELECT COUNT(*) FROM translations")[0][0]
-            except sqlite3.OperationalError:
-                saved = 0
-            if saved:
-                return saved
-        time.sleep(0.02)
-    raise AssertionError("the run saved nothing in time")
-
-
 @pytest.fixture(scope="module")
 def long_input(tmp_path_factory) -> Path:
     """Long enough that a run is still working when the test signals it after its first commit (the first

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, run_cli
+from conftest import ROOT, run_cli, wait_for_saved_pairs
 from translate.pipeline import iter_segments, read_document
 
 ray = pytest.importorskip("ray", reason="Ray is an optional extra: pip install '.[ray]'")
@@ -93,22 +93,6 @@ def start_run(args: list, env: dict) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def wait_for_commits(db: Path, process: subprocess.Popen, deadline: float = 240) -> int:
-    """Wait until the run committed some pairs; returns how many."""
-    stop = time.monotonic() + deadline
-    while time.monotonic() < stop:
-        assert process.poll() is None, process.communicate()[1]
-        if db.exists():
-            try:
-                done = count(db, "SELECT COUNT(*) FROM translations")
-            except sqlite3.OperationalError:      # tables not created yet
-                done = 0
-            if done:
-                return done
-        time.sleep(0.05)
-    raise AssertionError("the run committed nothing in time")
-
-
 def test_ray_run_stores_what_a_local_run_stores_and_resumes(tmp_path, tiny_model, cluster, env, nodes_dirs):
     local_db, ray_db = tmp_path / "local.sqlite", tmp_path / "ray.sqlite"
     local = run_cli("run", SEEDS, "--model", tiny_model, "--db", local_db, "--beam", "1", env=env)
@@ -134,7 +118,7 @@ def test_driver_killed_mid_run_then_rerun_loses_and_doubles_nothing(tmp_path, ti
     db = tmp_path / "c.sqlite"
     args = [tmp_path / "in", "--model", tiny_model, "--db", db, "--beam", "1", "--ray-address", cluster.address]
     driver = start_run(args, env)
-    committed = wait_for_commits(db, driver)
+    committed = wait_for_saved_pairs(db, driver, timeout=240)
     driver.send_signal(signal.SIGKILL)
     driver.wait(timeout=30)
     assert committed < total
@@ -172,7 +156,7 @@ def test_a_killed_actor_is_replaced_and_the_run_completes(tmp_path, tiny_model, 
     db = tmp_path / "k.sqlite"
     driver = start_run([tmp_path / "in", "--model", tiny_model, "--db", db, "--beam", "1",
                         "--ray-address", cluster.address], env)
-    committed = wait_for_commits(db, driver)
+    committed = wait_for_saved_pairs(db, driver, timeout=240)
     victims = actor_pids()
     assert victims and committed < total
     os.kill(victims[0], signal.SIGKILL)
@@ -215,7 +199,7 @@ def test_losing_the_cluster_ends_the_run_with_one_line_and_keeps_what_was_commit
         db = tmp_path / "lost.sqlite"
         driver = start_run([tmp_path / "in", "--model", tiny_model, "--db", db, "--beam", "1",
                             "--ray-address", own.address], env)
-        committed = wait_for_commits(db, driver)
+        committed = wait_for_saved_pairs(db, driver, timeout=240)
     finally:
         own.shutdown()
     _, stderr = driver.communicate(timeout=120)
