@@ -252,7 +252,8 @@ def serve(db: Path, host: str = "127.0.0.1", port: int = 8765, reviewer: str | N
         if is_loopback(host):
             announce("only this machine can reach the page")
         else:
+            answered = ", ".join(sorted(h for h in app.hosts if not h.startswith("[")))
             announce(f"listening on {host}: other machines on the network can reach the page, with the token "
-                     f"in the address; host names answered: {', '.join(h for h in allowed_hosts(host, list(extra_hosts)) if not h.startswith('['))}")
+                     f"in the address; host names answered: {answered}")
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
     server.run(sockets=[sock])

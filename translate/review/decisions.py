@@ -96,22 +96,16 @@ class ReviewDecisions:
 
     def bulk_approve_count(self, flt: Filter, min_score: float) -> int:
         """How many pending pairs in this filter score at least ``min_score`` (what bulk_approve would take)."""
-        where, args = Filter(**{**flt.__dict__, "status": "pending", "min_score": _max(flt.min_score, min_score)}
-                             ).terms(ORDERS["score"])
-        return self.db.execute("SELECT COUNT(*) FROM translations t JOIN segments s ON s.id = t.segment_id"
-                               " JOIN scores sc ON sc.translation_id = t.id WHERE " + " AND ".join(where),
-                               args).fetchone()[0]
+        sql, args = _bulk_candidates(flt, min_score)
+        return self.db.execute(f"SELECT COUNT(*) FROM ({sql})", args).fetchone()[0]
 
     def bulk_approve(self, flt: Filter, min_score: float, reviewer: str) -> tuple[int | None, list[int]]:
         """Approve every pending pair of the filter (all pages) scoring at least ``min_score``, as one batch.
 
         Pairs a reviewer already decided on are left alone. Returns (batch id, pair ids approved)."""
-        where, args = Filter(**{**flt.__dict__, "status": "pending", "min_score": _max(flt.min_score, min_score)}
-                             ).terms(ORDERS["score"])
+        sql, args = _bulk_candidates(flt, min_score)
         with self.store.transaction() as db:
-            ids = [r[0] for r in db.execute(
-                "SELECT t.id FROM translations t JOIN segments s ON s.id = t.segment_id"
-                " JOIN scores sc ON sc.translation_id = t.id WHERE " + " AND ".join(where), args)]
+            ids = [r[0] for r in db.execute(sql, args)]
             if not ids:
                 return None, []
             batch = db.execute("SELECT COALESCE(MAX(batch), 0) + 1 FROM review_log").fetchone()[0]
@@ -162,6 +156,15 @@ class ReviewDecisions:
                 _restore_reason(db, pair_id)
                 restored.append(pair_id)
         return restored, skipped
+
+
+def _bulk_candidates(flt: Filter, min_score: float) -> tuple[str, list]:
+    """The query of the pair ids a bulk approve takes: the filter's pending pairs scoring at least
+    ``min_score`` (and at least the filter's own lower bound)."""
+    where, args = Filter(**{**flt.__dict__, "status": "pending", "min_score": _max(flt.min_score, min_score)}
+                         ).terms(ORDERS["score"])
+    return ("SELECT t.id FROM translations t JOIN segments s ON s.id = t.segment_id"
+            " JOIN scores sc ON sc.translation_id = t.id WHERE " + " AND ".join(where)), args
 
 
 def _restore_reason(db: sqlite3.Connection, pair_id: int) -> None:

@@ -5,6 +5,8 @@ in the output), most serious first; the raw signals stay available behind a togg
 """
 from __future__ import annotations
 
+from collections import Counter
+
 from ..score import BAD_THRESHOLD, GOOD_THRESHOLD, numbers
 
 LEGEND = [
@@ -90,11 +92,5 @@ def reasons(source: str, target: str, signals: dict, label: str | None, limit: i
 
 
 def _missing_numbers(source: str, target: str) -> list[str]:
-    present = list(numbers(target))
-    missing = []
-    for n in numbers(source):
-        if n in present:
-            present.remove(n)
-        else:
-            missing.append(n)
-    return missing
+    """The source's numbers the output lacks (as many times as they are missing)."""
+    return list((Counter(numbers(source)) - Counter(numbers(target))).elements())

@@ -142,6 +142,7 @@ class ReviewQueries:
     def __init__(self, store: Store):
         self.db = store.db
         self._store_counts: dict | None = None
+        self._common_searches: dict[str, bool] = {}
 
     # -- pages ------------------------------------------------------------------------------------
     def _common_status(self, flt: Filter) -> bool:
@@ -152,12 +153,15 @@ class ReviewQueries:
         return counts[flt.status] > 0.02 * max(counts["total"], 1)
 
     def _common_search(self, flt: Filter) -> bool:
-        """Whether the searched text is in more than COMMON_SEARCH pairs (see Filter.terms)."""
+        """Whether the searched text is in more than COMMON_SEARCH pairs (see Filter.terms); probed once
+        per text for the request (a page asks for it for its rows and again for its previous link)."""
         if not flt.search:
             return False
-        term, args = search_term(flt.search)
-        return self.db.execute(f"SELECT COUNT(*) FROM ({term} LIMIT ?)", (*args, COMMON_SEARCH)).fetchone()[0] \
-            >= COMMON_SEARCH
+        if flt.search not in self._common_searches:
+            term, args = search_term(flt.search)
+            self._common_searches[flt.search] = self.db.execute(
+                f"SELECT COUNT(*) FROM ({term} LIMIT ?)", (*args, COMMON_SEARCH)).fetchone()[0] >= COMMON_SEARCH
+        return self._common_searches[flt.search]
 
     def _select(self, order: Order, flt: Filter, extra: list[str], extra_args: list, backwards: bool,
                 limit: int) -> list[sqlite3.Row]:
