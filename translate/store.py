@@ -635,8 +635,16 @@ class Store:
         finally:
             os.close(fd)
 
-    def latest_run(self, kind: str) -> int | None:
+    def latest_run(self, kind: str | None = None) -> int | None:
+        """The newest run of this kind (of any kind when None)."""
+        if kind is None:
+            return self.db.execute("SELECT MAX(id) FROM runs").fetchone()[0]
         return self.db.execute("SELECT MAX(id) FROM runs WHERE kind=?", (kind,)).fetchone()[0]
+
+    def dead_runs_since(self, after: int) -> list[int]:
+        """The runs started after run ``after`` still marked 'running' whose process is gone."""
+        rows = self.db.execute("SELECT id FROM runs WHERE id > ? AND status = 'running'", (after,)).fetchall()
+        return [r[0] for r in rows if self.run_is_dead(r[0])]
 
     def run_translations(self, run_id: int) -> list[str] | None:
         """The texts a run stored, in document and segment order; None if there is no such run."""

@@ -171,7 +171,7 @@ def _last_run_id(db: Path) -> int:
     except StoreError:
         return 0
     try:
-        return store.db.execute("SELECT IFNULL(MAX(id), 0) FROM runs").fetchone()[0]
+        return store.latest_run() or 0
     except sqlite3.Error:
         return 0
     finally:
@@ -186,8 +186,7 @@ def _abandoned_runs(db: Path, after: int) -> list[tuple[int, int]]:
     except StoreError:
         return []
     try:
-        rows = store.db.execute("SELECT id FROM runs WHERE id > ? AND status = 'running'", (after,)).fetchall()
-        return [(r[0], store.run_saved(r[0])) for r in rows if store.run_is_dead(r[0])]
+        return [(run_id, store.run_saved(run_id)) for run_id in store.dead_runs_since(after)]
     except sqlite3.Error:
         return []
     finally:
