@@ -220,7 +220,7 @@ def test_generic_wording_has_a_higher_mean_zipf():
 def test_source_difficulty_signals_describe_the_source_only():
     plain = score_pair(SOURCE, GOOD)
     other_output = score_pair(SOURCE, "The weather is cold in winter.")
-    for name in ("src_oov", "src_rare", "src_zipf", "source_chars", "source_sentences"):
+    for name in ("src_oov", "src_rare", "src_zipf", "source_chars", "source_sentences", "src_ambiguity"):
         assert plain.signals[name] == other_output.signals[name]
     rare_source = score_pair("استقصى الفيلولوجي الأبستمولوجيا الهرمنيوطيقية.",
                              "The philologist studied hermeneutic epistemology.")
@@ -328,3 +328,40 @@ def test_wordfreq_recipe_folds_keys_like_the_scorer(tmp_path):
     assert list(arabic) == ["ان"] and arabic["ان"] == pytest.approx(math.log10(0.01001 * 1e9))
     recipe.write(tmp_path / "zipf.tsv.gz", arabic)
     assert gzip.open(tmp_path / "zipf.tsv.gz", "rt", encoding="utf-8").read() == "ان\t7.00\n"
+
+
+def test_soft_coverage_gives_part_credit_to_another_form_of_a_translation():
+    source = "درس الطب في الجامعة."
+    exact = score_pair(source, "He studied medicine at the university.")
+    other_form = score_pair(source, "He studied medical science at the university.")
+    unrelated = score_pair(source, "He studied cooking at the university.")
+    assert exact.signals["soft_coverage"] > other_form.signals["soft_coverage"] > unrelated.signals["soft_coverage"]
+
+
+def test_dropped_quotes_and_brackets_raise_punctuation_mismatch_and_lower_the_score():
+    source = 'وقال الوزير (في مؤتمر صحفي): "سنبني ١٬٥٠٠ منزل".'
+    kept = score_pair(source, 'The minister said (at a press conference): "We will build 1,500 houses".')
+    dropped = score_pair(source, "The minister said at a press conference we will build 1,500 houses.")
+    assert kept.signals["punctuation_mismatch"] == 0.0        # a thousands separator is not a comma
+    assert dropped.signals["punctuation_mismatch"] > 0.5
+    assert dropped.score < kept.score
+
+
+def test_apostrophes_hyphens_and_initialisms_are_not_punctuation():
+    from translate.score import punctuation_mismatch
+
+    source = "قال إنها حقيقة معروفة في الولايات المتحدة."
+    plain = punctuation_mismatch(source, "He said it is a well known fact in the United States.")
+    assert plain == 0.0
+    assert punctuation_mismatch(source, "He said it's a well-known fact in the U.S.") == plain
+    assert punctuation_mismatch(source, "He said, it is a fact!") > 0.5
+
+
+def test_a_dropped_name_raises_names_mismatch():
+    source = "التقى الرئيس بالسفير زيغمونتوفسكي في وارسو."
+    kept = score_pair(source, "The president met Ambassador Zygmuntowski in Warsaw.")
+    dropped = score_pair(source, "The president met the ambassador in Warsaw.")
+    assert dropped.signals["names_mismatch"] > kept.signals["names_mismatch"]
+    assert dropped.score < kept.score
+    # a capital opening a sentence is not a name
+    assert score_pair("ذهب إلى البيت.", "He went home.").signals["names_mismatch"] == 0.0

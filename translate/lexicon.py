@@ -17,7 +17,7 @@ from __future__ import annotations
 import gzip
 import re
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -103,6 +103,16 @@ def english_tokens(text: str) -> list[str]:
 class Lexicon:
     forward: dict[str, dict[str, float]]    # ar stem -> {en stem: t(en|ar)}
     backward: dict[str, dict[str, float]]   # en stem -> {ar stem: t(ar|en)}
+    _best: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def best(self, stem: str, top: int) -> tuple[str, ...]:
+        """The ``top`` most probable English stems of an Arabic stem, best first (remembered: the scorer
+        asks for the same words again and again)."""
+        key = (stem, top)
+        if key not in self._best:
+            row = self.forward.get(stem, {})
+            self._best[key] = tuple(e for e, _ in sorted(row.items(), key=lambda kv: (-kv[1], kv[0]))[:top])
+        return self._best[key]
 
     def translations(self, arabic_word: str, top: int = 5) -> list[tuple[str, float]]:
         """The most probable English stems for an Arabic word (any surface form)."""

@@ -18,6 +18,10 @@ scored as well:
   output, and the share of the output's content words explained by some source word;
   ``ibm1_forward`` / ``ibm1_backward``: IBM Model 1 log-likelihood per word in each direction;
   ``src_unknown`` / ``tgt_unknown``: share of content words the lexicon does not know;
+  ``soft_coverage``: like ``src_coverage`` but by character 3- and 4-grams, so an output word that is
+  another form of a translation (medicine / medical) counts in part; ``src_ambiguity``: the mean
+  number of lexicon translations of the source's known content words (common, many-sensed words make
+  coverage easy to reach by chance and are translated more freely, so it describes the source);
 * word frequency, from wordfreq's tables (``translate/data/zipf-{en,ar}.tsv.gz``, words of Zipf >= 2;
   Zipf = log10 occurrences per billion words): ``tgt_oov``, share of the output's words absent from the
   English table (misspelt, invented or untranslated words; bad when high); ``tgt_rare``, share of
@@ -29,6 +33,13 @@ scored as well:
   many more sentences the source has than the output (bad when > 0: a system that drops the second
   sentence of a line); ``sentence_coverage_min``, the ``src_coverage`` of the worst-covered source
   sentence (at most ``src_coverage``; bad when low);
+* structure: ``punctuation_mismatch``, how far the output's punctuation (commas, quotes, brackets,
+  question and exclamation marks, colons and semicolons, dashes, full stops; counted by kind, digits'
+  separators, hyphens inside words and apostrophes left out) is from the source's, 0 when every kind
+  has as many marks on both sides, towards 1 when they differ everywhere; ``names_mismatch``, the same
+  for names: capitalised words of the output (not opening a sentence) against the source's Latin-script
+  tokens and content words the lexicon does not know (mostly names); an output that drops or invents
+  names, quotes and brackets is far from the reference;
 * output form: ``target_chars``, ``capitalised`` (share of capitalised words after the first: names
   carried over), ``long_words`` (share of words of 7+ letters) and ``word_length``: weak systems fall
   back on short, generic words, and these two track system quality (COMET) closely on FLORES;
@@ -88,30 +99,34 @@ GUARDS = {
     "repetition": -6.0,
 }
 CALIBRATION = {
-    "intercept": -0.175,
-    "length_z2": -0.087,
-    "log_length": 0.057,
-    "numbers_extra": -0.2,
-    "capitalised": 1.342,
-    "long_words": 1.411,
-    "word_length": 0.129,
-    "src_coverage": 0.0,
+    "intercept": -0.247,
+    "length_z2": -0.075,
+    "log_length": 0.234,
+    "numbers_extra": -0.115,
+    "capitalised": 1.246,
+    "long_words": 1.095,
+    "word_length": 0.165,
+    "src_coverage": 0.366,
     "tgt_coverage": 0.0,
-    "src_unknown": 0.0,
-    "tgt_unknown": 2.199,
+    "src_unknown": -0.134,
+    "tgt_unknown": 0.811,
     "ibm1_forward": 0.0,
-    "ibm1_backward": 0.192,
-    "ibm1_backward_floored": 0.437,
-    "length_short": -0.113,
-    "sentence_coverage_min": 0.84,
-    "sentences_missing": -0.45,
-    "tgt_oov": -9.98,
-    "tgt_rare": 1.422,
-    "tgt_zipf": -0.11,
-    "src_oov": -0.198,
-    "src_rare": -1.256,
-    "src_zipf": 0.181,
-    "log_source_length": 0.434,
+    "ibm1_backward": 0.132,
+    "ibm1_backward_floored": 0.366,
+    "length_short": -0.083,
+    "sentence_coverage_min": 0.471,
+    "sentences_missing": -0.414,
+    "tgt_oov": -5.161,
+    "tgt_rare": 0.339,
+    "tgt_zipf": -0.157,
+    "src_oov": -1.11,
+    "src_rare": -1.114,
+    "src_zipf": 0.16,
+    "log_source_length": 0.231,
+    "soft_coverage": 2.174,
+    "src_ambiguity": -0.054,
+    "punctuation_mismatch": -0.935,
+    "names_mismatch": -0.31,
 }
 IBM1_FLOOR = -5.0           # below this, further drops of the backward likelihood count less (a noisier tail)
 # hand-set (not fitted): a mean token log-probability of -0.6 is neutral; each nat lower costs 1.5 logits
@@ -236,6 +251,25 @@ def _sentence_coverage(sentence: str, lexicon, covered: set[str]) -> float | Non
     return sum(1 for w in known if w in covered) / len(known) if len(known) >= 3 else None
 
 
+SOFT_TRANSLATIONS = 4       # translations of a source word whose character grams soft_coverage looks for
+
+
+@lru_cache(maxsize=1 << 16)
+def _char_grams(*words: str) -> frozenset[str]:
+    """Character 3- and 4-grams of a few words (each padded with a space on both sides): one word of an
+    output, or the best translations of one source word."""
+    return frozenset(f" {w} "[i:i + n] for w in words for n in (3, 4) for i in range(len(w) + 3 - n))
+
+
+def _soft_coverage(known_src: list[str], lexicon, tgt: list[str]) -> float:
+    """Mean share of the character 3/4-grams of each known source word's best translations that occur in
+    the output's content words (0.5, neutral, when there is nothing to check)."""
+    output_grams = frozenset().union(*(_char_grams(e) for e in tgt))
+    shares = [len(grams & output_grams) / len(grams)
+              for grams in (_char_grams(*lexicon.best(a, SOFT_TRANSLATIONS)) for a in known_src) if grams]
+    return sum(shares) / len(shares) if shares else 0.5
+
+
 def _adequacy(source: str, target: str) -> dict:
     """Lexical adequacy of a pair from the IBM Model 1 lexicon (see the module docstring).
 
@@ -272,7 +306,12 @@ def _adequacy(source: str, target: str) -> dict:
     backward = [backward_mass.get(a, 0.0) / (len(tgt_all) + 1) for a in src_all]
     floor = 1e-4
     src_coverage = src_hits / len(known_src) if known_src else 0.5
+    unknown_names = sum(1 for w in src if w not in forward_table and len(w) >= 3)
     return {
+        "soft_coverage": _soft_coverage(known_src, lexicon, tgt),
+        # typical FLORES dev value when no source word is known
+        "src_ambiguity": sum(len(forward_table[a]) for a in known_src) / len(known_src) if known_src else 12.0,
+        "unknown_names": unknown_names,
         # with nothing to check, coverage is neutral (0.5) rather than perfect
         "src_coverage": src_coverage,
         "sentence_coverage_min": min([src_coverage, *sentence_coverage]),
@@ -282,6 +321,44 @@ def _adequacy(source: str, target: str) -> dict:
         "ibm1_forward": sum(math.log(p + floor) for p in forward) / len(forward) if forward else math.log(floor),
         "ibm1_backward": sum(math.log(p + floor) for p in backward) / len(backward) if backward else math.log(floor),
     }
+
+
+# punctuation kinds compared between source and output (Arabic and Latin forms of each kind together)
+PUNCTUATION_KINDS = {"comma": "،,", "quote": "\"«»“”'‘’", "bracket": "()[]", "question": "?؟!", "colon": ":;؛",
+                     "dash": "-–—", "stop": "."}
+_NUMBER_SEPARATOR = re.compile(r"(?<=\d)[.,٫٬](?=\d)")
+_INNER_HYPHEN = re.compile(r"(?<=\w)-(?=\w)")
+_APOSTROPHE = re.compile(r"(?<=[A-Za-z])'(?=[A-Za-z])|(?<=s)'(?=\s)")
+_INITIALISM = re.compile(r"\b(?:[A-Za-z]\.){2,}")
+_SENTENCE_OPENING = re.compile(r"(?:^|[.!?][\"')”’]*\s+)[\"'“‘(]*[A-Z][A-Za-z]+")
+_CAPITALISED = re.compile(r"\b[A-Z][A-Za-z]+")
+
+
+def _punctuation_counts(text: str) -> dict[str, int]:
+    """Marks of each kind; separators inside numbers, hyphens inside words, apostrophes (don't, Paris')
+    and the dots of initialisms (U.S.) are not punctuation."""
+    text = _APOSTROPHE.sub("", _INNER_HYPHEN.sub("", _NUMBER_SEPARATOR.sub("", text)))
+    # an initialism ending the line also ends its sentence: keep one full stop for it
+    text = _INITIALISM.sub(lambda m: "." if not text[m.end():].strip() else "", text)
+    return {kind: sum(text.count(c) for c in marks) for kind, marks in PUNCTUATION_KINDS.items()}
+
+
+def _mismatch(a: int, b: int) -> float:
+    """|a - b| relative to a + b: 0 when equal, towards 1 when one side has none."""
+    return abs(a - b) / (1 + a + b)
+
+
+def punctuation_mismatch(source: str, target: str) -> float:
+    """Marks whose count differs between source and output, summed over kinds, relative to all marks."""
+    src, tgt = _punctuation_counts(source), _punctuation_counts(target)
+    return sum(abs(src[k] - tgt[k]) for k in src) / (1 + sum(src.values()) + sum(tgt.values()))
+
+
+def names_mismatch(source: str, target: str, unknown_names: int) -> float:
+    """Capitalised words of the output (not opening a sentence) against the source's Latin-script tokens
+    and content words the lexicon does not know (``unknown_names``)."""
+    capitalised = max(0, len(_CAPITALISED.findall(target)) - len(_SENTENCE_OPENING.findall(target)))
+    return _mismatch(capitalised, unknown_names + len(_LATIN_TOKEN.findall(source)))
 
 
 def signals_for(source: str, target: str) -> dict:
@@ -303,8 +380,10 @@ def signals_for(source: str, target: str) -> dict:
     try:
         adequacy = _adequacy(source, target)
     except LexiconError:
-        adequacy = {"src_coverage": 0.5, "sentence_coverage_min": 0.5, "tgt_coverage": 0.5, "src_unknown": 0.0,
-                    "tgt_unknown": 0.0, "ibm1_forward": -5.0, "ibm1_backward": -5.0}
+        adequacy = {"soft_coverage": 0.5, "src_ambiguity": 12.0, "unknown_names": 0, "src_coverage": 0.5,
+                    "sentence_coverage_min": 0.5, "tgt_coverage": 0.5, "src_unknown": 0.0, "tgt_unknown": 0.0,
+                    "ibm1_forward": -5.0, "ibm1_backward": -5.0}
+    unknown_names = adequacy.pop("unknown_names")
     tgt_oov, tgt_rare, tgt_zipf = _frequency(_ENGLISH_WORD.findall(target.lower()), "en")
     src_oov, src_rare, src_zipf = _frequency(_ARABIC_WORD.findall(normalize_arabic(source)), "ar")
     src_sentences = len(sentence_spans(source, "ar"))
@@ -334,6 +413,9 @@ def signals_for(source: str, target: str) -> dict:
         "src_rare": round(src_rare, 3),
         "src_zipf": round(src_zipf, 3),
         "source_chars": src_chars,
+        # structure: punctuation and names of the source against the output's
+        "punctuation_mismatch": round(punctuation_mismatch(source, target), 3),
+        "names_mismatch": round(names_mismatch(source, target, unknown_names), 3),
         # omission: sentences of the source with no sentence in the output
         "source_sentences": src_sentences,
         "sentences_missing": max(0, src_sentences - tgt_sentences) if target.strip() else src_sentences,
@@ -371,6 +453,10 @@ def features(signals: dict) -> dict[str, float]:
         "src_rare": signals["src_rare"],
         "src_zipf": signals["src_zipf"],
         "log_source_length": math.log1p(signals["source_chars"]),
+        "soft_coverage": signals["soft_coverage"],
+        "src_ambiguity": min(signals["src_ambiguity"], 30.0),
+        "punctuation_mismatch": signals["punctuation_mismatch"],
+        "names_mismatch": signals["names_mismatch"],
     }
 
 
