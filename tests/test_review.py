@@ -448,3 +448,21 @@ def test_a_busy_port_is_a_one_line_error(tmp_path):
         result = run_cli("review", "--db", db, "--port", str(port))
     assert result.returncode == 1
     assert result.stderr.strip() == f"error: 127.0.0.1:{port}: cannot listen (Address already in use)"
+
+
+def test_reasons_name_the_punctuation_and_names_that_differ():
+    from translate.review.explain import reasons
+    from translate.score import score_pair
+
+    source = 'وقال الوزير (في مؤتمر صحفي): "سنبني ١٬٥٠٠ منزل".'
+    dropped = "The minister said at a press conference we will build 1,500 houses."
+    quality = score_pair(source, dropped)
+    said = " ".join(reasons(source, dropped, quality.signals, quality.label))
+    assert "quotation marks 2 / 0" in said and "brackets 2 / 0" in said
+    kept = 'The minister said (at a press conference): "We will build 1,500 houses".'
+    quality = score_pair(source, kept)
+    assert "punctuation" not in " ".join(reasons(source, kept, quality.signals, quality.label))
+    source = "التقى الرئيس بالسفير زيغمونتوفسكي والوزير كوفاليتشيك في وارسو."
+    no_names = "The president met the ambassador and the minister."
+    quality = score_pair(source, no_names)
+    assert any(r.startswith("names differ") for r in reasons(source, no_names, quality.signals, quality.label, 5))

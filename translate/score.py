@@ -334,7 +334,7 @@ _SENTENCE_OPENING = re.compile(r"(?:^|[.!?][\"')”’]*\s+)[\"'“‘(]*[A-Z][A
 _CAPITALISED = re.compile(r"\b[A-Z][A-Za-z]+")
 
 
-def _punctuation_counts(text: str) -> dict[str, int]:
+def punctuation_counts(text: str) -> dict[str, int]:
     """Marks of each kind; separators inside numbers, hyphens inside words, apostrophes (don't, Paris')
     and the dots of initialisms (U.S.) are not punctuation."""
     text = _APOSTROPHE.sub("", _INNER_HYPHEN.sub("", _NUMBER_SEPARATOR.sub("", text)))
@@ -350,7 +350,7 @@ def _mismatch(a: int, b: int) -> float:
 
 def punctuation_mismatch(source: str, target: str) -> float:
     """Marks whose count differs between source and output, summed over kinds, relative to all marks."""
-    src, tgt = _punctuation_counts(source), _punctuation_counts(target)
+    src, tgt = punctuation_counts(source), punctuation_counts(target)
     return sum(abs(src[k] - tgt[k]) for k in src) / (1 + sum(src.values()) + sum(tgt.values()))
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ..score import BAD_THRESHOLD, GOOD_THRESHOLD, numbers
+from ..score import BAD_THRESHOLD, GOOD_THRESHOLD, numbers, punctuation_counts
 
 LEGEND = [
     ("good", f"≥ {GOOD_THRESHOLD:.2f}", "likely an acceptable translation; a quick look is enough"),
@@ -59,6 +59,12 @@ def reasons(source: str, target: str, signals: dict, label: str | None, limit: i
     elif (s.get("source_sentences", 1) or 1) > 1 and s.get("sentence_coverage_min", 1) < 0.2 \
             and s.get("src_coverage", 0) >= 0.4:
         add(35, "one Arabic sentence has almost no words matching the English: it may be left out")
+    if s.get("punctuation_mismatch", 0) >= 0.4:
+        differing = _differing_marks(source, target)
+        if differing:
+            add(20, "punctuation differs (Arabic / English): " + ", ".join(differing))
+    if s.get("names_mismatch", 0) >= 0.6:
+        add(15, "names differ: the capitalised English words do not match the names in the Arabic")
     if s.get("tgt_oov", 0) >= 0.15:
         add(15, f"{s['tgt_oov']:.0%} of the English words are not English words (misspelt or garbled)")
     z = s.get("length_z")
@@ -94,3 +100,14 @@ def reasons(source: str, target: str, signals: dict, label: str | None, limit: i
 def _missing_numbers(source: str, target: str) -> list[str]:
     """The source's numbers the output lacks (as many times as they are missing)."""
     return list((Counter(numbers(source)) - Counter(numbers(target))).elements())
+
+
+# the kinds of marks a reviewer can check by eye (commas and full stops differ between Arabic and English
+# style too often to name them)
+_MARKS_NAMED = {"quote": "quotation marks", "bracket": "brackets", "question": "? and !", "colon": ": and ;"}
+
+
+def _differing_marks(source: str, target: str) -> list[str]:
+    """'brackets 2 / 0' (Arabic / English) for each named kind whose counts differ."""
+    src, tgt = punctuation_counts(source), punctuation_counts(target)
+    return [f"{name} {src[kind]} / {tgt[kind]}" for kind, name in _MARKS_NAMED.items() if src[kind] != tgt[kind]]
