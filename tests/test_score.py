@@ -365,3 +365,5 @@ def test_a_dropped_name_raises_names_mismatch():
     assert dropped.score < kept.score
     # a capital opening a sentence is not a name
     assert score_pair("ذهب إلى البيت.", "He went home.").signals["names_mismatch"] == 0.0
+    # ... unless it is a Latin-script name of the source
+    assert score_pair("قال مدير IBM إن الأرباح زادت.", "IBM's director said profits rose.").signals["names_mismatch"] == 0.0

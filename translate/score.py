@@ -330,7 +330,7 @@ _NUMBER_SEPARATOR = re.compile(r"(?<=\d)[.,٫٬](?=\d)")
 _INNER_HYPHEN = re.compile(r"(?<=\w)-(?=\w)")
 _APOSTROPHE = re.compile(r"(?<=[A-Za-z])'(?=[A-Za-z])|(?<=s)'(?=\s)")
 _INITIALISM = re.compile(r"\b(?:[A-Za-z]\.){2,}")
-_SENTENCE_OPENING = re.compile(r"(?:^|[.!?][\"')”’]*\s+)[\"'“‘(]*[A-Z][A-Za-z]+")
+_SENTENCE_OPENING = re.compile(r"(?:^|[.!?][\"')”’]*\s+)[\"'“‘(]*([A-Z][A-Za-z]+)")
 _CAPITALISED = re.compile(r"\b[A-Z][A-Za-z]+")
 
 
@@ -355,10 +355,14 @@ def punctuation_mismatch(source: str, target: str) -> float:
 
 
 def names_mismatch(source: str, target: str, unknown_names: int) -> float:
-    """Capitalised words of the output (not opening a sentence) against the source's Latin-script tokens
-    and content words the lexicon does not know (``unknown_names``)."""
-    capitalised = max(0, len(_CAPITALISED.findall(target)) - len(_SENTENCE_OPENING.findall(target)))
-    return _mismatch(capitalised, unknown_names + len(_LATIN_TOKEN.findall(source)))
+    """Capitalised words of the output (not opening a sentence, unless the source has the word in Latin
+    script) against the source's Latin-script tokens and content words the lexicon does not know
+    (``unknown_names``)."""
+    latin = _LATIN_TOKEN.findall(source)
+    carried = {t.lower() for t in latin}
+    openings = sum(1 for word in _SENTENCE_OPENING.findall(target) if word.lower() not in carried)
+    capitalised = max(0, len(_CAPITALISED.findall(target)) - openings)
+    return _mismatch(capitalised, unknown_names + len(latin))
 
 
 def signals_for(source: str, target: str) -> dict:
