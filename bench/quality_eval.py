@@ -267,6 +267,11 @@ def main() -> None:
         if column.std() > 0:
             print(f"    feature {name:22s} {spearman(column, chrf_scores):+.3f}")
 
+    # what a reviewer of one run sees: the order of one system's pairs (no system differences to help)
+    print("Spearman within each system's output (the review order of one run), mean over the 7 systems:")
+    for label, values in (("previous signals CV", cv_previous), ("all signals CV", cv_all), ("shipped", shipped)):
+        each = [spearman(values[system_of == s], chrf_scores[system_of == s]) for s in SYSTEMS]
+        print(f"  {label:38s}  {np.mean(each):.3f} (from {min(each):.3f} to {max(each):.3f})")
     by_comet = sorted(SYSTEMS, key=lambda s: -comet[s])
     for label, values in (("shipped", shipped), ("CV", cv_all), ("previous signals CV", cv_previous),
                           ("baseline CV", cv_base)):
