@@ -104,7 +104,8 @@ def _missing_numbers(source: str, target: str) -> list[str]:
 
 # the kinds of marks a reviewer can check by eye (commas and full stops differ between Arabic and English
 # style too often to name them)
-_MARKS_NAMED = {"quote": "quotation marks", "bracket": "brackets", "question": "? and !", "colon": ": and ;"}
+_MARKS_NAMED = {"quote": "quotation marks", "bracket": "brackets", "question": "question or exclamation marks",
+                "colon": "colons or semicolons"}
 
 
 def _differing_marks(source: str, target: str) -> list[str]:
