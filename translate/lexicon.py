@@ -103,22 +103,22 @@ def english_tokens(text: str) -> list[str]:
 class Lexicon:
     forward: dict[str, dict[str, float]]    # ar stem -> {en stem: t(en|ar)}
     backward: dict[str, dict[str, float]]   # en stem -> {ar stem: t(ar|en)}
-    _best: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    _ranked: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def ranked(self, stem: str) -> list[tuple[str, float]]:
+        """(English stem, t(en|ar)) of an Arabic stem, most probable first, ties alphabetical (remembered:
+        the scorer asks for the same words again and again)."""
+        if stem not in self._ranked:
+            self._ranked[stem] = sorted(self.forward.get(stem, {}).items(), key=lambda kv: (-kv[1], kv[0]))
+        return self._ranked[stem]
 
     def best(self, stem: str, top: int) -> tuple[str, ...]:
-        """The ``top`` most probable English stems of an Arabic stem, best first (remembered: the scorer
-        asks for the same words again and again)."""
-        key = (stem, top)
-        if key not in self._best:
-            row = self.forward.get(stem, {})
-            self._best[key] = tuple(e for e, _ in sorted(row.items(), key=lambda kv: (-kv[1], kv[0]))[:top])
-        return self._best[key]
+        """The ``top`` most probable English stems of an Arabic stem, best first."""
+        return tuple(e for e, _ in self.ranked(stem)[:top])
 
     def translations(self, arabic_word: str, top: int = 5) -> list[tuple[str, float]]:
         """The most probable English stems for an Arabic word (any surface form)."""
-        stem = arabic_stem(normalize_arabic(arabic_word))
-        options = self.forward.get(stem, {})
-        return sorted(options.items(), key=lambda kv: -kv[1])[:top]
+        return self.ranked(arabic_stem(normalize_arabic(arabic_word)))[:top]
 
     def link(self, ar: str, en: str) -> float:
         """How strongly two stems translate each other: the larger directional probability."""
