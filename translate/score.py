@@ -271,7 +271,7 @@ def _soft_coverage(known_src: list[str], lexicon, tgt: list[str]) -> float:
     return sum(shares) / len(shares) if shares else 0.5
 
 
-def _adequacy(source: str, target: str) -> dict:
+def _adequacy(source: str, target: str, source_sentences: list[str]) -> dict:
     """Lexical adequacy of a pair from the IBM Model 1 lexicon (see the module docstring).
 
     Every loop runs over the lexicon rows of the pair's words (a few dozen entries each), never over all
@@ -294,7 +294,7 @@ def _adequacy(source: str, target: str) -> dict:
     known_tgt = [e for e in tgt if e in backward_table]
     tgt_hits = sum(1 for e in known_tgt if e in tgt_linked)
     # omission: the coverage of the worst-covered source sentence (a dropped sentence scores near 0)
-    sentences = sentence_spans(source, "ar") if known_src else []
+    sentences = source_sentences if known_src else []
     sentence_coverage = [c for c in (_sentence_coverage(s, lexicon, covered) for s in sentences) if c is not None] \
         if len(sentences) > 1 else []
     # IBM Model 1 log-likelihood per word in both directions, floored so one unknown word cannot dominate
@@ -385,8 +385,9 @@ def signals_for(source: str, target: str) -> dict:
     target_letters = _LETTER.findall(target)
     arabic_left = (sum(1 for c in target_letters if _ARABIC_LETTER.match(c)) / len(target_letters)
                    if target_letters else 0.0)
+    source_sentences, target_sentences = sentence_spans(source, "ar"), sentence_spans(target, "en")
     try:
-        adequacy = _adequacy(source, target)
+        adequacy = _adequacy(source, target, source_sentences)
     except LexiconError:
         adequacy = {"soft_coverage": 0.5, "src_ambiguity": 10.5, "unknown_names": 0, "src_coverage": 0.5,
                     "sentence_coverage_min": 0.5, "tgt_coverage": 0.5, "src_unknown": 0.0, "tgt_unknown": 0.0,
@@ -394,8 +395,6 @@ def signals_for(source: str, target: str) -> dict:
     unknown_names = adequacy.pop("unknown_names")         # a count for names_mismatch, not a signal
     tgt_oov, tgt_rare, tgt_zipf = _frequency(_ENGLISH_WORD.findall(target.lower()), "en")
     src_oov, src_rare, src_zipf = _frequency(_ARABIC_WORD.findall(normalize_arabic(source)), "ar")
-    src_sentences = len(sentence_spans(source, "ar"))
-    target_sentences = sentence_spans(target, "en")
     words = target.split()
     latin_words = _LATIN_WORD.findall(target)
     return {
@@ -425,8 +424,9 @@ def signals_for(source: str, target: str) -> dict:
         "punctuation_mismatch": round(punctuation_mismatch(source, target), 3),
         "names_mismatch": round(names_mismatch(source, target_sentences, unknown_names), 3),
         # omission: sentences of the source with no sentence in the output
-        "source_sentences": src_sentences,
-        "sentences_missing": max(0, src_sentences - len(target_sentences)) if target.strip() else src_sentences,
+        "source_sentences": len(source_sentences),
+        "sentences_missing": max(0, len(source_sentences) - len(target_sentences)) if target.strip()
+        else len(source_sentences),
     }
 
 
