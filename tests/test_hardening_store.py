@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, run_cli, wait_for_saved_pairs
+from translate.store import schema as store_schema
 from translate import store as store_module
 from translate.pipeline import iter_segments, read_document
 from translate.store import MIGRATIONS, Store
@@ -305,7 +306,7 @@ def test_migration_4_marks_overlapping_spans_of_older_stores(tmp_path, monkeypat
     """A store made before migration 4 holding two segmentations of one document: the later run's spans
     become current. Also: versions need not be contiguous (a store with 1, 2, 4 gets a later 3)."""
     db = tmp_path / "old.sqlite"
-    monkeypatch.setattr(store_module, "MIGRATIONS", [m for m in MIGRATIONS if m[0] <= 2])
+    monkeypatch.setattr(store_schema, "MIGRATIONS", [m for m in MIGRATIONS if m[0] <= 2])
     with Store(db) as old:
         doc, _ = old.add_document("d.txt", "aaaa bbbb. cccc", "sha")
         model = old.model_id("m", "w")
@@ -317,13 +318,13 @@ def test_migration_4_marks_overlapping_spans_of_older_stores(tmp_path, monkeypat
             for sid in whole + parts:
                 old.add_translation(con, sid, "x", model, run, 0.5, "check", {})
     # a program that knew 4 but not yet 3 (the branches landed in that order elsewhere)
-    monkeypatch.setattr(store_module, "MIGRATIONS", [m for m in MIGRATIONS if m[0] != 3])
+    monkeypatch.setattr(store_schema, "MIGRATIONS", [m for m in MIGRATIONS if m[0] != 3])
     with Store(db) as new:
         current = new.db.execute("SELECT start, end FROM segments WHERE superseded_at IS NULL"
                                  " ORDER BY start").fetchall()
         assert [tuple(r) for r in current] == [(0, 10), (11, 15)]
         assert 3 not in new._applied_versions()
-    monkeypatch.setattr(store_module, "MIGRATIONS", MIGRATIONS)
+    monkeypatch.setattr(store_schema, "MIGRATIONS", MIGRATIONS)
     with Store(db) as newer:
         assert newer._applied_versions() == {m[0] for m in MIGRATIONS}
         assert sorted((p["start"], p["end"]) for p in newer.iter_pairs()) == [(0, 10), (11, 15)]

@@ -496,7 +496,7 @@ def test_cli_import_of_a_zip_bomb_fails_in_one_line(tmp_path):
 
 
 def test_archive_with_too_many_entries_is_refused(home, tmp_path, monkeypatch):
-    monkeypatch.setattr(models, "MAX_ARCHIVE_ENTRIES", 5)
+    monkeypatch.setattr(models.download, "MAX_ARCHIVE_ENTRIES", 5)
     many = build_zip_bomb(tmp_path / "many.zip", unpacked_bytes=6_000, entries=6)
     with pytest.raises(ModelError, match="6 entries in the archive"):
         models.import_model(many, name="many")
@@ -640,7 +640,7 @@ def test_catalogue_size_and_hash_are_checked_on_pull_and_on_import(home, mirror,
 
 
 def test_zip_bomb_under_the_size_limit_is_refused_by_its_compression_ratio(home, tmp_path, monkeypatch):
-    monkeypatch.setattr(models, "RATIO_CHECKED_FROM", 1 << 20)
+    monkeypatch.setattr(models.download, "RATIO_CHECKED_FROM", 1 << 20)
     bomb = build_zip_bomb(tmp_path / "small-bomb.zip", unpacked_bytes=20 << 20)
     into = tmp_path / "extract"
     with pytest.raises(ModelError, match=r"unpacks to 20\.0 MiB \(more than 100:1\): a zip bomb"):

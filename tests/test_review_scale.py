@@ -271,7 +271,7 @@ def test_listening_beyond_loopback_needs_a_token_and_keeps_a_host_allow_list(tmp
 
 
 def test_a_store_made_before_migration_3_gets_the_search_index_and_reasons(tmp_path, monkeypatch):
-    import translate.store as store_module
+    import translate.store.schema as store_module
 
     db = tmp_path / "old.sqlite"
     current = store_module.MIGRATIONS

@@ -1,0 +1,37 @@
+"""The corpus store: one SQLite file (WAL mode) of documents, segments, translations, scores and reviews.
+
+The package is split along what it does:
+- ``schema``: the numbered migrations (each applied one is recorded in ``schema_migrations``) and the SQL
+  fragments every query of pairs shares;
+- ``connection``: opening the file (read-write, read-only, immutable), transactions, migrating, errors;
+- ``runs``: models, runs, run liveness locks and the claims that split work between concurrent runs;
+- ``corpus``: writing documents, segments (current and superseded segmentations) and pairs;
+- ``reads``: streaming pairs for exports and eval.
+The review page's reads and writes are in ``translate.review`` (queries, decisions).
+
+Machine output is never overwritten: review edits are new rows in ``edits`` and every status change is
+a row in ``review_log``. ``scores`` holds the score of a pair's current text: an edit is scored again,
+and keeps the score the pair had before it (an undo puts it back).
+
+``Store(path, readonly=True)`` reads a store that cannot be written (a read-only file, a folder that
+cannot be written, another user's store); see ``Connection``.
+"""
+from __future__ import annotations
+
+from .connection import (BUSY_TIMEOUT_S, DEFAULT_DB, Connection, StoreError, busy_timeout, describe_error, now,
+                         text_hash)
+from .corpus import CorpusWrites, NewSegment, SegmentsAdded
+from .reads import CorpusReads
+from .runs import RunBook
+from .schema import (CURRENT_EDIT_TEXT, CURRENT_PAIR, CURRENT_SEGMENT, MIGRATIONS, PAIR_SELECT, PAIR_SOURCE,
+                     REJECT_REASONS, STATUSES, normalise_for_search)
+
+
+class Store(RunBook, CorpusWrites, CorpusReads, Connection):
+    """A connection to one corpus file, with every part of the store's interface. Writes go through
+    ``transaction()``; see ``Connection`` for opening modes."""
+
+
+__all__ = ["BUSY_TIMEOUT_S", "CURRENT_EDIT_TEXT", "CURRENT_PAIR", "CURRENT_SEGMENT", "DEFAULT_DB", "MIGRATIONS",
+           "PAIR_SELECT", "PAIR_SOURCE", "REJECT_REASONS", "STATUSES", "Connection", "NewSegment", "SegmentsAdded",
+           "Store", "StoreError", "busy_timeout", "describe_error", "normalise_for_search", "now", "text_hash"]
