@@ -9,6 +9,7 @@ import pytest
 from conftest import ROOT, run_cli
 from translate import pipeline
 from translate.models import resolve_model
+from translate.export import TSV_COLUMNS
 from translate.store import MIGRATIONS, Store, StoreError
 from translate.translate import Engine
 
@@ -135,7 +136,7 @@ def test_tsv_export_one_line_per_pair(filled_db, tmp_path):
     lines = out.read_text(encoding="utf-8").splitlines()
     with sqlite3.connect(filled_db) as con:
         assert len(lines) == 1 + con.execute("SELECT COUNT(*) FROM translations").fetchone()[0]
-    assert all(len(line.split("\t")) == 9 for line in lines)
+    assert all(len(line.split("\t")) == len(TSV_COLUMNS) for line in lines)
 
 
 def test_tmx_export_is_valid_against_the_tmx14_dtd(filled_db, tmp_path, shared_dir):

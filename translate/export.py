@@ -6,6 +6,7 @@ file where a good one was.
 """
 from __future__ import annotations
 
+import csv
 import json
 import os
 import re
@@ -70,6 +71,7 @@ def join_sentence_parts(rows: Iterable[sqlite3.Row], store: Store) -> Iterator[d
             end=last["end"], part=0,
             source=store.document_slice(first["document_id"], first["start"], last["end"]),
             target=" ".join(r["target"] for r in group),
+            mt_text=" ".join(r["mt_text"] for r in group),
             score=min(r["score"] for r in group),
             label=min((r["label"] for r in group), key=LABEL_ORDER.index),
             status=first["status"] if all(r["status"] == first["status"] for r in group) else "pending",
@@ -108,6 +110,9 @@ def pair_record(row: sqlite3.Row | dict) -> dict:
         "model": row["model"],
         "model_sha256": row["model_sha256"],
         "status": row["status"],
+        "reviewer": row["reviewer"],
+        "reviewed_at": row["reviewed_at"],
+        "mt_text": row["mt_text"],
         "reject_reason": row["reject_reason"],
         "reject_comment": row["reject_comment"],
         "score": row["score"],
@@ -125,17 +130,27 @@ def write_jsonl(rows: Iterable[sqlite3.Row], fh: TextIO) -> int:
     return count
 
 
+# Our TSV: one pair a line (tab, newline, return and backslash inside a field are written \\t \\n \\r \\\\), and
+# the standard csv module's quoting on top (a field holding a double quote is quoted, its quotes doubled),
+# so that csv readers (Python's csv, pandas, spreadsheets) and our import read the same text back.
+TSV_COLUMNS = ["id", "document", "start", "end", "source", "target", "model", "status", "score", "reviewer",
+               "reviewed_at", "reject_reason", "reject_comment", "mt_text", "origin"]
+
+
 def _tsv_field(text: str) -> str:
     return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
 def write_tsv(rows: Iterable[sqlite3.Row], fh: TextIO) -> int:
-    fh.write("id\tdocument\tstart\tend\tsource\ttarget\tmodel\tstatus\tscore\n")
+    writer = csv.writer(fh, delimiter="\t", quotechar='"', quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
+    writer.writerow(TSV_COLUMNS)
     count = 0
     for row in rows:
         fields = [str(row["id"]), row["document"], str(row["start"]), str(row["end"]), row["source"],
-                  row["target"], row["model"] or "", row["status"], f"{row['score']:.4f}"]
-        fh.write("\t".join(_tsv_field(f) for f in fields) + "\n")
+                  row["target"], row["model"] or "", row["status"], f"{row['score']:.4f}", row["reviewer"] or "",
+                  row["reviewed_at"] or "", row["reject_reason"] or "", row["reject_comment"] or "",
+                  row["mt_text"] if row["mt_text"] != row["target"] else "", row["origin"]]
+        writer.writerow([_tsv_field(f) for f in fields])
         count += 1
     return count
 
@@ -152,25 +167,84 @@ def _tmx_date(iso: str) -> str:
         return datetime.utcnow().strftime("%Y%m%dT%H%M%SZ")
 
 
+# our own props on a unit; an import of our TMX reads them back as the pair's review (not as foreign props)
+OUR_TMX_PROPS = ("x-score", "x-label", "x-status", "x-document", "x-start", "x-end", "x-origin", "x-model",
+                 "x-reject-reason", "x-reject-comment", "x-reviewer", "x-mt-text", "x-translate-id")
+# TU attributes a foreign TMX may carry, written back as they came (TMX 1.4)
+TU_ATTRIBUTES = ("tuid", "o-encoding", "datatype", "usagecount", "lastusagedate", "creationtool",
+                 "creationtoolversion", "creationdate", "creationid", "changedate", "segtype", "changeid", "o-tmf",
+                 "srclang")
+
+
+def _attributes(attrs: dict) -> str:
+    return "".join(f" {name}={quoteattr(_XML_INVALID.sub(chr(0xfffd), str(value)))}" for name, value in attrs.items())
+
+
+def _props_and_notes(props: list, notes: list, indent: str) -> str:
+    lines = [f"{indent}<note{_attributes(attrs)}>{_xml_text(text)}</note>\n" for text, attrs in notes]
+    lines += [f"{indent}<prop{_attributes(attrs)}>{_xml_text(text)}</prop>\n" for text, attrs in props]
+    return "".join(lines)
+
+
 def write_tmx(rows: Iterable[sqlite3.Row], fh: TextIO) -> int:
+    """TMX 1.4. A pair imported from another tool's TMX gets back what its unit carried there: the unit's
+    and each variant's attributes, props and notes (and the header's props and notes, from the first
+    pair, as one file has one header); our own review goes into x- props and ``changedate``."""
+    rows = iter(rows)
+    first = next(rows, None)
+    header = _imported_tmx(first).get("header", {}) if first is not None else {}
     fh.write('<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE tmx SYSTEM "tmx14.dtd">\n<tmx version="1.4">\n')
     fh.write(f'  <header creationtool="translate" creationtoolversion="{__version__}" datatype="plaintext"'
-             f' segtype="sentence" adminlang="en" srclang="ar" o-tmf="translate-sqlite"/>\n  <body>\n')
+             f' segtype="sentence" adminlang="en" srclang="ar" o-tmf="translate-sqlite"')
+    header_body = _props_and_notes(header.get("props", []), header.get("notes", []), "    ")
+    fh.write(f">\n{header_body}  </header>\n  <body>\n" if header_body else "/>\n  <body>\n")
     count = 0
+    for row in ([first] if first is not None else []):
+        _write_unit(row, fh)
+        count += 1
     for row in rows:
-        date = _tmx_date(row["created_at"])
-        props = [("x-score", f"{row['score']:.4f}"), ("x-label", row["label"]), ("x-status", row["status"]),
-                 ("x-document", row["document"]), ("x-start", str(row["start"])), ("x-end", str(row["end"])),
-                 ("x-origin", row["origin"]), ("x-model", row["model"] or "")]
-        if row["reject_reason"]:
-            props.append(("x-reject-reason", row["reject_reason"]))
-        if row["reject_comment"]:
-            props.append(("x-reject-comment", row["reject_comment"]))
-        fh.write(f'    <tu tuid="{row["id"]}" creationdate="{date}">\n')
-        for ptype, value in props:
-            fh.write(f"      <prop type={quoteattr(ptype)}>{_xml_text(value)}</prop>\n")
-        fh.write(f'      <tuv xml:lang="ar"><seg>{_xml_text(row["source"])}</seg></tuv>\n')
-        fh.write(f'      <tuv xml:lang="en"><seg>{_xml_text(row["target"])}</seg></tuv>\n    </tu>\n')
+        _write_unit(row, fh)
         count += 1
     fh.write("  </body>\n</tmx>\n")
     return count
+
+
+def _imported_tmx(row) -> dict:
+    """What a pair imported from a TMX carried there (signals 'tmx'), else {}."""
+    if not row["signals"]:
+        return {}
+    return json.loads(row["signals"]).get("tmx") or {}
+
+
+def _write_unit(row, fh: TextIO) -> None:
+    imported = _imported_tmx(row)
+    attrs = {k: v for k, v in (imported.get("attrs") or {}).items() if k in TU_ATTRIBUTES}
+    ours = [("x-score", f"{row['score']:.4f}"), ("x-label", row["label"]), ("x-status", row["status"]),
+            ("x-document", row["document"]), ("x-start", str(row["start"])), ("x-end", str(row["end"])),
+            ("x-origin", row["origin"]), ("x-model", row["model"] or "")]
+    if "tuid" in attrs:
+        ours.append(("x-translate-id", str(row["id"])))
+    attrs.setdefault("tuid", str(row["id"]))
+    attrs.setdefault("creationdate", _tmx_date(row["created_at"]))
+    if row["reviewer"]:
+        ours.append(("x-reviewer", row["reviewer"]))
+        attrs["changedate"] = _tmx_date(row["reviewed_at"])
+    if row["mt_text"] != row["target"]:
+        ours.append(("x-mt-text", row["mt_text"]))
+    if row["reject_reason"]:
+        ours.append(("x-reject-reason", row["reject_reason"]))
+    if row["reject_comment"]:
+        ours.append(("x-reject-comment", row["reject_comment"]))
+    props = [(text, attrs) for text, attrs in imported.get("props", [])]
+    props += [(value, {"type": ptype}) for ptype, value in ours]
+    fh.write(f"    <tu{_attributes(attrs)}>\n")
+    fh.write(_props_and_notes(props, imported.get("notes", []), "      "))
+    variants = imported.get("variants") or {}
+    for lang, text in (("ar", row["source"]), ("en", row["target"])):
+        variant = variants.get(lang) or {}
+        tuv_attrs = {"xml:lang": variant.get("lang") or lang, **(variant.get("attrs") or {})}
+        inner = _props_and_notes(variant.get("props", []), variant.get("notes", []), "        ")
+        opening = f"      <tuv{_attributes(tuv_attrs)}>"
+        fh.write(f"{opening}\n{inner}        <seg>{_xml_text(text)}</seg></tuv>\n" if inner
+                 else f"{opening}<seg>{_xml_text(text)}</seg></tuv>\n")
+    fh.write("    </tu>\n")

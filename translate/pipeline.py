@@ -110,6 +110,9 @@ class RunSummary:
     saved: int = 0               # pairs this run committed (also when it was stopped)
     superseded: int = 0          # stored spans replaced by this run's segmentation (other --max-words)
     superseded_reviewed: int = 0  # reviewed pairs among those: kept, exported only with --include-superseded
+    new_versions: int = 0        # documents that replaced an earlier version of their file (same path, new content)
+    versions_reviewed: int = 0   # reviewed pairs of the replaced versions: kept, exported only with --include-superseded
+    reviews_carried: int = 0     # unchanged sentences of a new version that kept their earlier version's review
     left_to_other_runs: int = 0  # segments another run working at the same time claimed first
     model: str = ""              # the engine's model name and whether it is a demo model (set by the CLI)
     demo_model: bool = False
@@ -159,6 +162,7 @@ class _Document:
     text: str
     reported_to: int = 0         # character offset up to which progress has been reported
     did_work: bool = False
+    earlier: list[int] = field(default_factory=list)   # earlier versions of the same file (see store.versions)
 
 
 Result = tuple[str, float, str, dict]      # target text, score, label, signals
@@ -267,8 +271,11 @@ def _document_chunks(files: list[Path], store: Store, encoding: str | None, max_
             chunk.skipped_bytes += _size(path)
             continue
         sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
-        document_id, _ = store.add_document(display_path(path), text, sha)
-        document = _Document(document_id, text)
+        version = store.add_document_version(display_path(path), text, sha)
+        if version.replaced:
+            summary.new_versions += 1
+            summary.versions_reviewed += version.replaced_reviewed
+        document = _Document(version.id, text, earlier=version.earlier)
         for seg in iter_segments(text, max_words):
             chunk.segments.append((document, seg))
             words += len(seg.text.split())
@@ -411,16 +418,24 @@ def _store_chunk(chunk: _Chunk, store: Store, model_id: int, run_id: int, summar
     fresh: dict[str, Result] = dict(zip(chunk.sources, chunk.pending.results()))
     stored = words = 0
     score_sum = 0.0
+    carried = 0
     with store.transaction() as db:
+        new_pairs: dict[int, list[tuple[int, int]]] = {}     # id(document) -> [(pair id, segment id)]
         for sid, document, seg in chunk.todo:
             found = fresh.get(seg.text) or chunk.reused.get(seg.text) or previous_fresh[seg.text]
             target, score, label, signals = found
             document.did_work = True
             # None: a run working on the same documents at the same time stored this pair first
-            if store.add_translation(db, sid, target, model_id, run_id, score, label, signals) is not None:
+            pair_id = store.add_translation(db, sid, target, model_id, run_id, score, label, signals)
+            if pair_id is not None:
                 stored += 1
                 words += len(seg.text.split())
                 score_sum += score
+                if document.earlier:
+                    new_pairs.setdefault(id(document), []).append((pair_id, sid))
+        for document in {id(d): d for _, d, _ in chunk.todo}.values():
+            carried += store.carry_reviews(db, new_pairs.get(id(document), []), document.earlier)
+    summary.reviews_carried += carried
     # counted once committed: a stop inside the transaction rolls all of it back
     summary.translated += len(chunk.sources)
     summary.reused += len(chunk.todo) - len(chunk.sources)

@@ -82,7 +82,8 @@ def export(
         store.close()
     typer.echo(f"exported {count} pairs to {output}", err=True)
     if left_out:
-        typer.echo(f"{left_out} reviewed pairs of superseded segmentations (re-run with other --max-words) "
+        typer.echo(f"{left_out} reviewed pairs of superseded segmentations (re-run with other --max-words) or of earlier "
+                   "versions of an edited file "
                    "were left out; --include-superseded exports them", err=True)
 
 
@@ -311,13 +312,17 @@ def _align_folders(ar_dir: Path, en_dir: Path, presegmented: bool, jsonl: bool, 
 def import_memory(
     file: Path = typer.Argument(..., help="Translation memory: .tmx (TMX 1.4), .tsv or .jsonl."),
     fmt: Optional[str] = typer.Option(None, "--format", "-f", help="tmx, tsv or jsonl (default: from the name)."),
+    no_quotes: bool = typer.Option(False, "--no-quotes",
+                                   help="TSV: double quotes are plain text (default: csv quoting, as spreadsheets "
+                                        "and pandas write it)."),
     db: Path = DbOption,
 ) -> None:
-    """Import an existing translation memory into the store (origin 'imported'), scored for review."""
+    """Import an existing translation memory into the store (origin 'imported'), scored for review. A
+    memory of our own export keeps its review (status, reviewer, reject reason, edits)."""
     from ..tm_import import TMImportError, import_pairs, read_pairs
 
     try:
-        pairs = read_pairs(file, fmt)
+        pairs = read_pairs(file, fmt, quotes=not no_quotes)
     except TMImportError as exc:
         fail(str(exc))
     store = open_store(db)
@@ -325,9 +330,10 @@ def import_memory(
         summary = import_pairs(store, file, pairs, {"format": fmt})
     finally:
         store.close()
-    skipped = f", {summary.skipped} skipped (empty side)" if summary.skipped else ""
-    typer.echo(f"imported {summary.stored} new pairs ({summary.existing} already stored{skipped}) from {file} "
-               f"into {db}", err=True)
+    skipped = f", {summary.skipped} skipped (empty side or no Arabic/English variant)" if summary.skipped else ""
+    reviewed = f", {summary.reviewed} with their review" if summary.reviewed else ""
+    typer.echo(f"imported {summary.stored} new pairs ({summary.existing} already stored{skipped}{reviewed}) "
+               f"from {file} into {db}", err=True)
 
 
 @app.command("eval")

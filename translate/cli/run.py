@@ -106,6 +106,11 @@ def run(
         typer.echo(f"{summary.superseded} stored segments of an earlier segmentation (other --max-words) were "
                    f"superseded; {summary.superseded_reviewed} of their reviewed pairs are kept and exported only "
                    "with --include-superseded", err=True)
+    if summary.new_versions:
+        typer.echo(f"{summary.new_versions} documents are new versions of files stored before (same path, changed "
+                   f"content): the earlier versions are superseded and {summary.versions_reviewed} of their reviewed "
+                   f"pairs are kept and exported only with --include-superseded; {summary.reviews_carried} unchanged "
+                   "sentences kept their review", err=True)
     mean = f"{summary.mean_score:.3f}" if summary.mean_score is not None else "-"
     typer.echo(
         f"model {summary.model}{' (demo model: not for production)' if summary.demo_model else ''}; "

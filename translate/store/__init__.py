@@ -6,6 +6,8 @@ The package is split along what it does:
 - ``connection``: opening the file (read-write, read-only, immutable), transactions, migrating, errors;
 - ``runs``: models, runs, run liveness locks and the claims that split work between concurrent runs;
 - ``corpus``: writing documents, segments (current and superseded segmentations) and pairs;
+- ``versions``: a file run again with changed content as a new version of its document;
+- ``history``: review decisions written from elsewhere (carried to a new version, imported);
 - ``reads``: streaming pairs for exports and eval.
 The review page's reads and writes are in ``translate.review`` (queries, decisions).
 
@@ -21,17 +23,19 @@ from __future__ import annotations
 from .connection import (BUSY_TIMEOUT_S, DEFAULT_DB, Connection, StoreError, busy_timeout, describe_error, now,
                          text_hash)
 from .corpus import CorpusWrites, NewSegment, SegmentsAdded
+from .history import Decision, ReviewHistory
 from .reads import CorpusReads
 from .runs import RunBook
+from .versions import DocumentVersion, DocumentVersions
 from .schema import (CURRENT_EDIT_TEXT, CURRENT_PAIR, CURRENT_SEGMENT, MIGRATIONS, PAIR_SELECT, PAIR_SOURCE,
                      REJECT_REASONS, STATUSES, normalise_for_search)
 
 
-class Store(RunBook, CorpusWrites, CorpusReads, Connection):
+class Store(RunBook, DocumentVersions, ReviewHistory, CorpusWrites, CorpusReads, Connection):
     """A connection to one corpus file, with every part of the store's interface. Writes go through
     ``transaction()``; see ``Connection`` for opening modes."""
 
 
 __all__ = ["BUSY_TIMEOUT_S", "CURRENT_EDIT_TEXT", "CURRENT_PAIR", "CURRENT_SEGMENT", "DEFAULT_DB", "MIGRATIONS",
-           "PAIR_SELECT", "PAIR_SOURCE", "REJECT_REASONS", "STATUSES", "Connection", "NewSegment", "SegmentsAdded",
+           "PAIR_SELECT", "PAIR_SOURCE", "REJECT_REASONS", "STATUSES", "Connection", "Decision", "DocumentVersion", "NewSegment", "SegmentsAdded",
            "Store", "StoreError", "busy_timeout", "describe_error", "normalise_for_search", "now", "text_hash"]

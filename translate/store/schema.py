@@ -140,6 +140,18 @@ WHERE EXISTS (SELECT 1 FROM segments later
     (5, "index of superseded spans", """
 CREATE INDEX segments_superseded ON segments(id) WHERE superseded_at IS NOT NULL;
 """),
+    # A file run again from the same path with changed content (an edited article) is a new version of
+    # that document: the new document row names the one it replaces, the old one is marked superseded
+    # and so are its spans (which takes its pairs out of exports and review, as a new segmentation
+    # does). Stores made before this have no versions: every document is current.
+    (6, "document versions", """
+ALTER TABLE documents ADD COLUMN supersedes INTEGER REFERENCES documents(id);
+ALTER TABLE documents ADD COLUMN superseded_at TEXT;
+-- a decision written into a pair's history from elsewhere: carried over from the same sentence of an
+-- earlier version of the document (action 'carry', the pair it came from), or read from an imported
+-- translation memory (action 'import')
+ALTER TABLE review_log ADD COLUMN from_pair INTEGER REFERENCES translations(id);
+"""),
 ]
 
 
@@ -234,11 +246,15 @@ CURRENT_PAIR = f"(t.origin <> 'mt' OR {CURRENT_SEGMENT})"
 
 
 
+# who made a pair's latest review change still in force, and when (None for a pair never reviewed)
+LAST_DECISION = ("(SELECT l.{column} FROM review_log l WHERE l.translation_id = t.id AND l.action <> 'undo'"
+                 " AND NOT EXISTS (SELECT 1 FROM review_log u WHERE u.undoes = l.id) ORDER BY l.id DESC LIMIT 1)")
 # every pair with its source, current text, scores and provenance (exports)
 PAIR_SELECT = f"""
 SELECT t.id, t.origin, t.status, t.created_at, t.text AS mt_text, t.bridge, t.segment_count,
        t.reject_reason, t.reject_comment,
-       COALESCE({CURRENT_EDIT_TEXT}, t.text) AS target,
+       COALESCE({CURRENT_EDIT_TEXT}, t.text) AS target, {LAST_DECISION.format(column="reviewer")} AS reviewer,
+       {LAST_DECISION.format(column="created_at")} AS reviewed_at,
        s.start, COALESCE(t.source_end, s.end) AS end, s.sentence, s.part, s.position,
        d.id AS document_id, d.path AS document, d.sha256 AS document_sha256,
        m.name AS model, m.weights_sha256 AS model_sha256,
