@@ -272,3 +272,34 @@ def test_foreign_tmx_export_is_valid_against_the_dtd(shared_dir, tmp_path):
     assert run_cli("export", "-f", "tmx", "-o", out, "--db", db).returncode == 0
     dtd = lxml.DTD(str(shared_dir / "data" / "tmx" / "tmx14.dtd"))
     assert dtd.validate(lxml.parse(str(out))), dtd.error_log
+
+
+# -- 4. eval --db picks a run that translated, and a re-segmented run is evaluable -------------------------
+def test_eval_takes_the_newest_run_with_translations_and_a_resegmented_run(tmp_path, tiny_model):
+    long_line = ("قال الوزير إن الحكومة ستبني مدرسة جديدة في المدينة وإن المشروع سيكتمل في العام المقبل بعد أن"
+                 " وافق البرلمان على الميزانية وأكد المسؤولون أن الطرق ستفتح قريبا")
+    article, ref, db = tmp_path / "article.txt", tmp_path / "ref.txt", tmp_path / "corpus.sqlite"
+    article.write_text("\n".join(ARTICLE + [long_line]) + "\n", encoding="utf-8")
+    ref.write_text("\n".join(f"Reference sentence {k}." for k in range(5)) + "\n", encoding="utf-8")
+    args = ("--model", tiny_model, "--beam", "1", "--db", db)
+    assert run_cli("run", article, *args).returncode == 0
+    assert run_cli("run", article, *args).returncode == 0            # finds everything done: stores nothing
+    result = run_cli("eval", "--ref", ref, "--db", db, "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["sentences"] == 5 and json.loads(result.stdout)["run"] == 1
+
+    assert run_cli("run", article, "--max-words", "8", *args).returncode == 0   # the long line in parts
+    result = run_cli("eval", "--ref", ref, "--db", db, "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["run"] == 3 and "joined" in result.stderr
+    with sqlite3.connect(db) as con:
+        assert con.execute("SELECT COUNT(*) FROM translations WHERE run_id = 3").fetchone()[0] < \
+            con.execute("SELECT COUNT(*) FROM segments WHERE superseded_at IS NULL").fetchone()[0]
+    # every line is scored with its translation (the lines the re-run left alone too), as the export has them
+    out, hyp = tmp_path / "out.jsonl", tmp_path / "hyp.txt"
+    assert run_cli("export", "-f", "jsonl", "--join-parts", "-o", out, "--db", db).returncode == 0
+    hyp.write_text("".join(json.loads(line)["target"] + "\n" for line in out.read_text(encoding="utf-8").splitlines()),
+                   encoding="utf-8")
+    from_file = json.loads(run_cli("eval", "--ref", ref, "--hyp", hyp, "--json").stdout)
+    assert {k: v for k, v in json.loads(result.stdout).items() if k != "run"} == from_file
+    assert run_cli("eval", "--ref", ref, "--db", db, "--run", "1").returncode == 0   # the earlier segmentation

@@ -341,7 +341,7 @@ def evaluate(
     ref: Path = typer.Option(..., "--ref", help="Reference translations, one per line."),
     hyp: Optional[Path] = typer.Option(None, "--hyp", help="Translations, line-aligned with --ref."),
     db: Optional[Path] = typer.Option(None, "--db", help="Evaluate a run stored here instead of --hyp."),
-    run_id: Optional[int] = typer.Option(None, "--run", help="Run id in --db (default: the latest translate run)."),
+    run_id: Optional[int] = typer.Option(None, "--run", help="Run id in --db (default: the newest translate run that stored translations)."),
     as_json: bool = typer.Option(False, "--json", help="Print the scores as one JSON object."),
 ) -> None:
     """Corpus BLEU, chrF and TER (sacrebleu) of translations against references."""
@@ -362,23 +362,21 @@ def evaluate(
         store = open_store(db, create=False, readonly=True)
         try:
             with store_errors(db):
-                run_id = run_id if run_id is not None else store.latest_run("translate")
                 if run_id is None:
-                    fail(f"{db}: no translate run stored")
-                hypotheses = store.run_translations(run_id)
-            if hypotheses is None:
-                fail(f"{db}: no run {run_id}")
+                    run_id = store.latest_productive_run("translate")
+                    if run_id is None:
+                        fail(f"{db}: no translate run with translations stored")
+                rows = store.run_output(run_id)
+                if rows is None:
+                    fail(f"{db}: no run {run_id}")
+                by_line = _joined_by_line(store, rows)
         finally:
             store.close()
+        hypotheses = [row["text"] for row in rows]
         source = f"{db} run {run_id}"
         # a reference is usually line-aligned with the run's input, whose lines the run may have split
         # into several segments: join the segments of each input line (segment-aligned references
         # still work when the line count does not match)
-        store = open_store(db, create=False)
-        try:
-            by_line = _run_translations_by_line(store, run_id)
-        finally:
-            store.close()
         if len(by_line) == len(references):
             if len(by_line) != len(hypotheses) or by_line != hypotheses:
                 typer.echo(f"joined {len(hypotheses)} segment translations into the {len(by_line)} input lines",
@@ -393,19 +391,18 @@ def evaluate(
               "chrf": CHRF().corpus_score(hypotheses, [references]),
               "ter": TER().corpus_score(hypotheses, [references])}
     if as_json:
-        typer.echo(json.dumps({"sentences": len(references), **{k: round(v.score, 2) for k, v in scores.items()}}))
+        which = {"run": run_id} if db is not None else {}
+        typer.echo(json.dumps({"sentences": len(references), **{k: round(v.score, 2) for k, v in scores.items()},
+                               **which}))
     else:
         for result in scores.values():
             typer.echo(str(result))
         typer.echo(f"{len(references)} sentences from {source}", err=True)
 
 
-def _run_translations_by_line(store: Store, run_id: int) -> list[str]:
-    """A run's translations joined per line of its input documents (in document order; a blank line
-    gives an empty string, trailing blank lines are dropped as when a reference file is read)."""
-    rows = store.db.execute(
-        "SELECT s.document_id, s.start, t.text FROM translations t JOIN segments s ON s.id = t.segment_id"
-        " WHERE t.run_id = ? ORDER BY s.document_id, s.start, t.id", (run_id,)).fetchall()
+def _joined_by_line(store: Store, rows: list) -> list[str]:
+    """A run's translations (Store.run_output) joined per line of its input documents (in document order;
+    a blank line gives an empty string, trailing blank lines are dropped as when a reference file is read)."""
     out: list[str] = []
     document_id, text, lines = None, "", []
     for row in rows + [None]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 from pathlib import Path
 
 from .connection import _chunks, now
@@ -142,11 +143,40 @@ class RunBook:
         rows = self.db.execute("SELECT id FROM runs WHERE id > ? AND status = 'running'", (after,)).fetchall()
         return [r[0] for r in rows if self.run_is_dead(r[0])]
 
-    def run_translations(self, run_id: int) -> list[str] | None:
-        """The texts a run stored, in document and segment order; None if there is no such run."""
-        if self.db.execute("SELECT 1 FROM runs WHERE id=?", (run_id,)).fetchone() is None:
+    def latest_productive_run(self, kind: str = "translate") -> int | None:
+        """The newest run of this kind that stored translations (a re-run that found everything done
+        stored none: its input was translated by the runs before it)."""
+        return self.db.execute("SELECT MAX(r.id) FROM runs r WHERE r.kind = ? AND EXISTS"
+                               " (SELECT 1 FROM translations t WHERE t.run_id = r.id)", (kind,)).fetchone()[0]
+
+    def run_output(self, run_id: int) -> list[sqlite3.Row] | None:
+        """What a translate run's input reads as in its model's translations: (document_id, start, text)
+        of every segment of the documents the run stored pairs for, in document and text order; None if
+        there is no such run.
+
+        A run re-segmenting a document (another --max-words) stores only the spans that changed; the spans
+        both segmentations share keep the pair an earlier run stored. So while the run's spans are its
+        document's current segmentation, the document reads as its current spans, each with this model's
+        pair (from any run); a run whose spans a later run replaced reads as its own pairs alone."""
+        run = self.db.execute("SELECT model_id FROM runs WHERE id = ?", (run_id,)).fetchone()
+        if run is None:
             return None
-        return [r[0] for r in self.db.execute(
-            "SELECT t.text FROM translations t JOIN segments s ON s.id = t.segment_id WHERE t.run_id=?"
-            " ORDER BY s.document_id, s.start, t.id", (run_id,))]
+        rows = []
+        documents = [r[0] for r in self.db.execute(
+            "SELECT DISTINCT s.document_id FROM translations t JOIN segments s ON s.id = t.segment_id"
+            " WHERE t.run_id = ? ORDER BY s.document_id", (run_id,))]
+        for document_id in documents:
+            replaced = self.db.execute(
+                "SELECT 1 FROM translations t JOIN segments s ON s.id = t.segment_id WHERE t.run_id = ?"
+                " AND s.document_id = ? AND s.superseded_at IS NOT NULL LIMIT 1", (run_id, document_id)).fetchone()
+            if replaced:
+                rows += self.db.execute(
+                    "SELECT s.document_id, s.start, t.text FROM translations t JOIN segments s ON s.id = t.segment_id"
+                    " WHERE t.run_id = ? AND s.document_id = ? ORDER BY s.start, t.id", (run_id, document_id)).fetchall()
+            else:
+                rows += self.db.execute(
+                    "SELECT s.document_id, s.start, t.text FROM segments s JOIN translations t ON t.segment_id = s.id"
+                    " WHERE s.document_id = ? AND s.superseded_at IS NULL AND t.origin = 'mt' AND t.model_id IS ?"
+                    " ORDER BY s.start, t.id", (document_id, run["model_id"])).fetchall()
+        return rows
 
