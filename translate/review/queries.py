@@ -328,7 +328,7 @@ class ReviewQueries:
         edits = self.db.execute("SELECT id, text, reviewer, created_at, undone_at, old_score, old_label FROM edits"
                                 " WHERE translation_id = ? ORDER BY id", (pair_id,)).fetchall()
         log = self.db.execute("SELECT id, action, old_status, new_status, edit_id, reviewer, created_at, undoes,"
-                              " reason, comment, batch FROM review_log WHERE translation_id = ? ORDER BY id",
+                              " reason, comment, batch, from_pair FROM review_log WHERE translation_id = ? ORDER BY id",
                               (pair_id,)).fetchall()
         return {"original_text": row["text"], "origin": row["origin"], "bridge": row["bridge"],
                 "model": row["model"], "status": row["status"],

@@ -322,7 +322,9 @@ async function loadHistory(row) {
     Boolean(e.undone_at)]));
   data.log.forEach((l) => items.push([l.created_at + " " + l.reviewer,
     l.action + ": " + l.old_status + " → " + l.new_status + (l.reason ? " (" + l.reason + ")" : "") +
-    (l.comment ? ": " + l.comment : ""), false]));
+    (l.comment ? ": " + l.comment : "") +
+    (l.from_pair ? " (carried from pair " + l.from_pair + ", an earlier version of the document)" : "") +
+    (l.action === "import" ? " (from the imported translation memory)" : ""), false]));
   list.replaceChildren(...items.map(([who, text, undone]) => {
     const li = document.createElement("li");
     li.textContent = who + ": " + text + (undone ? " (undone)" : "");
