@@ -263,6 +263,7 @@ def _tsv_records(path: Path, text: str, quotes: bool) -> list[tuple[int, list[st
         lines = text.split("\n")
         return [(number, line.rstrip("\r").split("\t")) for number, line in enumerate(lines, 1)
                 if line.rstrip("\r") or number < len(lines)]
+    csv.field_size_limit(max(csv.field_size_limit(), 1 << 30))     # a whole article may be one field
     reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t", quotechar='"', doublequote=True,
                         strict=True)
     records, first = [], 1
@@ -271,7 +272,8 @@ def _tsv_records(path: Path, text: str, quotes: bool) -> list[tuple[int, list[st
             records.append((first, fields))
             first = reader.line_num + 1
     except csv.Error as exc:
-        raise TMImportError(f"{path}: line {reader.line_num}: broken quoting ({exc}); a field that starts with a "
+        # the line where the record that failed starts: an unclosed quote is only found at the end of the file
+        raise TMImportError(f"{path}: line {first}: broken quoting ({exc}); a field that starts with a "
                             f'double quote must end with one (quotes inside doubled: ""), or pass --no-quotes '
                             f"when quotes in this file are plain text") from None
     return records
