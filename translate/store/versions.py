@@ -34,10 +34,12 @@ class DocumentVersions:
         earlier version's content again makes that version current again."""
         document_id, created = self.add_document(path, text, sha256)
         version = DocumentVersion(document_id, created)
+        other_versions = "SELECT id FROM documents WHERE path = ? AND id <> ? AND lang = 'ar' ORDER BY id DESC"
+        # a file seen for the first time (the common case) takes no write lock
+        if self.db.execute(other_versions, (path, document_id)).fetchone() is None:
+            return version
         with self.transaction() as db:
-            others = [r[0] for r in db.execute(
-                "SELECT id FROM documents WHERE path = ? AND id <> ? AND lang = 'ar' ORDER BY id DESC",
-                (path, document_id))]
+            others = [r[0] for r in db.execute(other_versions, (path, document_id))]
             version.earlier = others
             if not others:
                 return version
