@@ -132,7 +132,7 @@ _OPENER_PHRASE = re.compile(
 # ("يثق في. لذلك قرر ...") they show that the letter was the last word.
 _OPENS_SENTENCE = re.compile(
     r"(?:[وف]?(?:قال|قالت|قد|لقد|كان|كانت|لم|لن|لا|ما|هذا|هذه|ذلك|تلك|هو|هي|هم|نحن|أنا|"
-    r"لكن|لكنه|لكنها|ثم|إن|أن|إنه|أنه|إذا|عندما|بعد|قبل|منذ|كما|بينما|يذكر|يشار|من|في|على|إلى)|"
+    r"لكن|لكنه|لكنها|ثم|إذا|عندما|بعد|قبل|منذ|كما|بينما|يذكر|يشار|من|على|إلى)|"
     r"لذلك|لذا|ولذلك|هل|وأضاف|وأضافت|وأكد|وأكدت|وأشار|وأشارت|وتابع|وتابعت|وذكر|وذكرت|وأوضح|وأوضحت|"
     r"و?يقول|و?تقول|وفي|ومن|وعلى|وإلى|وال\w+|فال\w+)(?!\w)"
 )
@@ -578,7 +578,8 @@ def _period_after_word_is_boundary(s: str, i: int, next_pos: int) -> bool:
                 return _marker_ends_sentence(s, next_pos)
             return False  # an initial or abbreviation ("د." "أ." "ز." "ص.")
         if word in _LETTER_NAMES:
-            return _OPENS_SENTENCE.match(s, next_pos) is not None
+            # "سي. إن. إن. إن الرئيس": the letters of an acronym run on.
+            return _OPENS_SENTENCE.match(s, next_pos) is not None and not _letter_name_follows(s, next_pos)
         if word in _ARABIC_ABBREVIATIONS:
             return _marker_ends_sentence(s, next_pos)
         return True
@@ -598,6 +599,13 @@ def _period_after_word_is_boundary(s: str, i: int, next_pos: int) -> bool:
             return bool(prev_word_arabic and next_arabic)
         return True
     return True
+
+
+def _letter_name_follows(s: str, next_pos: int) -> bool:
+    end = next_pos
+    while end < len(s) and _ARABIC_LETTER.match(s, end):
+        end += 1
+    return end < len(s) and s[end] == "." and s[next_pos:end] in _LETTER_NAMES
 
 
 _DIACRITICS = re.compile(r"[\u064b-\u065f\u0670]")
