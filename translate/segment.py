@@ -107,12 +107,18 @@ _LATIN_BEFORE_NUMBER = frozenset("no nos nr vol p pp art fig ch sec op".split())
 # "3:45 م. بتوقيت مكة" go on. ق.م (BC) is one too, wherever it stands.
 _MARKER_LETTERS = frozenset("مهص")
 # Latin letters as spelt in Arabic script: "دي. كي. أريا" (D. K. Arya) are
-# initials, "روي في. واد" (Roe v. Wade) is a case name. Some are Arabic words
-# too (في, بي, أو, كي), so they end a sentence when a sentence opener follows.
+# initials, "روي في. واد" (Roe v. Wade) is a case name. They end a sentence
+# when a sentence opener follows ("أبولو إكس. وكانت ..."; a transliterated
+# name rarely starts with ال).
 _LETTER_NAMES = frozenset(
     """إيه ايه أيه بي سي دي إي اي إف اف جي جيه جاي إتش اتش آي كي كاي إل إم ام إن ان أو او
     آر ار إس اس تي يو في ڤي دبليو إكس اكس واي زد زي كيو""".split()
 )
+# ... but these are also Arabic words that often end a sentence ("اتصل بي."
+# call me, "400 آر." ares): alone they end it; only in a run of initials
+# ("جي. بي. مورغان") they do not. في is left out: "يثق في." is written فيّ,
+# while "في." is the v. of case names.
+_WORD_LIKE_LETTER_NAMES = frozenset("بي آر زي ايه أيه إيه".split())
 # Arabic abbreviations of more than one letter that end a list, not always a
 # sentence: "الضرائب والنقل إلخ. في المدن" goes on.
 _ARABIC_ABBREVIATIONS = frozenset("إلخ الخ".split())
@@ -134,7 +140,7 @@ _OPENS_SENTENCE = re.compile(
     r"(?:[وف]?(?:قال|قالت|قد|لقد|كان|كانت|لم|لن|لا|ما|هذا|هذه|ذلك|تلك|هو|هي|هم|نحن|أنا|"
     r"لكن|لكنه|لكنها|ثم|إذا|عندما|بعد|قبل|منذ|كما|بينما|يذكر|يشار|من|على|إلى)|"
     r"لذلك|لذا|ولذلك|هل|وأضاف|وأضافت|وأكد|وأكدت|وأشار|وأشارت|وتابع|وتابعت|وذكر|وذكرت|وأوضح|وأوضحت|"
-    r"و?يقول|و?تقول|وفي|ومن|وعلى|وإلى|وال\w+|فال\w+)(?!\w)"
+    r"و?يقول|و?تقول|وفي|ومن|وعلى|وإلى|[وف]?ال\w+)(?!\w)"
 )
 
 # A quotation closed after "!", "?" or "؟" (or ".") and followed by its
@@ -579,7 +585,10 @@ def _period_after_word_is_boundary(s: str, i: int, next_pos: int) -> bool:
             return False  # an initial or abbreviation ("د." "أ." "ز." "ص.")
         if word in _LETTER_NAMES:
             # "سي. إن. إن. إن الرئيس": the letters of an acronym run on.
-            return _OPENS_SENTENCE.match(s, next_pos) is not None and not _letter_name_follows(s, next_pos)
+            next_is_initial = _letter_name_follows(s, next_pos)
+            if word in _WORD_LIKE_LETTER_NAMES and not next_is_initial and not _letter_name_precedes(s, before):
+                return True
+            return _OPENS_SENTENCE.match(s, next_pos) is not None and not next_is_initial
         if word in _ARABIC_ABBREVIATIONS:
             return _marker_ends_sentence(s, next_pos)
         return True
@@ -606,6 +615,17 @@ def _letter_name_follows(s: str, next_pos: int) -> bool:
     while end < len(s) and _ARABIC_LETTER.match(s, end):
         end += 1
     return end < len(s) and s[end] == "." and s[next_pos:end] in _LETTER_NAMES
+
+
+def _letter_name_precedes(s: str, before: int) -> bool:
+    """Is the word before position ``before`` an initial too ("جي. بي.")?"""
+    k = before
+    while k > 0 and s[k - 1] in " \u00a0":
+        k -= 1
+    if k == before or k == 0 or s[k - 1] != ".":
+        return False
+    letters = _letters_before(s, k - 1)
+    return letters in _LETTER_NAMES and (k - 1 - len(letters) == 0 or not s[k - 2 - len(letters)].isalpha())
 
 
 _DIACRITICS = re.compile(r"[\u064b-\u065f\u0670]")
