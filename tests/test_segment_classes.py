@@ -144,6 +144,9 @@ def test_inline_list_numbers_do_not_end_a_sentence(text):
         # items that end in a full stop are sentences of their own, each with its number
         ("الخطة: 1. وقف إطلاق النار. 2. إيصال المساعدات. 3. الانتخابات.",
          ["الخطة: 1. وقف إطلاق النار.", "2. إيصال المساعدات.", "3. الانتخابات."]),
+        # consecutive numbers that do not count from 1 are no list
+        ("سجل المهاجم في الدقيقة 45. ثم أضاف زميله هدفا في الدقيقة 46. وانتهت المباراة.",
+         ["سجل المهاجم في الدقيقة 45.", "ثم أضاف زميله هدفا في الدقيقة 46.", "وانتهت المباراة."]),
         # a number on another line is not the neighbour of this one
         ("شارك 1. من الطلاب\nوحضر 2. وغادر الباقون.", ["شارك 1.", "من الطلاب", "وحضر 2.", "وغادر الباقون."]),
     ],

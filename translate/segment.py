@@ -12,7 +12,11 @@ How it works:
 2. One scan over the clean text visits only the interesting characters:
    sentence punctuation, quotes, brackets, line breaks (and URLs, which are
    skipped whole). It keeps track of open quotations and brackets and decides,
-   for each run of terminal punctuation, whether it ends a sentence.
+   for each run of terminal punctuation, whether it ends a sentence: not after
+   an abbreviation or initial (Latin or spelt in Arabic script), an era or time
+   marker or "إلخ" before a continuing word, an inline list number, or before
+   the attribution of a quotation. A line break ends a sentence; a lone
+   vertical tab or form feed (a manual line or page break) is a space.
 3. Sentences longer than ``max_words`` are split after ``؛`` or ``،``: a small
    dynamic programme picks the cut points that keep every part under the limit
    with parts as even as possible, preferring semicolons, then commas before a
@@ -137,10 +141,9 @@ _OPENER_PHRASE = re.compile(
 # Words that open a new sentence: after a Latin letter spelt in Arabic script
 # ("يثق في. لذلك قرر ...") they show that the letter was the last word.
 _OPENS_SENTENCE = re.compile(
-    r"(?:[وف]?(?:قال|قالت|قد|لقد|كان|كانت|لم|لن|لا|ما|هذا|هذه|ذلك|تلك|هو|هي|هم|نحن|أنا|"
-    r"لكن|لكنه|لكنها|ثم|إذا|عندما|بعد|قبل|منذ|كما|بينما|يذكر|يشار|من|على|إلى)|"
-    r"لذلك|لذا|ولذلك|هل|وأضاف|وأضافت|وأكد|وأكدت|وأشار|وأشارت|وتابع|وتابعت|وذكر|وذكرت|وأوضح|وأوضحت|"
-    r"و?يقول|و?تقول|وفي|ومن|وعلى|وإلى|[وف]?ال\w+)(?!\w)"
+    r"(?:[وف]?(?:قال|قالت|يقول|تقول|قد|لقد|كان|كانت|لم|لن|لا|ما|هذا|هذه|ذلك|تلك|هو|هي|هم|نحن|أنا|"
+    r"لكن|لكنه|لكنها|ثم|إذا|عندما|بعد|قبل|منذ|كما|بينما|يذكر|يشار|من|على|إلى|لذلك|لذا|ال\w+)|"
+    r"هل|وفي|و(?:أضاف|أكد|أشار|تابع|ذكر|أوضح)ت?)(?!\w)"
 )
 
 # A quotation closed after "!", "?" or "؟" (or ".") and followed by its
@@ -611,6 +614,7 @@ def _period_after_word_is_boundary(s: str, i: int, next_pos: int) -> bool:
 
 
 def _letter_name_follows(s: str, next_pos: int) -> bool:
+    """Is the word at next_pos an initial too ("دي. كي.")?"""
     end = next_pos
     while end < len(s) and _ARABIC_LETTER.match(s, end):
         end += 1
@@ -624,15 +628,15 @@ def _letter_name_precedes(s: str, before: int) -> bool:
         k -= 1
     if k == before or k == 0 or s[k - 1] != ".":
         return False
-    letters = _letters_before(s, k - 1)
-    return letters in _LETTER_NAMES and (k - 1 - len(letters) == 0 or not s[k - 2 - len(letters)].isalpha())
+    return _letters_before(s, k - 1) in _LETTER_NAMES
 
 
 _DIACRITICS = re.compile(r"[\u064b-\u065f\u0670]")
 
 
 def _strip_diacritics(word: str) -> str:
-    return _DIACRITICS.sub("", word) if len(word) > 1 else word
+    """The word without its vowel marks (a word of marks alone is kept as it is)."""
+    return _DIACRITICS.sub("", word) or word
 
 
 def _follows_number(s: str, before: int) -> bool:
@@ -661,8 +665,8 @@ def _marker_ends_sentence(s: str, next_pos: int) -> bool:
 
 
 # A list is numbered 1. 2. 3. ...; a number of one or two digits is a list number
-# when its neighbour in the sequence stands within this many characters of it on
-# the same line ("الوزراء: 1. وزير المالية 2. وزير الخارجية").
+# when the list's 1. and its neighbour in the sequence stand within this many
+# characters of it on the same line ("الوزراء: 1. وزير المالية 2. وزير الخارجية").
 _LIST_WINDOW = 400
 _DIGIT_FORMS = ("0123456789", "٠١٢٣٤٥٦٧٨٩", "۰۱۲۳۴۵۶۷۸۹")
 
@@ -686,10 +690,11 @@ def _is_list_number(s: str, i: int) -> bool:
     window_start = max(0, k - _LIST_WINDOW)
     window_end = min(len(s), i + 1 + _LIST_WINDOW)
     before = _LINE_BREAK_RUN.split(s[window_start:k])[-1]
-    after = _LINE_BREAK_RUN.split(s[i + 1 : window_end])[0]
-    return (number > 0 and _list_number_pattern(number - 1).search(before) is not None) or (
-        _list_number_pattern(number + 1).search(after) is not None
-    )
+    if number == 1:
+        after = _LINE_BREAK_RUN.split(s[i + 1 : window_end])[0]
+        return _list_number_pattern(2).search(after) is not None
+    # A list starts at 1: "في الدقيقة 45. ثم ... في الدقيقة 46." is no list.
+    return number > 1 and all(_list_number_pattern(n).search(before) for n in {1, number - 1})
 
 
 _LINE_BREAK_RUN = re.compile("[{}]".format(re.escape(_LINE_BREAKS)))
