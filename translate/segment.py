@@ -12,7 +12,11 @@ How it works:
 2. One scan over the clean text visits only the interesting characters:
    sentence punctuation, quotes, brackets, line breaks (and URLs, which are
    skipped whole). It keeps track of open quotations and brackets and decides,
-   for each run of terminal punctuation, whether it ends a sentence.
+   for each run of terminal punctuation, whether it ends a sentence: not after
+   an abbreviation or initial (Latin or spelt in Arabic script), an era or time
+   marker or "إلخ" before a continuing word, an inline list number, or before
+   the attribution of a quotation. A line break ends a sentence; a lone
+   vertical tab or form feed (a manual line or page break) is a space.
 3. Sentences longer than ``max_words`` are split after ``؛`` or ``،``: a small
    dynamic programme picks the cut points that keep every part under the limit
    with parts as even as possible, preferring semicolons, then commas before a
@@ -53,6 +57,10 @@ _IGNORABLE = re.compile(r"[\u0640\u00ad\u200b-\u200f\u061c\u202a-\u202e\u2060\u2
 
 _TERMINALS = ".!?؟…۔‼⁇⁈⁉"
 _LINE_BREAKS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"
+# Vertical tab (a word processor's manual line break) and form feed (a page
+# break in extracted PDF text) fall inside sentences as often as between them:
+# one on its own is a space; two in a row (a blank line) end a paragraph.
+_SOFT_BREAKS = "\v\f"
 # Double quotes are used both ways round in Arabic news (” ... ” is common), so
 # each family simply toggles between open and closed.
 _DOUBLE_QUOTES = "\"“”„‟"
@@ -98,8 +106,62 @@ _LATIN_ABBREVIATIONS = frozenset(
 # Latin abbreviations that only hold before a number ("No. 5", "p. 12").
 _LATIN_BEFORE_NUMBER = frozenset("no nos nr vol p pp art fig ch sec op".split())
 # Single Arabic letters that, after a number, are the era markers م (AD) and
-# هـ (Hijri) rather than an initial, and can end a sentence ("عام 1990م.").
-_ERA_LETTERS = frozenset("مه")
+# هـ (Hijri) or the time markers ص (a.m.) and م (p.m.) rather than an initial:
+# "عام 1990م." and "الساعة 9 ص." can end a sentence, "2010 م. في القاهرة" and
+# "3:45 م. بتوقيت مكة" go on. ق.م (BC) is one too, wherever it stands.
+_MARKER_LETTERS = frozenset("مهص")
+# Latin letters as spelt in Arabic script: "دي. كي. أريا" (D. K. Arya) are
+# initials, "روي في. واد" (Roe v. Wade) is a case name. They end a sentence
+# when a sentence opener follows ("أبولو إكس. وكانت ..."; a transliterated
+# name rarely starts with ال).
+_LETTER_NAMES = frozenset(
+    """إيه ايه أيه بي سي دي إي اي إف اف جي جيه جاي إتش اتش آي كي كاي إل إم ام إن ان أو او
+    آر ار إس اس تي يو في ڤي دبليو إكس اكس واي زد زي كيو""".split()
+)
+# ... but these are also Arabic words that often end a sentence ("اتصل بي."
+# call me, "400 آر." ares): alone they end it; only in a run of initials
+# ("جي. بي. مورغان") they do not. في is left out: "يثق في." is written فيّ,
+# while "في." is the v. of case names.
+_WORD_LIKE_LETTER_NAMES = frozenset("بي آر زي ايه أيه إيه".split())
+# Arabic abbreviations of more than one letter that end a list, not always a
+# sentence: "الضرائب والنقل إلخ. في المدن" goes on.
+_ARABIC_ABBREVIATIONS = frozenset("إلخ الخ".split())
+
+# After an era or time marker or "إلخ.", these words continue the sentence:
+# prepositions and particles that do not open an Arabic sentence, unless they
+# start one of the set phrases below ("في المقابل،" "من جهته،").
+_CONTINUES_AFTER_MARKER = re.compile(
+    r"(?:في|فيما|من|إلى|الى|على|عن|مع|حتى|عند|لدى|نحو|عبر|حول|دون|بين|ضد|أو|أم|أي|"
+    r"بتوقيت|بالتوقيت|توقيت|الموافق|الموافقة|تقريبا|تقريباً|وما)(?!\w)"
+)
+_OPENER_PHRASE = re.compile(
+    r"(?:في (?:المقابل|حين|الوقت|سياق|غضون|هذا|هذه|ذلك|تلك|الأثناء|أعقاب|ظل|إطار)|"
+    r"من (?:جهت|جانب|ناحية|جهة|المتوقع|المقرر|المنتظر|الم[ؤئ]كد)|على (?:صعيد|الرغم|خلفية)|مع ذلك)"
+)
+# Words that open a new sentence: after a Latin letter spelt in Arabic script
+# ("يثق في. لذلك قرر ...") they show that the letter was the last word.
+_OPENS_SENTENCE = re.compile(
+    r"(?:[وف]?(?:قال|قالت|يقول|تقول|قد|لقد|كان|كانت|لم|لن|لا|ما|هذا|هذه|ذلك|تلك|هو|هي|هم|نحن|أنا|"
+    r"لكن|لكنه|لكنها|ثم|إذا|عندما|بعد|قبل|منذ|كما|بينما|يذكر|يشار|من|على|إلى|لذلك|لذا|ال\w+)|"
+    r"هل|وفي|و(?:أضاف|أكد|أشار|تابع|ذكر|أوضح)ت?)(?!\w)"
+)
+
+# A quotation closed after "!", "?" or "؟" (or ".") and followed by its
+# attribution has not ended the sentence: '"...!" كما أضاف هاميل.',
+# '"... خصم؟" تساءلت.'. The verbs of saying, past and present, with an
+# optional و/ف and "كما" ("as he added") before them.
+_ATTRIBUTION_VERB = re.compile(
+    r"(?:(?:كما|حسبما|مثلما)[ \u00a0\t]+)?([وف])?(?:"
+    r"(?:قال|[أا]ضاف|تساء?[ءئ]ل|[أا]كد|[أا]وضح|تابع|صرح|علق|هتف|صاح|صرخ|سأل|[أا]جاب|رد|ختم|اختتم|"
+    r"استطرد|[أا]ردف|استدرك|[أا]شار|ذكر|كتب|غرد|شدد|همس|[أا]عرب|علّق|ردّ)(?:ت|وا)?|"
+    r"[يت](?:قول|ضيف|تساءل|ؤكد|وضح|سأل|تابع|علق|ردف|شير)(?:ون)?"
+    r")(?!\w)"
+)
+# ... unless the verb brings new content: "وأضاف أن ...", "قال إن ...", or ":".
+_REPORTED_CONTENT = re.compile(r"(?<!\w)(?:[أإ]ن|ب[أا]ن|[أإ]نه|[أإ]نها|[أإ]نهم|[أإ]ننا|لأن)(?!\w)")
+_ATTRIBUTION_END = re.compile(r"[.!?؟…،,؛;:\n\r\v\f\x1c-\x1e\x85\u2028\u2029\"“”«»]")
+_MAX_ATTRIBUTION_WORDS = 10  # "قال الوزير الفرنسي في مؤتمر صحفي"
+_MAX_PREFIXED_ATTRIBUTION_WORDS = 3  # "وأضاف هاميل", not "وتساءل الكاتب عن جدوى ..."
 
 # Prepositions and conjunctions that do not open a sentence after an ellipsis:
 # "تفعله... في الواقع", "الائتمان... فيما", "القصص... إلخ" go on.
@@ -311,6 +373,8 @@ def _sentence_spans(s: str) -> list[tuple[int, int, tuple[bool, bool, int]]]:
             if url_index < len(urls) and urls[url_index][0] <= at:
                 pos = urls[url_index][1]
                 continue
+        if ch in _SOFT_BREAKS and not _soft_breaks_end_paragraph(s, at):
+            continue  # a manual line break or page break inside a paragraph
         if ch in _LINE_BREAKS:
             # A line break always ends a sentence (headlines have no full stop).
             spans.append((last_cut, pos, start_state))
@@ -353,6 +417,17 @@ def _sentence_spans(s: str) -> list[tuple[int, int, tuple[bool, bool, int]]]:
     if last_cut < n or not spans:
         spans.append((last_cut, n, start_state))
     return spans
+
+
+def _soft_breaks_end_paragraph(s: str, at: int) -> bool:
+    """Is the soft break at s[at] next to another line break (a blank line), spaces aside?"""
+    after = _SPACE_AROUND_BREAK.match(s, at + 1).end()
+    if after < len(s) and s[after] in _LINE_BREAKS:
+        return True
+    before = at
+    while before > 0 and s[before - 1] in " \u00a0\t":
+        before -= 1
+    return before > 0 and s[before - 1] in _LINE_BREAKS
 
 
 def _terminal_run(s: str, i: int, j: int, state: _QuoteState, sentence_start: int) -> int | None:
@@ -425,7 +500,9 @@ _WORD_ENDING_PUNCTUATION = frozenset(
 )
 _MAX_TITLE_WORDS = 5
 _QUESTION_OR_EXCLAMATION = re.compile(r"[!?؟‼⁇⁈⁉]")
-_HORIZONTAL_SPACE = re.compile(r"[^\S\n\r\v\f\x1c-\x1e\x85\u2028\u2029]*")
+# Spaces within a line; a soft break counts as one (see _SOFT_BREAKS).
+_HORIZONTAL_SPACE = re.compile(r"[^\S\n\r\x1c-\x1e\x85\u2028\u2029]*")
+_SPACE_AROUND_BREAK = re.compile(r"[ \u00a0\t]*")
 
 
 def _glued_is_boundary(s: str, i: int, j: int) -> bool:
@@ -457,13 +534,16 @@ def _is_boundary(
     run = s[i:j]
     # What comes next, after spaces (a line break is a boundary on its own).
     k = _HORIZONTAL_SPACE.match(s, cut).end()
-    if k >= n or s[k] in _LINE_BREAKS:
+    if k >= n or s[k] in _LINE_BREAKS or sum(s.count(b, cut, k) for b in _SOFT_BREAKS) >= 2:
         return True
     nxt = s[k]
     if nxt in _COMMAS or nxt in _SEMICOLONS or nxt == ":":
         return False
     # "كذا (وهذا مهم!) وكذا": punctuation closing an aside in brackets.
     if bracket_closed_here:
+        return False
+    # '"...!" قال الوزير.': the quotation and its attribution are one sentence.
+    if quote_opened_at >= 0 and _attribution_follows(s, k, after_period=run == "."):
         return False
     if _QUESTION_OR_EXCLAMATION.search(run):
         # A short quoted title or slogan: 'فيلم "يا سلام!" للمخرج'.
@@ -499,31 +579,22 @@ def _period_after_word_is_boundary(s: str, i: int, next_pos: int) -> bool:
     before = i - len(letters)
     char_before = s[before - 1] if before > 0 else ""
     if not letters:
-        # "1. " at the start of a line is a list number, not a sentence.
-        if i > 0 and s[i - 1].isdigit():
-            k = i
-            while k > 0 and s[k - 1].isdigit():
-                k -= 1
-            while k > 0 and s[k - 1] in " \t\u00a0":
-                k -= 1
-            if k == 0 or s[k - 1] in _LINE_BREAKS:
-                return False
-        return True
-    word = letters
+        return not (i > 0 and s[i - 1].isdigit() and _is_list_number(s, i))
+    word = _strip_diacritics(letters)
     if _ARABIC_LETTER.match(word[-1]):
-        if len(word) > 1:
-            return True
-        # One Arabic letter: an initial or abbreviation ("د." "أ." "ز." "ص.").
-        if word in _ERA_LETTERS:
-            # "عام 1990م." / "1434 هـ." / "3300 ق.م." end sentences like any word.
-            k = before - 1
-            while k >= 0 and s[k] in " \u00a0":
-                k -= 1
-            if k >= 0 and s[k].isdigit():
+        if len(word) == 1:
+            if word in _MARKER_LETTERS and _follows_number(s, before) or word == "م" and _after_qaf(s, before):
+                return _marker_ends_sentence(s, next_pos)
+            return False  # an initial or abbreviation ("د." "أ." "ز." "ص.")
+        if word in _LETTER_NAMES:
+            # "سي. إن. إن. إن الرئيس": the letters of an acronym run on.
+            next_is_initial = _letter_name_follows(s, next_pos)
+            if word in _WORD_LIKE_LETTER_NAMES and not next_is_initial and not _letter_name_precedes(s, before):
                 return True
-            if char_before == "." and before >= 2 and s[before - 2] == "ق":
-                return True
-        return False
+            return _OPENS_SENTENCE.match(s, next_pos) is not None and not next_is_initial
+        if word in _ARABIC_ABBREVIATIONS:
+            return _marker_ends_sentence(s, next_pos)
+        return True
     if _LATIN_LETTER.match(word[-1]):
         lower = word.lower()
         if lower in _LATIN_ABBREVIATIONS:
@@ -540,6 +611,116 @@ def _period_after_word_is_boundary(s: str, i: int, next_pos: int) -> bool:
             return bool(prev_word_arabic and next_arabic)
         return True
     return True
+
+
+def _letter_name_follows(s: str, next_pos: int) -> bool:
+    """Is the word at next_pos an initial too ("دي. كي.")?"""
+    end = next_pos
+    while end < len(s) and _ARABIC_LETTER.match(s, end):
+        end += 1
+    return end < len(s) and s[end] == "." and s[next_pos:end] in _LETTER_NAMES
+
+
+def _letter_name_precedes(s: str, before: int) -> bool:
+    """Is the word before position ``before`` an initial too ("جي. بي.")?"""
+    k = before
+    while k > 0 and s[k - 1] in " \u00a0":
+        k -= 1
+    if k == before or k == 0 or s[k - 1] != ".":
+        return False
+    return _letters_before(s, k - 1) in _LETTER_NAMES
+
+
+_DIACRITICS = re.compile(r"[\u064b-\u065f\u0670]")
+
+
+def _strip_diacritics(word: str) -> str:
+    """The word without its vowel marks (a word of marks alone is kept as it is)."""
+    return _DIACRITICS.sub("", word) or word
+
+
+def _follows_number(s: str, before: int) -> bool:
+    """Does a number come just before position ``before`` ("1990م", "3:45 م")?"""
+    k = before
+    while k > 0 and s[k - 1] in " \u00a0":
+        k -= 1
+    return k > 0 and s[k - 1].isdigit()
+
+
+def _after_qaf(s: str, before: int) -> bool:
+    """Is the letter at ``before`` the م of ق.م or ق. م (BC)?"""
+    k = before
+    while k > 0 and s[k - 1] in " \u00a0":
+        k -= 1
+    return k >= 2 and s[k - 1] == "." and s[k - 2] == "ق" and (k == 2 or not s[k - 3].isalpha())
+
+
+def _marker_ends_sentence(s: str, next_pos: int) -> bool:
+    """After an era or time marker or "إلخ.": a boundary unless the sentence goes on."""
+    if next_pos < len(s) and s[next_pos].isdigit():
+        return False  # "ج 3 ص. 45", "1434 هـ. 2013 م"
+    if _OPENER_PHRASE.match(s, next_pos):
+        return True
+    return _CONTINUES_AFTER_MARKER.match(s, next_pos) is None
+
+
+# A list is numbered 1. 2. 3. ...; a number of one or two digits is a list number
+# when the list's 1. and its neighbour in the sequence stand within this many
+# characters of it on the same line ("الوزراء: 1. وزير المالية 2. وزير الخارجية").
+_LIST_WINDOW = 400
+_DIGIT_FORMS = ("0123456789", "٠١٢٣٤٥٦٧٨٩", "۰۱۲۳۴۵۶۷۸۹")
+
+
+def _is_list_number(s: str, i: int) -> bool:
+    """Is the number just before the full stop at s[i] a list number?"""
+    k = i
+    while k > 0 and s[k - 1].isdigit():
+        k -= 1
+    line_start = k
+    while line_start > 0 and s[line_start - 1] in " \t\u00a0":
+        line_start -= 1
+    if line_start == 0 or s[line_start - 1] in _LINE_BREAKS:
+        return True  # "1. " at the start of a line
+    if i - k > 2 or not (s[k - 1].isspace() or s[k - 1] in ":("):
+        return False  # a year, a decimal, a date
+    try:
+        number = int(s[k:i])
+    except ValueError:
+        return False
+    window_start = max(0, k - _LIST_WINDOW)
+    window_end = min(len(s), i + 1 + _LIST_WINDOW)
+    before = _LINE_BREAK_RUN.split(s[window_start:k])[-1]
+    if number == 1:
+        after = _LINE_BREAK_RUN.split(s[i + 1 : window_end])[0]
+        return _list_number_pattern(2).search(after) is not None
+    # A list starts at 1: "في الدقيقة 45. ثم ... في الدقيقة 46." is no list.
+    return number > 1 and all(_list_number_pattern(n).search(before) for n in {1, number - 1})
+
+
+_LINE_BREAK_RUN = re.compile("[{}]".format(re.escape(_LINE_BREAKS)))
+
+
+def _list_number_pattern(number: int) -> re.Pattern:
+    """The list number ``number.`` in any of the digit forms, as a word of its own."""
+    text = str(number)
+    forms = "|".join(text.translate(str.maketrans("0123456789", digits)) for digits in _DIGIT_FORMS)
+    return re.compile(r"(?:^|(?<=[\s:(]))(?:{})\.(?!\d)".format(forms))
+
+
+def _attribution_follows(s: str, k: int, after_period: bool) -> bool:
+    """Does the word at k start a short attribution ("قال الوزير." "كما أضاف هاميل")?"""
+    m = _ATTRIBUTION_VERB.match(s, k)
+    if m is None:
+        return False
+    prefixed = m.group(1) is not None
+    if after_period and prefixed:
+        return False  # '"... السوري." وتابع كارني حديثه.' is a new sentence
+    end = _ATTRIBUTION_END.search(s, m.end())
+    rest = s[m.end() : end.start() if end else len(s)]
+    if end is not None and end.group() == ":" or _REPORTED_CONTENT.search(rest):
+        return False
+    limit = _MAX_PREFIXED_ATTRIBUTION_WORDS if prefixed else _MAX_ATTRIBUTION_WORDS
+    return count_words(rest) <= limit
 
 
 # --- run-on sentences --------------------------------------------------------
