@@ -277,7 +277,7 @@ def test_eval_joins_the_segments_of_each_input_line(tmp_path):
     result = run_cli("eval", "--ref", ref, "--db", db, "--json")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == {"sentences": 3, "bleu": pytest.approx(100.0), "chrf": pytest.approx(100.0),
-                                         "ter": pytest.approx(0.0)}
+                                         "ter": pytest.approx(0.0), "run": 1}
     assert "joined 3 segment translations into the 3 input lines" in result.stderr
     ref.write_text(MT[0] + "\n" + MT[1] + "\n", encoding="utf-8")
     mismatch = run_cli("eval", "--ref", ref, "--db", db)

@@ -156,7 +156,9 @@ def write_tsv(rows: Iterable[sqlite3.Row], fh: TextIO) -> int:
 
 
 def _xml_text(text: str) -> str:
-    return escape(_XML_INVALID.sub("\ufffd", text))
+    # a vertical tab or form feed inside a sentence separates words (the segmenter reads it as a space);
+    # XML 1.0 has no way to write it, so it is written as the space it stands for
+    return escape(_XML_INVALID.sub("\ufffd", text.replace("\v", " ").replace("\f", " ")))
 
 
 def _tmx_date(iso: str) -> str:
