@@ -122,7 +122,7 @@ class TranslatorActor:
         from .translate import Engine
 
         path = locate_model(name, weights_sha256, shipped_ref)
-        info = model_store._load_model_dir(path, bundled=False)
+        info = model_store.load_model_dir(path, bundled=False)
         self.engine = Engine(info, **engine_options)
         scoring.prepare()
         self.node = _node_name()

@@ -13,10 +13,10 @@ Split along what it does:
 from __future__ import annotations
 
 from .catalogue import (CATALOGUE, MODELS_DIR_ENV, ModelError, ModelInfo, bundled_models, format_size, list_models,
-                        models_dir, parse_size, remove, resolve_model)
+                        load_model_dir, models_dir, parse_size, remove, resolve_model)
 from .download import (BASE_URL_ENV, DEFAULT_MAX_DOWNLOAD, DEFAULT_MAX_UNPACKED, MAX_ARCHIVE_ENTRIES, _extract)
 from .install import import_model, pull
 
 __all__ = ["BASE_URL_ENV", "CATALOGUE", "DEFAULT_MAX_DOWNLOAD", "DEFAULT_MAX_UNPACKED", "MAX_ARCHIVE_ENTRIES",
            "MODELS_DIR_ENV", "ModelError", "ModelInfo", "bundled_models", "format_size", "import_model",
-           "list_models", "models_dir", "parse_size", "pull", "remove", "resolve_model", "_extract"]
+           "list_models", "load_model_dir", "models_dir", "parse_size", "pull", "remove", "resolve_model", "_extract"]

@@ -162,7 +162,7 @@ def _scan(root: Path, bundled: bool) -> list[ModelInfo]:
         if not (child / "model.bin").is_file():
             continue
         try:
-            info = _load_model_dir(child, bundled=bundled)
+            info = load_model_dir(child, bundled=bundled)
             # The folder name is what `remove` and `--model` use, even if the manifest differs.
             info.name = child.name
             found.append(info)
@@ -207,7 +207,7 @@ def resolve_model(spec: str | None) -> ModelInfo:
             return info
     path = Path(spec)
     if path.is_dir():
-        return _load_model_dir(path, bundled=False)
+        return load_model_dir(path, bundled=False)
     names = ", ".join(m.name for m in available) or "none"
     raise ModelError(
         f"unknown model '{spec}': not an installed model (installed: {names}) nor a model "
@@ -215,7 +215,7 @@ def resolve_model(spec: str | None) -> ModelInfo:
         f"(catalogue: {', '.join(CATALOGUE)})")
 
 
-def _load_model_dir(path: Path, bundled: bool) -> ModelInfo:
+def load_model_dir(path: Path, bundled: bool) -> ModelInfo:
     """Read a model directory in the contract layout; synthesise the manifest if absent."""
     for required in ("model.bin", "config.json", "source.spm", "target.spm"):
         if not (path / required).is_file():

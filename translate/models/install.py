@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 
-from .catalogue import (CATALOGUE, ModelError, ModelInfo, _NAME_RE, _TMP_PREFIX, _load_model_dir, _one_line,
+from .catalogue import (CATALOGUE, ModelError, ModelInfo, _NAME_RE, _TMP_PREFIX, load_model_dir, _one_line,
                         _same_dir, _sha256_file, bundled_models, models_dir)
 from .convert import _FORMAT_NAMES, _build_model, _check_loads
 from .download import DEFAULT_MAX_DOWNLOAD, DEFAULT_MAX_UNPACKED, _download_url, _extract, _fetch
@@ -148,7 +148,7 @@ def _install(source: Path, name: str | None, force: bool, origin: str, extra: di
             if (work / "replaced").exists():
                 (work / "replaced").rename(target)
             raise ModelError(f"{target}: cannot install model ({_one_line(err)})") from None
-        return _load_model_dir(target, bundled=False)
+        return load_model_dir(target, bundled=False)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
