@@ -5,6 +5,7 @@ in the output), most serious first; the raw signals stay available behind a togg
 """
 from __future__ import annotations
 
+import math
 from collections import Counter
 
 from ..score import BAD_THRESHOLD, GOOD_THRESHOLD, numbers, punctuation_counts
@@ -14,6 +15,17 @@ LEGEND = [
     ("check", f"{BAD_THRESHOLD:.2f}–{GOOD_THRESHOLD:.2f}", "uncertain: read both sides before approving"),
     ("bad", f"< {BAD_THRESHOLD:.2f}", "likely wrong, incomplete or misaligned"),
 ]
+
+
+
+def shown_score(score: float | None) -> str:
+    """A score as the page shows it: cut (not rounded) to two decimals, so that the figure shown falls on
+    the same side of the legend's thresholds as the score its label comes from (0.5995 is `check`: shown
+    0.59, never 0.60). The tiny epsilon keeps 0.29 (stored as 0.28999...) from showing as 0.28."""
+    if score is None:
+        return "–"
+    return f"{math.floor(score * 100 + 1e-9) / 100:.2f}"
+
 
 ORIGINS = {
     "mt": "machine translation",

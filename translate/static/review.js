@@ -93,7 +93,7 @@ function showPair(pair) {
     pair.reject_reason_text + (pair.reject_comment ? ": " + pair.reject_comment : "");
   const scoreBox = row.querySelector(".score-value");
   if (scoreBox && pair.score !== null) {
-    scoreBox.textContent = pair.score.toFixed(2);
+    scoreBox.textContent = pair.score_text;
     scoreBox.className = "score-value label-" + pair.label;
     scoreBox.title = pair.label;
     row.querySelector(".label-text").textContent = pair.label;
