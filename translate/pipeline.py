@@ -299,7 +299,7 @@ def run(paths: list[Path], store: Store, engine: Engine | Translator, *, max_wor
     translator = engine if isinstance(engine, Translator) else LocalTranslator(engine)
     summary = RunSummary()
     started = time.perf_counter()
-    files, summary.errors = find_inputs(paths)
+    files, summary.errors = find_inputs(paths, html=html, skipped=summary.warnings)
     model_id = store.model_id(translator.model.name, translator.model.weights_sha256)
     run_id = store.start_run("translate", model_id, options or {})
     status = "interrupted"

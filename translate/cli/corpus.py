@@ -16,7 +16,8 @@ from .common import DbOption, app, check_encoding, fail, open_store, store_error
 
 @app.command()
 def segment(
-    files: list[Path] = typer.Argument(..., help="Text files to split into sentences."),
+    files: list[Path] = typer.Argument(..., help="Text files or directories of .txt files (and .html/.htm "
+                                       "pages with --html) to split into sentences."),
     jsonl: bool = typer.Option(False, "--jsonl", help="JSON objects with offsets instead of plain lines."),
     max_words: int = typer.Option(DEFAULT_MAX_WORDS, "--max-words", min=0,
                                   help="Split sentences longer than this at clause points (0: never)."),
@@ -25,11 +26,20 @@ def segment(
     html: bool = typer.Option(False, "--html", help="Extract the article text of HTML pages (refused without)."),
 ) -> None:
     """Print one sentence per line (or JSONL with offsets into the decoded text)."""
+    from ..inputs import find_inputs, input_kinds
     from ..pipeline import InputError, display_path, iter_segments, read_document
 
     check_encoding(encoding)
-    failed = False
-    for path in files:
+    skipped: list[str] = []
+    paths, missing = find_inputs(files, html=html, skipped=skipped)
+    for message in skipped:
+        typer.echo(f"warning: {message}", err=True)
+    for message in missing:
+        typer.echo(f"error: {message}", err=True)
+    if not paths:
+        fail(f"no {input_kinds(html)} input files found")
+    failed = bool(missing)
+    for path in paths:
         notes: list[str] = []
         try:
             text = read_document(path, encoding, html=html, notes=notes)
@@ -228,7 +238,10 @@ def _align_folders(ar_dir: Path, en_dir: Path, presegmented: bool, jsonl: bool, 
     texts: dict[str, list[tuple[str, str]]] = {"ar": [], "en": []}
     failed = False
     for side, folder in (("ar", ar_dir), ("en", en_dir)):
-        files, _ = find_inputs([folder])
+        skipped: list[str] = []
+        files, _ = find_inputs([folder], skipped=skipped)
+        for message in skipped:
+            typer.echo(f"warning: {message}", err=True)
         for path in files:
             try:
                 # the name as shown and stored (any byte sequence, escaped): see pipeline.display_path

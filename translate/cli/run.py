@@ -27,7 +27,8 @@ from .common import (
 
 @app.command()
 def run(
-    paths: list[Path] = typer.Argument(..., help="Files or directories of .txt articles."),
+    paths: list[Path] = typer.Argument(..., help="Files or directories of .txt articles (and .html/.htm pages "
+                                       "with --html)."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Model name or directory (default: best installed)."),
     db: Path = DbOption,
     device: str = typer.Option("cpu", help="cpu or cuda."),
@@ -57,14 +58,18 @@ def run(
     """Segment, translate, score and store Arabic articles.
 
     With --ray, --threads is the threads of each actor (0: 4, at most a node's CPUs)."""
+    from ..inputs import input_kinds
     from ..pipeline import RunFailed, RunInterrupted, find_inputs, stop_on_signals
 
     check_encoding(encoding)
-    files, missing = find_inputs(paths)
+    skipped: list[str] = []
+    files, missing = find_inputs(paths, html=html, skipped=skipped)
+    for message in skipped:
+        typer.echo(f"warning: {message}", err=True)
     for message in missing:
         typer.echo(f"error: {message}", err=True)
     if not files:
-        fail("no .txt input files found")
+        fail(f"no {input_kinds(html)} input files found")
     try:
         info = model_store.resolve_model(model)
     except model_store.ModelError as exc:
