@@ -4,6 +4,7 @@ a wrong --encoding, and English lines inside an Arabic article."""
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from pathlib import Path
 
@@ -166,3 +167,58 @@ def test_a_latin_script_file_in_latin_1_is_still_read_as_asked(tmp_path):
     result = run_cli("segment", doc, "--encoding", "latin-1")
     assert result.returncode == 0, result.stderr
     assert result.stdout == "Le président a dit que l'économie était forte.\n"
+
+
+# ---------------------------------------------------------------- item 10: English lines in an Arabic article
+
+ENGLISH_QUOTE = 'He said: "We will not give up, whatever it takes."'
+ENGLISH_TITLE = "Reuters / AP"
+
+
+def test_latin_script_lines_are_kept_as_they_are_not_translated(tmp_path, tiny_model, env):
+    from test_review import Server
+
+    import httpx
+
+    article = tmp_path / "mixed.txt"
+    article.write_text(GOOD_A + ENGLISH_QUOTE + "\n" + GOOD_Z + ENGLISH_TITLE + "\n", encoding="utf-8")
+    db = tmp_path / "c.sqlite"
+    result = run(tiny_model, env, db, article)
+    assert result.returncode == 0, result.stderr
+    # only the two Arabic sentences went to the model
+    assert "(translated 2, reused 0, copied 2 Latin-script)" in result.stderr
+    with sqlite3.connect(db) as con:
+        rows = con.execute("SELECT s.text, t.text, t.origin, sc.signals FROM translations t"
+                           " JOIN segments s ON s.id = t.segment_id JOIN scores sc ON sc.translation_id = t.id"
+                           " ORDER BY s.start").fetchall()
+    assert [r[2] for r in rows] == ["mt", "copied", "mt", "copied"]
+    for source, target, origin, signals in rows:
+        if origin == "copied":
+            assert target == source and json.loads(signals)["copied"] is True
+        else:
+            assert "copied" not in json.loads(signals)
+    assert {r[1] for r in rows if r[2] == "copied"} == {ENGLISH_QUOTE, ENGLISH_TITLE}
+
+    # a second run adds nothing and sends nothing to the model
+    again = run(tiny_model, env, db, article)
+    assert again.returncode == 0, again.stderr
+    with sqlite3.connect(db) as con:
+        assert con.execute("SELECT COUNT(*) FROM translations").fetchone()[0] == 4
+
+    # the export says what the pair is
+    out = tmp_path / "out.jsonl"
+    exported = run_cli("export", "-f", "jsonl", "-o", out, "--db", db)
+    assert exported.returncode == 0, exported.stderr
+    records = {r["source"]: r for r in map(json.loads, out.read_text(encoding="utf-8").splitlines())}
+    assert records[ENGLISH_QUOTE]["origin"] == "copied" and records[ENGLISH_QUOTE]["target"] == ENGLISH_QUOTE
+    assert records[ENGLISH_QUOTE]["signals"]["copied"] is True
+    assert records[GOOD_A.strip()]["origin"] == "mt"
+
+    # and so does the review page
+    server = Server(db)
+    try:
+        page = httpx.get(server.base + "/").text
+    finally:
+        server.stop()
+    assert len(re.findall(r'<div class="origin">Latin-script line kept as it is \(not translated\)', page)) == 2
+    assert page.count("inside the Arabic: kept as it is, not translated") == 2

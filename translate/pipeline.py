@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import signal
 import sqlite3
 import time
@@ -110,6 +111,7 @@ class RunSummary:
     saved: int = 0               # pairs this run committed (also when it was stopped)
     superseded: int = 0          # stored spans replaced by this run's segmentation (other --max-words)
     superseded_reviewed: int = 0  # reviewed pairs among those: kept, exported only with --include-superseded
+    copied: int = 0              # Latin-script segments kept as they are (origin 'copied'), not translated
     left_to_other_runs: int = 0  # segments another run working at the same time claimed first
     model: str = ""              # the engine's model name and whether it is a demo model (set by the CLI)
     demo_model: bool = False
@@ -132,6 +134,25 @@ def read_lines(path: Path) -> list[str]:
     while lines and not lines[-1].strip():
         lines.pop()
     return lines
+
+
+# A sentence in Latin script inside an Arabic article (an English quotation, a title, a company's
+# slogan) is kept as it is, as a translator would: the model would only garble it. Such a pair has
+# origin 'copied', these signals and a fixed score (a verbatim copy is the right translation).
+_ARABIC_LETTER = re.compile(r"(?=[^\W\d_])[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
+_LATIN_LETTER = re.compile(r"[A-Za-z\u00c0-\u024f]")
+_LETTER = re.compile(r"[^\W\d_]")
+COPIED_SCORE, COPIED_LABEL = 1.0, "good"
+COPIED_SIGNALS = {"copied": True, "source_script": "latin"}
+
+
+def is_latin_script(text: str) -> bool:
+    """Whether a sentence is in Latin script: no Arabic letter, and Latin letters at least half of its
+    letters (digits and punctuation do not count)."""
+    if _ARABIC_LETTER.search(text):
+        return False
+    latin = len(_LATIN_LETTER.findall(text))
+    return latin > 0 and 2 * latin >= len(_LETTER.findall(text))
 
 
 def iter_segments(text: str, max_words: int = DEFAULT_MAX_WORDS) -> Iterator[NewSegment]:
@@ -224,6 +245,7 @@ class _Chunk:
     ended: list[_Document] = field(default_factory=list)      # documents whose last segment is in here
     skipped_bytes: int = 0                                    # unreadable files met while filling it
     todo: list[tuple[int, _Document, NewSegment]] = field(default_factory=list)   # (segment id, ...)
+    copied: list[tuple[int, _Document, NewSegment]] = field(default_factory=list)  # Latin script: kept as is
     reused: dict[str, Result] = field(default_factory=dict)  # source text -> stored translation
     sources: list[str] = field(default_factory=list)         # distinct texts sent to the engine
     pending: object | None = None                             # the Translator's handle on ``sources``
@@ -383,6 +405,10 @@ def _submit_chunk(chunk: _Chunk, store: Store, translator: Translator, model_id:
     if other_runs:
         chunk.todo = [item for item in chunk.todo if item[0] not in other_runs]
         summary.left_to_other_runs += len(other_runs)
+    # Latin-script sentences are not the model's to translate: they are stored as they are
+    latin = [is_latin_script(seg.text) for _, _, seg in chunk.todo]
+    chunk.copied = [item for item, copy in zip(chunk.todo, latin) if copy]
+    chunk.todo = [item for item, copy in zip(chunk.todo, latin) if not copy]
     # identical source text is translated once: reused from the store if this model translated it before
     # (in any document or run), taken from the previous chunk if that one is translating it, otherwise
     # sent to the engine once for the whole chunk
@@ -421,7 +447,15 @@ def _store_chunk(chunk: _Chunk, store: Store, model_id: int, run_id: int, summar
                 stored += 1
                 words += len(seg.text.split())
                 score_sum += score
+        for sid, document, seg in chunk.copied:
+            document.did_work = True
+            store.add_translation(db, sid, seg.text, model_id, run_id, COPIED_SCORE, COPIED_LABEL,
+                                  dict(COPIED_SIGNALS), origin="copied")
+            stored += 1
+            words += len(seg.text.split())
+            score_sum += COPIED_SCORE
     # counted once committed: a stop inside the transaction rolls all of it back
+    summary.copied += len(chunk.copied)
     summary.translated += len(chunk.sources)
     summary.reused += len(chunk.todo) - len(chunk.sources)
     summary.segments += stored

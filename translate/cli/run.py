@@ -116,6 +116,7 @@ def run(
         f"model {summary.model}{' (demo model: not for production)' if summary.demo_model else ''}; "
         f"documents {summary.documents} (+{summary.documents_skipped} already done), "
         f"segments {summary.segments} (translated {summary.translated}, reused {summary.reused}"
+        f"{f', copied {summary.copied} Latin-script' if summary.copied else ''}"
         f"{f', {summary.left_to_other_runs} left to another run' if summary.left_to_other_runs else ''}), "
         f"words {summary.words}, {summary.words_per_second:.1f} words/s, mean score {mean}; store {db}"
         + (f"; Ray: {summary.cluster}" if summary.cluster else "")

@@ -31,6 +31,7 @@ ORIGINS = {
     "mt": "machine translation",
     "human": "aligned human translation",
     "imported": "imported from a translation memory",
+    "copied": "Latin-script line kept as it is (not translated)",
 }
 
 
@@ -42,6 +43,8 @@ def reasons(source: str, target: str, signals: dict, label: str | None, limit: i
         found.append((weight, text))
 
     s = signals
+    if s.get("copied"):
+        add(90, "a line in Latin script (e.g. English) inside the Arabic: kept as it is, not translated")
     if s.get("hit_max_length"):
         add(100, "the output reached the length limit: text may be missing at the end")
     if s.get("empty_output") or (source.strip() and not target.strip()):

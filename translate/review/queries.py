@@ -228,7 +228,7 @@ class ReviewQueries:
                 count -= self.db.execute(
                     "SELECT COUNT(*) FROM segments s INDEXED BY segments_superseded CROSS JOIN translations t"
                     f" ON t.segment_id = s.id {order.score_join.replace('LEFT JOIN', 'JOIN')}"
-                    f" WHERE s.superseded_at IS NOT NULL AND t.origin = 'mt' AND {before}", key).fetchone()[0]
+                    f" WHERE s.superseded_at IS NOT NULL AND t.origin IN ('mt', 'copied') AND {before}", key).fetchone()[0]
             return count + 1
         where, args = flt.terms(order, self._common_status(flt), self._common_search(flt))
         where.append(before)
@@ -276,7 +276,7 @@ class ReviewQueries:
                     # CROSS JOIN: from the (few) superseded spans to their pairs, never the other way
                     "SELECT t.status, COUNT(*) FROM segments s INDEXED BY segments_superseded"
                     f" CROSS JOIN translations t ON t.segment_id = s.id {joins}"
-                    " WHERE s.superseded_at IS NOT NULL AND t.origin = 'mt'"
+                    " WHERE s.superseded_at IS NOT NULL AND t.origin IN ('mt', 'copied')"
                     + "".join(" AND " + w for w in where) + " GROUP BY t.status", args):
                 counts[status] -= n
             counts["total"] = sum(counts[s] for s in STATUSES)

@@ -54,7 +54,8 @@ class CorpusWrites:
         for chunk in _chunks(segment_ids, 500):
             marks = ",".join("?" * len(chunk))
             found.update(r[0] for r in self.db.execute(
-                f"SELECT segment_id FROM translations WHERE origin='mt' AND model_id=? AND segment_id IN ({marks})",
+                f"SELECT segment_id FROM translations WHERE origin IN ('mt', 'copied') AND model_id=?"
+                f" AND segment_id IN ({marks})",
                 (model_id, *chunk)))
         return found
 
@@ -88,7 +89,7 @@ class CorpusWrites:
                 marks = ",".join("?" * len(chunk))
                 db.execute(f"UPDATE segments SET superseded_at=? WHERE id IN ({marks})", (now(), *chunk))
                 reviewed += db.execute(f"SELECT COUNT(*) FROM translations WHERE segment_id IN ({marks})"
-                                       " AND origin='mt' AND status <> 'pending'", chunk).fetchone()[0]
+                                       " AND origin IN ('mt', 'copied') AND status <> 'pending'", chunk).fetchone()[0]
         return SegmentsAdded(ids, len(replaced), reviewed)
 
     def _insert_segments(self, db: sqlite3.Connection, document_id: int, segments: list[NewSegment],
