@@ -28,6 +28,7 @@ import re
 import signal
 import sqlite3
 import time
+import unicodedata
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -129,11 +130,17 @@ class RunSummary:
 
 
 def read_lines(path: Path) -> list[str]:
-    """The lines of a line-aligned UTF-8 file (trailing blank lines dropped); InputError names the file."""
+    """The lines of a line-aligned UTF-8 file (trailing blank lines dropped: spaces and invisible marks
+    such as a right-to-left mark make no line); InputError names the file."""
     lines = read_document(path, detect=False).splitlines()
-    while lines and not lines[-1].strip():
+    while lines and _blank(lines[-1]):
         lines.pop()
     return lines
+
+
+def _blank(line: str) -> bool:
+    """Nothing visible: white space and format characters (RLM, zero-width space, BOM) only."""
+    return all(ch.isspace() or unicodedata.category(ch) == "Cf" for ch in line)
 
 
 # A sentence in Latin script inside an Arabic article (an English quotation, a title, a company's

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Optional
@@ -63,7 +64,8 @@ def segment(
 
 @app.command()
 def export(
-    output: Path = typer.Option(..., "--output", "-o", help="File to write."),
+    output: Path = typer.Option(..., "--output", "-o", help="File to write (- for standard output; missing "
+                                "folders are created)."),
     fmt: str = typer.Option("tmx", "--format", "-f", help="tmx, jsonl or tsv."),
     db: Path = DbOption,
     min_score: Optional[float] = typer.Option(None, "--min-score", help="Only pairs scoring at least this."),
@@ -75,9 +77,12 @@ def export(
         help="Also pairs of spans a later run segmented differently (other --max-words): overlapping text."),
 ) -> None:
     """Export stored pairs as TMX 1.4, JSONL or TSV."""
-    from ..export import ExportError
+    from ..export import STDOUT, ExportError
     from ..export import export as export_pairs
 
+    fmt = fmt.lower()
+    if min_score is not None and not math.isfinite(min_score):
+        fail(f"--min-score {min_score}: not a finite number", 2)
     if status is not None and status not in STATUSES:
         fail(f"unknown status {status!r}: use one of {', '.join(STATUSES)}", 2)
     store = open_store(db, create=False, readonly=True)
@@ -90,7 +95,7 @@ def export(
         fail(str(exc))
     finally:
         store.close()
-    typer.echo(f"exported {count} pairs to {output}", err=True)
+    typer.echo(f"exported {count} pairs to {'standard output' if str(output) == STDOUT else output}", err=True)
     if left_out:
         typer.echo(f"{left_out} reviewed pairs of superseded segmentations (re-run with other --max-words) "
                    "were left out; --include-superseded exports them", err=True)
@@ -158,6 +163,8 @@ def align(
     from ..align import AlignError
     from ..pipeline import InputError
 
+    if translations is not None and no_bridge:
+        fail("--translations is an MT bridge and --no-bridge aligns without one: give one of them", 2)
     if ar_path.is_dir() or en_path.is_dir():
         if not (ar_path.is_dir() and en_path.is_dir()):
             fail(f"{en_path if ar_path.is_dir() else ar_path}: give two files or two folders")
@@ -330,7 +337,7 @@ def import_memory(
     from ..tm_import import TMImportError, import_pairs, read_pairs
 
     try:
-        pairs = read_pairs(file, fmt)
+        pairs = read_pairs(file, fmt.lower() if fmt else None)
     except TMImportError as exc:
         fail(str(exc))
     store = open_store(db)
