@@ -160,3 +160,17 @@ def test_stats_page_counts_only_the_current_segmentation(tmp_path, tiny_model):
     assert by_status == current
     documents = [int(n) for n in re.findall(r'<td><a href="/doc/\d+"[^>]*>[^<]*</a></td><td>(\d+)</td>', page)]
     assert sum(documents) == current
+
+
+def test_scores_in_action_answers_and_history_use_the_same_cut(served):
+    """What the page puts in a row after an action, and the score before an edit in the history."""
+    _, ids, server, token = served
+    pair_id = ids["mt"][0]                                       # scored just under the good threshold
+    edited = post(server, token, f"/api/pairs/{pair_id}/edit",
+                  json.dumps({"reviewer": "tester", "text": "The boy went to school in the morning."}))
+    assert edited.status_code == 200, edited.text
+    pair = edited.json()["pair"]
+    assert label_of(float(pair["score_text"])) == label_of(pair["score"])
+    history = httpx.get(f"{server.base}/api/pairs/{pair_id}/history").json()
+    [edit] = history["edits"]
+    assert edit["old_label"] == "check" and edit["old_score_text"] == f"{GOOD_THRESHOLD - 0.01:.2f}"

@@ -319,4 +319,6 @@ def history_json(request: Request) -> Response:
     if not data:
         raise NotFound(f"no pair {pair_id}")
     data["origin_text"] = ORIGINS.get(data["origin"], data["origin"])
+    for edit in data["edits"]:
+        edit["old_score_text"] = shown_score(edit["old_score"])
     return JSONResponse(data)

@@ -318,7 +318,7 @@ async function loadHistory(row) {
   const items = [[data.origin_text + (data.model ? " (" + data.model + ")" : ""), data.original_text, false]];
   if (data.bridge) items.push(["MT bridge", data.bridge, false]);
   data.edits.forEach((e) => items.push([e.created_at + " " + e.reviewer + " edited",
-    e.text + (e.old_score !== null ? "  [score before: " + e.old_score.toFixed(2) + " " + e.old_label + "]" : ""),
+    e.text + (e.old_score !== null ? "  [score before: " + e.old_score_text + " " + e.old_label + "]" : ""),
     Boolean(e.undone_at)]));
   data.log.forEach((l) => items.push([l.created_at + " " + l.reviewer,
     l.action + ": " + l.old_status + " → " + l.new_status + (l.reason ? " (" + l.reason + ")" : "") +
