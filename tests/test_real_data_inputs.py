@@ -222,3 +222,16 @@ def test_latin_script_lines_are_kept_as_they_are_not_translated(tmp_path, tiny_m
         server.stop()
     assert len(re.findall(r'<div class="origin">Latin-script line kept as it is \(not translated\)', page)) == 2
     assert page.count("inside the Arabic: kept as it is, not translated") == 2
+
+
+def test_a_latin_line_of_one_article_under_two_names_is_copied_once(tmp_path, tiny_model, env):
+    folder = tmp_path / "twice"
+    folder.mkdir()
+    for name in ("a.txt", "b.txt"):
+        (folder / name).write_text(ENGLISH_QUOTE + "\n" + GOOD_A, encoding="utf-8")
+    db = tmp_path / "c.sqlite"
+    result = run(tiny_model, env, db, folder)
+    assert result.returncode == 0, result.stderr
+    with sqlite3.connect(db) as con:
+        assert con.execute("SELECT origin, COUNT(*) FROM translations GROUP BY origin ORDER BY origin").fetchall() \
+            == [("copied", 1), ("mt", 1)]

@@ -402,7 +402,7 @@ def _submit_chunk(chunk: _Chunk, store: Store, translator: Translator, model_id:
     done = store.translated_segments(ids, model_id)
     # a segment already claimed by the previous chunk or earlier in this one (the same document read
     # under two names) is not done twice
-    claimed = {sid for sid, _, _ in previous.todo} if previous else set()
+    claimed = {sid for sid, _, _ in previous.todo + previous.copied} if previous else set()
     for sid, (document, seg) in zip(ids, chunk.segments):
         if sid not in done and sid not in claimed:
             chunk.todo.append((sid, document, seg))
@@ -442,7 +442,7 @@ def _store_chunk(chunk: _Chunk, store: Store, model_id: int, run_id: int, summar
     sizer.measured(sum(len(source.split()) for source in chunk.sources),
                    finished_at - max(chunk.submitted_at, engine_free_at))
     fresh: dict[str, Result] = dict(zip(chunk.sources, chunk.pending.results()))
-    stored = words = 0
+    stored = words = copied = 0
     score_sum = 0.0
     with store.transaction() as db:
         for sid, document, seg in chunk.todo:
@@ -456,13 +456,14 @@ def _store_chunk(chunk: _Chunk, store: Store, model_id: int, run_id: int, summar
                 score_sum += score
         for sid, document, seg in chunk.copied:
             document.did_work = True
-            store.add_translation(db, sid, seg.text, model_id, run_id, COPIED_SCORE, COPIED_LABEL,
-                                  dict(COPIED_SIGNALS), origin="copied")
-            stored += 1
-            words += len(seg.text.split())
-            score_sum += COPIED_SCORE
+            if store.add_translation(db, sid, seg.text, model_id, run_id, COPIED_SCORE, COPIED_LABEL,
+                                     dict(COPIED_SIGNALS), origin="copied") is not None:
+                stored += 1
+                copied += 1
+                words += len(seg.text.split())
+                score_sum += COPIED_SCORE
     # counted once committed: a stop inside the transaction rolls all of it back
-    summary.copied += len(chunk.copied)
+    summary.copied += copied
     summary.translated += len(chunk.sources)
     summary.reused += len(chunk.todo) - len(chunk.sources)
     summary.segments += stored

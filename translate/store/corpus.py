@@ -148,6 +148,12 @@ class CorpusWrites:
         """
         if segment_count > 1 and source_end is None:
             raise ValueError("a pair covering several segments needs source_end")
+        if origin == "copied" and db.execute(
+                # one copy per segment and model, as the unique index translations_mt_unique keeps one
+                # machine translation (checked here, in the writer's transaction, not by a new index)
+                "SELECT 1 FROM translations WHERE segment_id=? AND model_id IS ? AND origin='copied'",
+                (segment_id, model_id)).fetchone():
+            return None
         cur = db.execute(
             "INSERT OR IGNORE INTO translations (segment_id, segment_count, source_end, model_id, run_id, origin,"
             " text, bridge, created_at) VALUES (?,?,?,?,?,?,?,?,?)",
