@@ -8,9 +8,11 @@ import re
 import sqlite3
 from pathlib import Path
 
+import httpx
 import pytest
 
 from conftest import run_cli
+from test_review import Server
 
 GOOD_A = "قال الرئيس إن الحكومة ستعمل على تحسين الاقتصاد.\n"
 GOOD_Z = "وأكد الوزير أن المفاوضات مستمرة مع الدول المجاورة.\n"
@@ -176,10 +178,6 @@ ENGLISH_TITLE = "Reuters / AP"
 
 
 def test_latin_script_lines_are_kept_as_they_are_not_translated(tmp_path, tiny_model, env):
-    from test_review import Server
-
-    import httpx
-
     article = tmp_path / "mixed.txt"
     article.write_text(GOOD_A + ENGLISH_QUOTE + "\n" + GOOD_Z + ENGLISH_TITLE + "\n", encoding="utf-8")
     db = tmp_path / "c.sqlite"
