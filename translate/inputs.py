@@ -164,8 +164,10 @@ def decode_bytes(data: bytes, name: str, encoding: str | None = None, detect: bo
             raise InputError(f"{name}: {not_utf8} and not valid {encoding} either "
                              f"(byte offset {exc.start})") from None
         if _has_control_characters(text):
+            readings = _arabic_readings(data, encoding)
+            hint = f"; it reads as Arabic with {' or '.join(f'--encoding {e}' for e in readings)}" if readings else ""
             raise InputError(f"{name}: {not_utf8}, and read as {encoding} it has control characters: "
-                             f"the file is not {encoding}")
+                             f"the file is not {encoding}{hint}")
         _check_arabic_reading(data, text, name, encoding)
         return text.lstrip("\ufeff")
     if not detect:
@@ -181,6 +183,12 @@ def decode_bytes(data: bytes, name: str, encoding: str | None = None, detect: bo
 MOSTLY_HIGH_BIT = 0.5
 
 
+def _arabic_readings(data: bytes, but: str) -> list[str]:
+    """The single-byte Arabic encodings other than ``but`` that read ``data`` as Arabic text."""
+    return [e for e in map(_codec_name, _ARABIC_ENCODINGS) if e != but
+            and (t := _strict_decode(data, e)) is not None and _looks_arabic(t) and not _has_control_characters(t)]
+
+
 def _check_arabic_reading(data: bytes, text: str, name: str, encoding: str) -> None:
     """Refuse a chosen --encoding that reads mostly high-bit bytes as text without one Arabic letter
     (cp1256 read as latin-1 gives mojibake such as ÞÇá), naming the encodings that read it as Arabic."""
@@ -189,8 +197,7 @@ def _check_arabic_reading(data: bytes, text: str, name: str, encoding: str) -> N
         return
     if _letters(text)[1]:
         return
-    readings = [e for e in map(_codec_name, _ARABIC_ENCODINGS) if e != encoding
-                and (t := _strict_decode(data, e)) is not None and _looks_arabic(t) and not _has_control_characters(t)]
+    readings = _arabic_readings(data, encoding)
     if readings:
         choices = " or ".join(f"--encoding {e}" for e in readings)
         raise InputError(f"{name}: read as {encoding} it has no Arabic letters although most of its bytes are "
