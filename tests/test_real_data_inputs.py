@@ -233,3 +233,21 @@ def test_a_latin_line_of_one_article_under_two_names_is_copied_once(tmp_path, ti
     with sqlite3.connect(db) as con:
         assert con.execute("SELECT origin, COUNT(*) FROM translations GROUP BY origin ORDER BY origin").fetchall() \
             == [("copied", 1), ("mt", 1)]
+
+
+def test_context_of_a_copied_line_is_the_translated_sentences_around_it(tmp_path, tiny_model, env):
+    article = tmp_path / "mixed.txt"
+    article.write_text(GOOD_A + ENGLISH_QUOTE + "\n" + GOOD_Z, encoding="utf-8")
+    db = tmp_path / "c.sqlite"
+    assert run(tiny_model, env, db, article).returncode == 0
+    with sqlite3.connect(db) as con:
+        ids = [r[0] for r in con.execute("SELECT t.id FROM translations t JOIN segments s ON s.id = t.segment_id"
+                                         " ORDER BY s.start")]
+    server = Server(db)
+    try:
+        copied = httpx.get(f"{server.base}/api/pairs/{ids[1]}/context").json()
+        first = httpx.get(f"{server.base}/api/pairs/{ids[0]}/context").json()
+    finally:
+        server.stop()
+    assert copied["before"]["source"] == GOOD_A.strip() and copied["after"]["source"] == GOOD_Z.strip()
+    assert first["after"]["source"] == ENGLISH_QUOTE

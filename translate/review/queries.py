@@ -299,9 +299,10 @@ class ReviewQueries:
 
     def context(self, pair_id: int) -> tuple[sqlite3.Row | None, sqlite3.Row | None] | None:
         """The pairs just before and after this one in its document (None for an unknown pair): pairs of
-        the same kind (origin and model) whose text lies wholly before or after its own. A document both
-        translated and aligned holds two pairs of one sentence (MT and human): the other one is the same
-        sentence, not its neighbour."""
+        the same kind (of the same run's model: machine-translated or copied; else the same origin and
+        model) whose text lies wholly before or after its own. A document both translated and aligned
+        holds two pairs of one sentence (MT and human): the other one is the same sentence, not its
+        neighbour."""
         order = ORDERS["doc"]
         key = self.key_of(order, pair_id)
         if key is None:
@@ -310,8 +311,10 @@ class ReviewQueries:
                                " FROM translations t JOIN segments s ON s.id = t.segment_id WHERE t.id = ?",
                                (pair_id,)).fetchone()
         same = Filter(document_id=key[0])
-        kind = ["t.origin = ?", "t.model_id IS ?"]
-        kind_args = [this["origin"], this["model_id"]]
+        if this["origin"] in ("mt", "copied"):
+            kind, kind_args = ["t.origin IN ('mt', 'copied')", "t.model_id IS ?"], [this["model_id"]]
+        else:
+            kind, kind_args = ["t.origin = ?", "t.model_id IS ?"], [this["origin"], this["model_id"]]
         before = self._select(order, same, [order.beyond(backwards=True), *kind, "COALESCE(t.source_end, s.end) <= ?"],
                               [*key, *kind_args, this["start"]], True, 1)
         after = self._select(order, same, [order.beyond(), *kind, "s.start >= ?"],
