@@ -2,15 +2,18 @@
 
 The target text of a pair is its newest reviewed version (the last edit) or the machine output.
 Files are written to a temporary name and renamed at the end, so a failed export never leaves half a
-file where a good one was.
+file where a good one was; missing folders of the file's path are created (as ``run --db`` does).
+``-`` writes to standard output.
 """
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import re
 import sqlite3
+import sys
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -43,19 +46,43 @@ def export(store: Store, out: Path, fmt: str, min_score: float | None = None, st
     if fmt not in FORMATS:
         raise ExportError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
     writer = {"tmx": write_tmx, "jsonl": write_jsonl, "tsv": write_tsv}[fmt]
+
+    def pairs():
+        rows = store.iter_pairs(min_score=min_score, status=status, include_superseded=include_superseded)
+        return join_sentence_parts(rows, store) if join_parts else rows
+
+    if str(out) == STDOUT:
+        return _write_stdout(writer, pairs())
     tmp = out.with_name(f".{out.name}.tmp{os.getpid()}")
     try:
+        out.parent.mkdir(parents=True, exist_ok=True)
         with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
-            rows = store.iter_pairs(min_score=min_score, status=status, include_superseded=include_superseded)
-            if join_parts:
-                rows = join_sentence_parts(rows, store)
-            count = writer(rows, fh)
+            count = writer(pairs(), fh)
         os.replace(tmp, out)
     except OSError as exc:
         raise ExportError(f"{out}: cannot write ({exc.strerror})") from None
     finally:
         if tmp.exists():
             tmp.unlink()
+    return count
+
+
+STDOUT = "-"       # ``-o -``: write to standard output
+
+
+def _write_stdout(writer, rows) -> int:
+    """Write the export to standard output as UTF-8 (whatever the terminal's locale says)."""
+    sys.stdout.flush()
+    stream = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="\n")
+    try:
+        count = writer(rows, stream)
+        stream.flush()
+    except BrokenPipeError:
+        # the reader stopped (`| head`): no error; stdout is pointed at nothing so exit does not complain
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise ExportError("standard output: closed by the reader before the export ended") from None
+    finally:
+        stream.detach()
     return count
 
 

@@ -31,18 +31,50 @@ def display_path(path: Path | str) -> str:
     return raw.decode("utf-8", errors="backslashreplace")
 
 
-def find_inputs(paths: list[Path]) -> tuple[list[Path], list[str]]:
-    """Expand directories to their .txt files (sorted); report paths that do not exist."""
+TEXT_SUFFIXES = (".txt",)
+HTML_SUFFIXES = (".html", ".htm")
+
+
+def find_inputs(paths: list[Path], html: bool = False,
+                skipped: list[str] | None = None) -> tuple[list[Path], list[str]]:
+    """Expand directories to the files they hold that are read (sorted): ``.txt`` files and, with
+    ``html``, ``.html``/``.htm`` pages, whatever the case of the extension (``b.TXT``). Every other
+    file of a directory is named in ``skipped`` with the reason, so that none is left out unseen. A
+    file named on the command line is always read. Returns (files, errors for paths that do not exist)."""
     files, errors = [], []
     for path in paths:
         if path.is_dir():
             # sorted by the name's bytes: a name with undecodable bytes sorts like any other
-            files.extend(sorted((p for p in path.rglob("*.txt") if p.is_file()), key=os.fsencode))
+            for found in sorted(path.rglob("*"), key=os.fsencode):
+                if found.is_dir():
+                    continue
+                reason = _skip_reason(found, html)
+                if reason is None:
+                    files.append(found)
+                elif skipped is not None:
+                    skipped.append(f"{display_path(found)}: skipped: {reason}")
         elif path.is_file():
             files.append(path)
         else:
             errors.append(f"{display_path(path)}: no such file or directory")
     return files, errors
+
+
+def input_kinds(html: bool) -> str:
+    """What a folder's files must be, for messages: '.txt' or '.txt, .html or .htm'."""
+    return ", ".join(TEXT_SUFFIXES + HTML_SUFFIXES[:-1]) + f" or {HTML_SUFFIXES[-1]}" if html else TEXT_SUFFIXES[0]
+
+
+def _skip_reason(path: Path, html: bool) -> str | None:
+    """Why a file found in a folder is not read (None: it is read)."""
+    if not path.is_file():
+        return "not a regular file"
+    suffix = path.suffix.lower()
+    if suffix in TEXT_SUFFIXES or (html and suffix in HTML_SUFFIXES):
+        return None
+    if suffix in HTML_SUFFIXES:
+        return "an HTML page (pass --html to translate its article text)"
+    return f"not a {input_kinds(html)} file"
 
 
 # --------------------------------------------------------------------------- encodings
@@ -132,8 +164,11 @@ def decode_bytes(data: bytes, name: str, encoding: str | None = None, detect: bo
             raise InputError(f"{name}: {not_utf8} and not valid {encoding} either "
                              f"(byte offset {exc.start})") from None
         if _has_control_characters(text):
+            readings = _arabic_readings(data, encoding)
+            hint = f"; it reads as Arabic with {' or '.join(f'--encoding {e}' for e in readings)}" if readings else ""
             raise InputError(f"{name}: {not_utf8}, and read as {encoding} it has control characters: "
-                             f"the file is not {encoding}")
+                             f"the file is not {encoding}{hint}")
+        _check_arabic_reading(data, text, name, encoding)
         return text.lstrip("\ufeff")
     if not detect:
         raise InputError(f"{name}: {not_utf8}; convert it to UTF-8")
@@ -141,6 +176,34 @@ def decode_bytes(data: bytes, name: str, encoding: str | None = None, detect: bo
     if notes is not None:
         notes.append(f"{name}: not UTF-8; read as {detected} (detected; pass --encoding to choose another)")
     return text
+
+
+# share of the non-space bytes at or above 0x80 from which a file is "mostly high-bit": Arabic in a
+# single-byte encoding (its letters are all high-bit); a Latin-script file has a few accented letters
+MOSTLY_HIGH_BIT = 0.5
+
+
+def _arabic_readings(data: bytes, but: str) -> list[str]:
+    """The single-byte Arabic encodings other than ``but`` that read ``data`` as Arabic text."""
+    return [e for e in map(_codec_name, _ARABIC_ENCODINGS) if e != but
+            and (t := _strict_decode(data, e)) is not None and _looks_arabic(t) and not _has_control_characters(t)]
+
+
+def _check_arabic_reading(data: bytes, text: str, name: str, encoding: str) -> None:
+    """Refuse a chosen --encoding that reads mostly high-bit bytes as text without one Arabic letter
+    (cp1256 read as latin-1 gives mojibake such as ÞÇá), naming the encodings that read it as Arabic."""
+    non_space = data.translate(None, b" \t\r\n\f\v")
+    if not non_space or sum(b >= 0x80 for b in non_space) < MOSTLY_HIGH_BIT * len(non_space):
+        return
+    if _letters(text)[1]:
+        return
+    readings = _arabic_readings(data, encoding)
+    if readings:
+        choices = " or ".join(f"--encoding {e}" for e in readings)
+        raise InputError(f"{name}: read as {encoding} it has no Arabic letters although most of its bytes are "
+                         f"not ASCII: it is not {encoding}; it reads as Arabic with {choices}")
+    raise InputError(f"{name}: read as {encoding} it has no Arabic letters although most of its bytes are "
+                     f"not ASCII, and no Arabic encoding reads it: not an Arabic text")
 
 
 def _detect_arabic(data: bytes, name: str, not_utf8: str) -> tuple[str, str]:
@@ -205,21 +268,55 @@ def looks_like_html(text: str) -> bool:
 
 
 def extract_article(html: str, name: str) -> str:
-    """The article text of an HTML page (trafilatura: main content, no menus, scripts or comments)."""
+    """The article text of an HTML page (trafilatura: main content, no menus, scripts or comments), as
+    plain text: one line per paragraph, heading, list item and table cell, with none of the Markdown
+    marks (``- ``, ``| a | b |``) of trafilatura's text output."""
     import trafilatura
 
     logging.getLogger("trafilatura").setLevel(logging.ERROR)   # its per-page notes are not ours to print
+    options = {"include_comments": False, "output_format": "xml", "include_formatting": False}
     try:
-        text = trafilatura.extract(html, include_comments=False)
-        if not text or not text.strip():
+        xml = trafilatura.extract(html, **options)
+        text = _xml_text_lines(xml) if xml else ""
+        if not text.strip():
             # short pages fall under trafilatura's precision thresholds
-            text = trafilatura.extract(html, include_comments=False, favor_recall=True)
+            xml = trafilatura.extract(html, favor_recall=True, **options)
+            text = _xml_text_lines(xml) if xml else ""
     except Exception as exc:   # a parser failure on one page must not stop a run
         reason = " ".join(str(exc).split())[:200]
         raise InputError(f"{name}: cannot extract the article text ({type(exc).__name__}: {reason})") from None
-    if not text or not text.strip():
+    if not text.strip():
         raise InputError(f"{name}: HTML page with no article text found")
     return text
+
+
+# trafilatura's XML elements that hold a line of their own; the others (hi, ref, del...) are inline
+_XML_BLOCKS = {"head", "p", "item", "cell", "quote", "code", "list", "row", "table", "main", "doc", "div"}
+
+
+def _xml_text_lines(xml: str) -> str:
+    """The text of trafilatura's XML output, one block (paragraph, list item, table cell...) a line."""
+    from xml.etree import ElementTree
+
+    root = ElementTree.fromstring(xml)
+    for comments in root.findall("comments"):
+        root.remove(comments)
+    parts: list[str] = []
+
+    def walk(element) -> None:
+        block = element.tag in _XML_BLOCKS
+        if block or element.tag == "lb":
+            parts.append("\n")
+        parts.append(element.text or "")
+        for child in element:
+            walk(child)
+            parts.append(child.tail or "")
+        if block:
+            parts.append("\n")
+
+    walk(root)
+    lines = (" ".join(line.split()) for line in "".join(parts).split("\n"))
+    return "\n".join(line for line in lines if line)
 
 
 # --------------------------------------------------------------------------- files

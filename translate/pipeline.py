@@ -24,9 +24,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import signal
 import sqlite3
 import time
+import unicodedata
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -113,6 +115,7 @@ class RunSummary:
     new_versions: int = 0        # documents that replaced an earlier version of their file (same path, new content)
     versions_reviewed: int = 0   # reviewed pairs of the replaced versions: kept, exported only with --include-superseded
     reviews_carried: int = 0     # unchanged sentences of a new version that kept their earlier version's review
+    copied: int = 0              # Latin-script segments kept as they are (origin 'copied'), not translated
     left_to_other_runs: int = 0  # segments another run working at the same time claimed first
     model: str = ""              # the engine's model name and whether it is a demo model (set by the CLI)
     demo_model: bool = False
@@ -130,11 +133,36 @@ class RunSummary:
 
 
 def read_lines(path: Path) -> list[str]:
-    """The lines of a line-aligned UTF-8 file (trailing blank lines dropped); InputError names the file."""
+    """The lines of a line-aligned UTF-8 file (trailing blank lines dropped: spaces and invisible marks
+    such as a right-to-left mark make no line); InputError names the file."""
     lines = read_document(path, detect=False).splitlines()
-    while lines and not lines[-1].strip():
+    while lines and _blank(lines[-1]):
         lines.pop()
     return lines
+
+
+def _blank(line: str) -> bool:
+    """Nothing visible: white space and format characters (RLM, zero-width space, BOM) only."""
+    return all(ch.isspace() or unicodedata.category(ch) == "Cf" for ch in line)
+
+
+# A sentence in Latin script inside an Arabic article (an English quotation, a title, a company's
+# slogan) is kept as it is, as a translator would: the model would only garble it. Such a pair has
+# origin 'copied', these signals and a fixed score (a verbatim copy is the right translation).
+_ARABIC_LETTER = re.compile(r"(?=[^\W\d_])[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
+_LATIN_LETTER = re.compile(r"[A-Za-z\u00c0-\u024f]")
+_LETTER = re.compile(r"[^\W\d_]")
+COPIED_SCORE, COPIED_LABEL = 1.0, "good"
+COPIED_SIGNALS = {"copied": True, "source_script": "latin"}
+
+
+def is_latin_script(text: str) -> bool:
+    """Whether a sentence is in Latin script: no Arabic letter, and Latin letters at least half of its
+    letters (digits and punctuation do not count)."""
+    if _ARABIC_LETTER.search(text):
+        return False
+    latin = len(_LATIN_LETTER.findall(text))
+    return latin > 0 and 2 * latin >= len(_LETTER.findall(text))
 
 
 def iter_segments(text: str, max_words: int = DEFAULT_MAX_WORDS) -> Iterator[NewSegment]:
@@ -228,6 +256,7 @@ class _Chunk:
     ended: list[_Document] = field(default_factory=list)      # documents whose last segment is in here
     skipped_bytes: int = 0                                    # unreadable files met while filling it
     todo: list[tuple[int, _Document, NewSegment]] = field(default_factory=list)   # (segment id, ...)
+    copied: list[tuple[int, _Document, NewSegment]] = field(default_factory=list)  # Latin script: kept as is
     reused: dict[str, Result] = field(default_factory=dict)  # source text -> stored translation
     sources: list[str] = field(default_factory=list)         # distinct texts sent to the engine
     pending: object | None = None                             # the Translator's handle on ``sources``
@@ -306,7 +335,7 @@ def run(paths: list[Path], store: Store, engine: Engine | Translator, *, max_wor
     translator = engine if isinstance(engine, Translator) else LocalTranslator(engine)
     summary = RunSummary()
     started = time.perf_counter()
-    files, summary.errors = find_inputs(paths)
+    files, summary.errors = find_inputs(paths, html=html, skipped=summary.warnings)
     model_id = store.model_id(translator.model.name, translator.model.weights_sha256)
     run_id = store.start_run("translate", model_id, options or {})
     status = "interrupted"
@@ -380,7 +409,7 @@ def _submit_chunk(chunk: _Chunk, store: Store, translator: Translator, model_id:
     done = store.translated_segments(ids, model_id)
     # a segment already claimed by the previous chunk or earlier in this one (the same document read
     # under two names) is not done twice
-    claimed = {sid for sid, _, _ in previous.todo} if previous else set()
+    claimed = {sid for sid, _, _ in previous.todo + previous.copied} if previous else set()
     for sid, (document, seg) in zip(ids, chunk.segments):
         if sid not in done and sid not in claimed:
             chunk.todo.append((sid, document, seg))
@@ -390,6 +419,10 @@ def _submit_chunk(chunk: _Chunk, store: Store, translator: Translator, model_id:
     if other_runs:
         chunk.todo = [item for item in chunk.todo if item[0] not in other_runs]
         summary.left_to_other_runs += len(other_runs)
+    # Latin-script sentences are not the model's to translate: they are stored as they are
+    latin = [is_latin_script(seg.text) for _, _, seg in chunk.todo]
+    chunk.copied = [item for item, copy in zip(chunk.todo, latin) if copy]
+    chunk.todo = [item for item, copy in zip(chunk.todo, latin) if not copy]
     # identical source text is translated once: reused from the store if this model translated it before
     # (in any document or run), taken from the previous chunk if that one is translating it, otherwise
     # sent to the engine once for the whole chunk
@@ -416,7 +449,7 @@ def _store_chunk(chunk: _Chunk, store: Store, model_id: int, run_id: int, summar
     sizer.measured(sum(len(source.split()) for source in chunk.sources),
                    finished_at - max(chunk.submitted_at, engine_free_at))
     fresh: dict[str, Result] = dict(zip(chunk.sources, chunk.pending.results()))
-    stored = words = 0
+    stored = words = copied = 0
     score_sum = 0.0
     carried = 0
     with store.transaction() as db:
@@ -433,10 +466,19 @@ def _store_chunk(chunk: _Chunk, store: Store, model_id: int, run_id: int, summar
                 score_sum += score
                 if document.earlier:
                     new_pairs.setdefault(id(document), []).append((pair_id, sid))
+        for sid, document, seg in chunk.copied:
+            document.did_work = True
+            if store.add_translation(db, sid, seg.text, model_id, run_id, COPIED_SCORE, COPIED_LABEL,
+                                     dict(COPIED_SIGNALS), origin="copied") is not None:
+                stored += 1
+                copied += 1
+                words += len(seg.text.split())
+                score_sum += COPIED_SCORE
         for document in {id(d): d for _, d, _ in chunk.todo}.values():
             carried += store.carry_reviews(db, new_pairs.get(id(document), []), document.earlier)
     summary.reviews_carried += carried
     # counted once committed: a stop inside the transaction rolls all of it back
+    summary.copied += copied
     summary.translated += len(chunk.sources)
     summary.reused += len(chunk.todo) - len(chunk.sources)
     summary.segments += stored

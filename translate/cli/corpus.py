@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Optional
@@ -16,7 +17,8 @@ from .common import DbOption, app, check_encoding, fail, open_store, store_error
 
 @app.command()
 def segment(
-    files: list[Path] = typer.Argument(..., help="Text files to split into sentences."),
+    files: list[Path] = typer.Argument(..., help="Text files or directories of .txt files (and .html/.htm "
+                                       "pages with --html) to split into sentences."),
     jsonl: bool = typer.Option(False, "--jsonl", help="JSON objects with offsets instead of plain lines."),
     max_words: int = typer.Option(DEFAULT_MAX_WORDS, "--max-words", min=0,
                                   help="Split sentences longer than this at clause points (0: never)."),
@@ -25,11 +27,20 @@ def segment(
     html: bool = typer.Option(False, "--html", help="Extract the article text of HTML pages (refused without)."),
 ) -> None:
     """Print one sentence per line (or JSONL with offsets into the decoded text)."""
+    from ..inputs import find_inputs, input_kinds
     from ..pipeline import InputError, display_path, iter_segments, read_document
 
     check_encoding(encoding)
-    failed = False
-    for path in files:
+    skipped: list[str] = []
+    paths, missing = find_inputs(files, html=html, skipped=skipped)
+    for message in skipped:
+        typer.echo(f"warning: {message}", err=True)
+    for message in missing:
+        typer.echo(f"error: {message}", err=True)
+    if not paths:
+        fail(f"no {input_kinds(html)} input files found")
+    failed = bool(missing)
+    for path in paths:
         notes: list[str] = []
         try:
             text = read_document(path, encoding, html=html, notes=notes)
@@ -53,7 +64,8 @@ def segment(
 
 @app.command()
 def export(
-    output: Path = typer.Option(..., "--output", "-o", help="File to write."),
+    output: Path = typer.Option(..., "--output", "-o", help="File to write (- for standard output; missing "
+                                "folders are created)."),
     fmt: str = typer.Option("tmx", "--format", "-f", help="tmx, jsonl or tsv."),
     db: Path = DbOption,
     min_score: Optional[float] = typer.Option(None, "--min-score", help="Only pairs scoring at least this."),
@@ -65,9 +77,12 @@ def export(
         help="Also pairs of spans a later run segmented differently (other --max-words): overlapping text."),
 ) -> None:
     """Export stored pairs as TMX 1.4, JSONL or TSV."""
-    from ..export import ExportError
+    from ..export import STDOUT, ExportError
     from ..export import export as export_pairs
 
+    fmt = fmt.lower()
+    if min_score is not None and not math.isfinite(min_score):
+        fail(f"--min-score {min_score}: not a finite number", 2)
     if status is not None and status not in STATUSES:
         fail(f"unknown status {status!r}: use one of {', '.join(STATUSES)}", 2)
     store = open_store(db, create=False, readonly=True)
@@ -80,7 +95,7 @@ def export(
         fail(str(exc))
     finally:
         store.close()
-    typer.echo(f"exported {count} pairs to {output}", err=True)
+    typer.echo(f"exported {count} pairs to {'standard output' if str(output) == STDOUT else output}", err=True)
     if left_out:
         typer.echo(f"{left_out} reviewed pairs of superseded segmentations (re-run with other --max-words) or of earlier "
                    "versions of an edited file "
@@ -149,6 +164,8 @@ def align(
     from ..align import AlignError
     from ..pipeline import InputError
 
+    if translations is not None and no_bridge:
+        fail("--translations is an MT bridge and --no-bridge aligns without one: give one of them", 2)
     if ar_path.is_dir() or en_path.is_dir():
         if not (ar_path.is_dir() and en_path.is_dir()):
             fail(f"{en_path if ar_path.is_dir() else ar_path}: give two files or two folders")
@@ -229,7 +246,10 @@ def _align_folders(ar_dir: Path, en_dir: Path, presegmented: bool, jsonl: bool, 
     texts: dict[str, list[tuple[str, str]]] = {"ar": [], "en": []}
     failed = False
     for side, folder in (("ar", ar_dir), ("en", en_dir)):
-        files, _ = find_inputs([folder])
+        skipped: list[str] = []
+        files, _ = find_inputs([folder], skipped=skipped)
+        for message in skipped:
+            typer.echo(f"warning: {message}", err=True)
         for path in files:
             try:
                 # the name as shown and stored (any byte sequence, escaped): see pipeline.display_path
@@ -322,7 +342,7 @@ def import_memory(
     from ..tm_import import TMImportError, import_pairs, read_pairs
 
     try:
-        pairs = read_pairs(file, fmt, quotes=not no_quotes)
+        pairs = read_pairs(file, fmt.lower() if fmt else None, quotes=not no_quotes)
     except TMImportError as exc:
         fail(str(exc))
     store = open_store(db)

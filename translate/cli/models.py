@@ -15,10 +15,11 @@ from .common import fail, models_app
 def models_list() -> None:
     """Installed models, best first (the first one is used by default)."""
     installed = model_store.list_models()
+    typer.echo("name\tquality rank (higher is better)\tpath")
     for info in installed:
         m = info.manifest
         tags = ", ".join(t for t in ("bundled" if info.bundled else "", "demo" if m.get("demo") else "") if t)
-        typer.echo(f"{info.name}\t{m.get('quality_rank', 0)}\t{info.path}{f'  ({tags})' if tags else ''}")
+        typer.echo(f"{info.name}\t{info.quality_rank:g}\t{info.path}{f'  ({tags})' if tags else ''}")
     typer.echo(f"catalogue (translate models pull NAME): {', '.join(model_store.CATALOGUE)}", err=True)
 
 

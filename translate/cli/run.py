@@ -27,7 +27,8 @@ from .common import (
 
 @app.command()
 def run(
-    paths: list[Path] = typer.Argument(..., help="Files or directories of .txt articles."),
+    paths: list[Path] = typer.Argument(..., help="Files or directories of .txt articles (and .html/.htm pages "
+                                       "with --html)."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Model name or directory (default: best installed)."),
     db: Path = DbOption,
     device: str = typer.Option("cpu", help="cpu or cuda."),
@@ -47,7 +48,7 @@ def run(
     vmap: Optional[bool] = typer.Option(None, "--vmap/--no-vmap",
                                         help="Decode with the model's vocabulary map (default: if it has one)."),
     ray: bool = typer.Option(False, "--ray", help="Translate on a Ray cluster (RAY_ADDRESS, else a new local one); "
-                             "the store stays here. Needs pip install 'translate[ray]'."),
+                             "the store stays here. Needs pip install 'translate\\[ray]'."),
     ray_address: Optional[str] = typer.Option(None, "--ray-address", metavar="ADDR",
                                               help="Ray cluster to use (implies --ray): auto, host:port or ray://host:port."),
     ray_actors: int = typer.Option(0, "--ray-actors", min=0,
@@ -57,14 +58,18 @@ def run(
     """Segment, translate, score and store Arabic articles.
 
     With --ray, --threads is the threads of each actor (0: 4, at most a node's CPUs)."""
+    from ..inputs import input_kinds
     from ..pipeline import RunFailed, RunInterrupted, find_inputs, stop_on_signals
 
     check_encoding(encoding)
-    files, missing = find_inputs(paths)
+    skipped: list[str] = []
+    files, missing = find_inputs(paths, html=html, skipped=skipped)
+    for message in skipped:
+        typer.echo(f"warning: {message}", err=True)
     for message in missing:
         typer.echo(f"error: {message}", err=True)
     if not files:
-        fail("no .txt input files found")
+        fail(f"no {input_kinds(html)} input files found")
     try:
         info = model_store.resolve_model(model)
     except model_store.ModelError as exc:
@@ -116,6 +121,7 @@ def run(
         f"model {summary.model}{' (demo model: not for production)' if summary.demo_model else ''}; "
         f"documents {summary.documents} (+{summary.documents_skipped} already done), "
         f"segments {summary.segments} (translated {summary.translated}, reused {summary.reused}"
+        f"{f', copied {summary.copied} Latin-script' if summary.copied else ''}"
         f"{f', {summary.left_to_other_runs} left to another run' if summary.left_to_other_runs else ''}), "
         f"words {summary.words}, {summary.words_per_second:.1f} words/s, mean score {mean}; store {db}"
         + (f"; Ray: {summary.cluster}" if summary.cluster else "")

@@ -248,7 +248,8 @@ def remove(name: str) -> None:
         raise ModelError(f"model '{name}' is bundled with the package and cannot be removed")
     if not _NAME_RE.match(name) or not any((target / f).is_file() for f in ("model.bin", "manifest.json")):
         installed = ", ".join(m.name for m in _scan(root, bundled=False)) or "none"
-        raise ModelError(f"no installed model named '{name}' in {root} (installed: {installed})")
+        shipped = f"; bundled with the package, not removable: {', '.join(bundled)}" if bundled else ""
+        raise ModelError(f"no installed model named '{name}' in {root} (installed: {installed}{shipped})")
     # Rename first so a half-deleted folder never looks like a model.
     doomed = Path(tempfile.mkdtemp(prefix=_TMP_PREFIX + "remove-", dir=root))
     target.rename(doomed / name)

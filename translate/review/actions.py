@@ -7,6 +7,7 @@ connection, so a write waiting for a `translate run` transaction holds up nothin
 from __future__ import annotations
 
 import json
+import re
 import secrets
 
 from starlette.concurrency import run_in_threadpool
@@ -20,6 +21,7 @@ from .pages import integer, number, pair_json, parse_filter, path_id
 MAX_REVIEWER = 100
 MAX_IDS = 1000          # review_log ids per undo request (a bulk approve is undone by its batch id)
 MAX_EDIT_CHARS = 20_000
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")     # NUL, line breaks, escapes: nothing a name holds
 
 
 def routes() -> list[Route]:
@@ -46,13 +48,21 @@ async def checked_body(request: Request) -> dict:
         body = json.loads(await request.body() or b"{}")
     except ValueError:
         raise BadRequest("the request body is not valid JSON") from None
+    except RecursionError:      # arrays or objects nested thousands deep: the parser gives up
+        raise BadRequest("the request body is nested too deeply") from None
     if not isinstance(body, dict):
         raise BadRequest("the request body is not a JSON object")
     return body
 
 
 def reviewer_of(request: Request, body: dict) -> str:
-    name = str(body.get("reviewer") or request.app.state.review.reviewer or "").strip()
+    """The reviewer's name: the body's "reviewer" (a short printable string) or the server's default."""
+    given = body.get("reviewer")
+    if given is not None and not isinstance(given, str):
+        raise BadRequest("the reviewer name must be a string")
+    if given and _CONTROL.search(given):
+        raise BadRequest("the reviewer name holds control characters")
+    name = (given or request.app.state.review.reviewer or "").strip()
     if not name:
         raise BadRequest("enter your name in the reviewer field first")
     if len(name) > MAX_REVIEWER:

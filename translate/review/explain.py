@@ -5,6 +5,7 @@ in the output), most serious first; the raw signals stay available behind a togg
 """
 from __future__ import annotations
 
+import math
 from collections import Counter
 
 from ..score import BAD_THRESHOLD, GOOD_THRESHOLD, numbers, punctuation_counts
@@ -15,10 +16,22 @@ LEGEND = [
     ("bad", f"< {BAD_THRESHOLD:.2f}", "likely wrong, incomplete or misaligned"),
 ]
 
+
+
+def shown_score(score: float | None) -> str:
+    """A score as the page shows it: cut (not rounded) to two decimals, so that the figure shown falls on
+    the same side of the legend's thresholds as the score its label comes from (0.5995 is `check`: shown
+    0.59, never 0.60). The tiny epsilon keeps 0.29 (stored as 0.28999...) from showing as 0.28."""
+    if score is None:
+        return "–"
+    return f"{math.floor(score * 100 + 1e-9) / 100:.2f}"
+
+
 ORIGINS = {
     "mt": "machine translation",
     "human": "aligned human translation",
     "imported": "imported from a translation memory",
+    "copied": "Latin-script line kept as it is (not translated)",
 }
 
 
@@ -30,6 +43,8 @@ def reasons(source: str, target: str, signals: dict, label: str | None, limit: i
         found.append((weight, text))
 
     s = signals
+    if s.get("copied"):
+        add(90, "a line in Latin script (e.g. English) inside the Arabic: kept as it is, not translated")
     if s.get("hit_max_length"):
         add(100, "the output reached the length limit: text may be missing at the end")
     if s.get("empty_output") or (source.strip() and not target.strip()):

@@ -17,7 +17,7 @@ from ..score import BAD_THRESHOLD, GOOD_THRESHOLD
 from ..store import REJECT_REASONS, STATUSES
 from . import charts
 from .errors import BadRequest, NotFound
-from .explain import LEGEND, ORIGINS, reasons
+from .explain import LEGEND, ORIGINS, reasons, shown_score
 from .queries import ORDERS, SORT_LABELS, Filter, Order
 
 PAGE_SIZE = 50
@@ -128,7 +128,7 @@ def pair_view(row) -> dict:
     return {"id": row["id"], "status": row["status"], "source": row["source"], "target": target,
             "original": row["mt_text"], "edited": row["edited_text"] is not None,
             "origin": row["origin"], "origin_text": origin, "model": row["model"], "bridge": row["bridge"],
-            "score": row["score"], "label": label, "signals": shown,
+            "score": row["score"], "score_text": shown_score(row["score"]), "label": label, "signals": shown,
             "reasons": reasons(row["source"], target, signals, row["label"]),
             "reject_reason": row["reject_reason"], "reject_comment": row["reject_comment"],
             "reject_reason_text": REASON_LABELS.get(row["reject_reason"] or "", ""),
@@ -319,4 +319,6 @@ def history_json(request: Request) -> Response:
     if not data:
         raise NotFound(f"no pair {pair_id}")
     data["origin_text"] = ORIGINS.get(data["origin"], data["origin"])
+    for edit in data["edits"]:
+        edit["old_score_text"] = shown_score(edit["old_score"])
     return JSONResponse(data)

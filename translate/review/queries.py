@@ -228,7 +228,7 @@ class ReviewQueries:
                 count -= self.db.execute(
                     "SELECT COUNT(*) FROM segments s INDEXED BY segments_superseded CROSS JOIN translations t"
                     f" ON t.segment_id = s.id {order.score_join.replace('LEFT JOIN', 'JOIN')}"
-                    f" WHERE s.superseded_at IS NOT NULL AND t.origin = 'mt' AND {before}", key).fetchone()[0]
+                    f" WHERE s.superseded_at IS NOT NULL AND t.origin IN ('mt', 'copied') AND {before}", key).fetchone()[0]
             return count + 1
         where, args = flt.terms(order, self._common_status(flt), self._common_search(flt))
         where.append(before)
@@ -276,7 +276,7 @@ class ReviewQueries:
                     # CROSS JOIN: from the (few) superseded spans to their pairs, never the other way
                     "SELECT t.status, COUNT(*) FROM segments s INDEXED BY segments_superseded"
                     f" CROSS JOIN translations t ON t.segment_id = s.id {joins}"
-                    " WHERE s.superseded_at IS NOT NULL AND t.origin = 'mt'"
+                    " WHERE s.superseded_at IS NOT NULL AND t.origin IN ('mt', 'copied')"
                     + "".join(" AND " + w for w in where) + " GROUP BY t.status", args):
                 counts[status] -= n
             counts["total"] = sum(counts[s] for s in STATUSES)
@@ -298,14 +298,27 @@ class ReviewQueries:
                                (pair_id,)).fetchone()
 
     def context(self, pair_id: int) -> tuple[sqlite3.Row | None, sqlite3.Row | None] | None:
-        """The pairs just before and after this one in its document (None for an unknown pair)."""
+        """The pairs just before and after this one in its document (None for an unknown pair): pairs of
+        the same kind (of the same run's model: machine-translated or copied; else the same origin and
+        model) whose text lies wholly before or after its own. A document both translated and aligned
+        holds two pairs of one sentence (MT and human): the other one is the same sentence, not its
+        neighbour."""
         order = ORDERS["doc"]
         key = self.key_of(order, pair_id)
         if key is None:
             return None
+        this = self.db.execute("SELECT t.origin, t.model_id, s.start, COALESCE(t.source_end, s.end) AS end"
+                               " FROM translations t JOIN segments s ON s.id = t.segment_id WHERE t.id = ?",
+                               (pair_id,)).fetchone()
         same = Filter(document_id=key[0])
-        before = self._select(order, same, [order.beyond(backwards=True)], list(key), True, 1)
-        after = self._select(order, same, [order.beyond()], list(key), False, 1)
+        if this["origin"] in ("mt", "copied"):
+            kind, kind_args = ["t.origin IN ('mt', 'copied')", "t.model_id IS ?"], [this["model_id"]]
+        else:
+            kind, kind_args = ["t.origin = ?", "t.model_id IS ?"], [this["origin"], this["model_id"]]
+        before = self._select(order, same, [order.beyond(backwards=True), *kind, "COALESCE(t.source_end, s.end) <= ?"],
+                              [*key, *kind_args, this["start"]], True, 1)
+        after = self._select(order, same, [order.beyond(), *kind, "s.start >= ?"],
+                             [*key, *kind_args, this["end"]], False, 1)
         return (before[0] if before else None), (after[0] if after else None)
 
     def document(self, document_id: int, limit: int = 5000) -> tuple[sqlite3.Row | None, list[sqlite3.Row]]:
@@ -340,9 +353,11 @@ class ReviewQueries:
         group = "t.status" if by == "status" else "COALESCE(m.name, '(no model)')"
         join = "LEFT JOIN models m ON m.id = t.model_id" if by == "model" else ""
         out: dict[str, list[int]] = {}
+        # the pairs the page's header counts: those of the current segmentation (as every list and export)
         for name, bucket, n in self.db.execute(
                 f"SELECT {group}, MIN(CAST(sc.score * ? AS INTEGER), ? - 1), COUNT(*) FROM scores sc"
-                f" JOIN translations t ON t.id = sc.translation_id {join} GROUP BY 1, 2", (bins, bins)):
+                f" JOIN translations t ON t.id = sc.translation_id JOIN segments s ON s.id = t.segment_id {join}"
+                f" WHERE {CURRENT_PAIR} GROUP BY 1, 2", (bins, bins)):
             out.setdefault(name, [0] * bins)[max(bucket, 0)] += n
         return out
 
@@ -352,12 +367,14 @@ class ReviewQueries:
             "SELECT d.id, d.path, COUNT(*) AS pairs, SUM(t.status != 'pending') AS reviewed,"
             " SUM(t.status = 'rejected') AS rejected, AVG(sc.score) AS mean_score"
             " FROM translations t JOIN segments s ON s.id = t.segment_id JOIN documents d ON d.id = s.document_id"
-            " LEFT JOIN scores sc ON sc.translation_id = t.id GROUP BY d.id ORDER BY mean_score LIMIT ?",
+            f" LEFT JOIN scores sc ON sc.translation_id = t.id WHERE {CURRENT_PAIR}"
+            " GROUP BY d.id ORDER BY mean_score LIMIT ?",
             (limit,)).fetchall()
 
     def reasons(self) -> dict[str, int]:
-        return dict(self.db.execute("SELECT reject_reason, COUNT(*) FROM translations"
-                                    " WHERE reject_reason IS NOT NULL GROUP BY 1").fetchall())
+        return dict(self.db.execute("SELECT t.reject_reason, COUNT(*) FROM translations t"
+                                    " JOIN segments s ON s.id = t.segment_id"
+                                    f" WHERE t.reject_reason IS NOT NULL AND {CURRENT_PAIR} GROUP BY 1").fetchall())
 
     def progress_by_day(self, days: int) -> list[sqlite3.Row]:
         """Review actions per day (the last ``days`` days with any), oldest first."""

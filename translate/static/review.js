@@ -93,7 +93,7 @@ function showPair(pair) {
     pair.reject_reason_text + (pair.reject_comment ? ": " + pair.reject_comment : "");
   const scoreBox = row.querySelector(".score-value");
   if (scoreBox && pair.score !== null) {
-    scoreBox.textContent = pair.score.toFixed(2);
+    scoreBox.textContent = pair.score_text;
     scoreBox.className = "score-value label-" + pair.label;
     scoreBox.title = pair.label;
     row.querySelector(".label-text").textContent = pair.label;
@@ -318,7 +318,7 @@ async function loadHistory(row) {
   const items = [[data.origin_text + (data.model ? " (" + data.model + ")" : ""), data.original_text, false]];
   if (data.bridge) items.push(["MT bridge", data.bridge, false]);
   data.edits.forEach((e) => items.push([e.created_at + " " + e.reviewer + " edited",
-    e.text + (e.old_score !== null ? "  [score before: " + e.old_score.toFixed(2) + " " + e.old_label + "]" : ""),
+    e.text + (e.old_score !== null ? "  [score before: " + e.old_score_text + " " + e.old_label + "]" : ""),
     Boolean(e.undone_at)]));
   data.log.forEach((l) => items.push([l.created_at + " " + l.reviewer,
     l.action + ": " + l.old_status + " → " + l.new_status + (l.reason ? " (" + l.reason + ")" : "") +

@@ -54,7 +54,8 @@ class CorpusWrites:
         for chunk in _chunks(segment_ids, 500):
             marks = ",".join("?" * len(chunk))
             found.update(r[0] for r in self.db.execute(
-                f"SELECT segment_id FROM translations WHERE origin='mt' AND model_id=? AND segment_id IN ({marks})",
+                f"SELECT segment_id FROM translations WHERE origin IN ('mt', 'copied') AND model_id=?"
+                f" AND segment_id IN ({marks})",
                 (model_id, *chunk)))
         return found
 
@@ -88,7 +89,7 @@ class CorpusWrites:
                 marks = ",".join("?" * len(chunk))
                 db.execute(f"UPDATE segments SET superseded_at=? WHERE id IN ({marks})", (now(), *chunk))
                 reviewed += db.execute(f"SELECT COUNT(*) FROM translations WHERE segment_id IN ({marks})"
-                                       " AND origin='mt' AND status <> 'pending'", chunk).fetchone()[0]
+                                       " AND origin IN ('mt', 'copied') AND status <> 'pending'", chunk).fetchone()[0]
         return SegmentsAdded(ids, len(replaced), reviewed)
 
     def _insert_segments(self, db: sqlite3.Connection, document_id: int, segments: list[NewSegment],
@@ -147,6 +148,12 @@ class CorpusWrites:
         """
         if segment_count > 1 and source_end is None:
             raise ValueError("a pair covering several segments needs source_end")
+        if origin == "copied" and db.execute(
+                # one copy per segment and model, as the unique index translations_mt_unique keeps one
+                # machine translation (checked here, in the writer's transaction, not by a new index)
+                "SELECT 1 FROM translations WHERE segment_id=? AND model_id IS ? AND origin='copied'",
+                (segment_id, model_id)).fetchone():
+            return None
         cur = db.execute(
             "INSERT OR IGNORE INTO translations (segment_id, segment_count, source_end, model_id, run_id, origin,"
             " text, bridge, created_at) VALUES (?,?,?,?,?,?,?,?,?)",

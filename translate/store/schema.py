@@ -239,10 +239,12 @@ PAIR_SOURCE = ("CASE WHEN t.source_end IS NULL THEN s.text"
 # document. Spans a later run with other segmentation settings replaced are superseded (kept as
 # history, with their pairs and reviews).
 CURRENT_SEGMENT = "s.superseded_at IS NULL"
-# Pairs shown by default (exports, review), aliases t (translations) and s (its first segment): machine
-# translations of the current segmentation, and every aligned human translation (an alignment brings
-# its own segmentation of the text, which runs do not replace).
-CURRENT_PAIR = f"(t.origin <> 'mt' OR {CURRENT_SEGMENT})"
+# Pairs shown by default (exports, review), aliases t (translations) and s (its first segment): the
+# pairs of runs (machine translations and Latin-script lines copied as they are) of the current
+# segmentation, and every aligned human translation (an alignment brings its own segmentation of the
+# text, which runs do not replace).
+RUN_ORIGINS = "('mt', 'copied')"
+CURRENT_PAIR = f"(t.origin NOT IN {RUN_ORIGINS} OR {CURRENT_SEGMENT})"
 
 
 
