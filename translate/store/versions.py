@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from .connection import _chunks, now
 from .history import Decision
+from .schema import RUN_ORIGINS
 
 
 @dataclass
@@ -51,7 +52,7 @@ class DocumentVersions:
                 marks = ",".join("?" * len(chunk))
                 version.replaced_reviewed += db.execute(
                     "SELECT COUNT(*) FROM translations t JOIN segments s ON s.id = t.segment_id"
-                    f" WHERE s.document_id IN ({marks}) AND s.superseded_at IS NULL AND t.origin = 'mt'"
+                    f" WHERE s.document_id IN ({marks}) AND s.superseded_at IS NULL AND t.origin IN {RUN_ORIGINS}"
                     " AND t.status <> 'pending'", chunk).fetchone()[0]
                 db.execute(f"UPDATE documents SET superseded_at = ? WHERE id IN ({marks})", (stamp, *chunk))
                 db.execute(f"UPDATE segments SET superseded_at = ? WHERE document_id IN ({marks})"
