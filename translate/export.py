@@ -46,6 +46,7 @@ def export(store: Store, out: Path, fmt: str, min_score: float | None = None, st
     try:
         with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
             rows = store.iter_pairs(min_score=min_score, status=status, include_superseded=include_superseded)
+            rows = store.with_review_marks(rows)        # who decided each pair (team review)
             if join_parts:
                 rows = join_sentence_parts(rows, store)
             count = writer(rows, fh)
@@ -114,6 +115,8 @@ def pair_record(row: sqlite3.Row | dict) -> dict:
         "label": row["label"],
         "signals": json.loads(row["signals"]) if row["signals"] else {},
         "created": row["created_at"],
+        "reviewer": row["reviewer"],
+        "adjudicated_by": row["adjudicated_by"],
     }
 
 
@@ -166,11 +169,15 @@ def write_tmx(rows: Iterable[sqlite3.Row], fh: TextIO) -> int:
             props.append(("x-reject-reason", row["reject_reason"]))
         if row["reject_comment"]:
             props.append(("x-reject-comment", row["reject_comment"]))
+        if row["adjudicated_by"]:
+            props.append(("x-adjudicated-by", row["adjudicated_by"]))
+        # TMX 1.4's own attribute for who last changed a variant: the reviewer of the English
+        changeid = f" changeid={quoteattr(_XML_INVALID.sub('', row['reviewer']))}" if row["reviewer"] else ""
         fh.write(f'    <tu tuid="{row["id"]}" creationdate="{date}">\n')
         for ptype, value in props:
             fh.write(f"      <prop type={quoteattr(ptype)}>{_xml_text(value)}</prop>\n")
         fh.write(f'      <tuv xml:lang="ar"><seg>{_xml_text(row["source"])}</seg></tuv>\n')
-        fh.write(f'      <tuv xml:lang="en"><seg>{_xml_text(row["target"])}</seg></tuv>\n    </tu>\n')
+        fh.write(f'      <tuv xml:lang="en"{changeid}><seg>{_xml_text(row["target"])}</seg></tuv>\n    </tu>\n')
         count += 1
     fh.write("  </body>\n</tmx>\n")
     return count

@@ -52,6 +52,9 @@ async def checked_body(request: Request) -> dict:
 
 
 def reviewer_of(request: Request, body: dict) -> str:
+    signed_in = getattr(request.state, "reviewer", None)     # team review: the token's reviewer, only
+    if signed_in is not None:
+        return signed_in.name
     name = str(body.get("reviewer") or request.app.state.review.reviewer or "").strip()
     if not name:
         raise BadRequest("enter your name in the reviewer field first")
