@@ -115,6 +115,10 @@ def reviewer_rows(store: Store) -> list[dict]:
         edits = store.db.execute(
             "SELECT e.text, t.text FROM edits e JOIN translations t ON t.id = e.translation_id"
             " WHERE e.reviewer = ? ORDER BY e.id DESC LIMIT ?", (name, EDIT_SAMPLE)).fetchall()
+        edits += store.db.execute(       # the English of blind edit votes counts too
+            "SELECT v.text, t.text FROM review_votes v JOIN reviewers r ON r.id = v.reviewer_id"
+            " JOIN translations t ON t.id = v.translation_id WHERE r.name = ? AND r.removed_at IS NULL"
+            " AND v.status = 'edited' LIMIT ?", (name, EDIT_SAMPLE)).fetchall()
         approved = counts.get("approve", 0) + counts.get("bulk-approve", 0) + votes.get("approved", 0)
         rejected = counts.get("reject", 0) + votes.get("rejected", 0)
         edited = counts.get("edit", 0) + votes.get("edited", 0)

@@ -123,11 +123,13 @@ class TeamWork:
             holder = self.store.claim_holder(db, pair_id, at)
             if holder is not None and holder["id"] != me.id:
                 raise Conflict(f"pair {pair_id} is claimed by {holder['name']}: press n for your own pairs")
-            if self.store.pending_adjudication(db, pair_id) is not None:
-                raise Conflict(f"pair {pair_id} waits for a lead's decision")
             voted = db.execute("SELECT 1 FROM review_votes WHERE translation_id = ? AND reviewer_id = ?",
                                (pair_id, me.id)).fetchone() is not None
-            if voted and (verb == "reason" or row["status"] == "pending"):
+            if voted and verb == "reason":
+                return "vote"                # the reason of a reject vote, also once the votes are in
+            if self.store.pending_adjudication(db, pair_id) is not None:
+                raise Conflict(f"pair {pair_id} waits for a lead's decision")
+            if voted and row["status"] == "pending":
                 return "vote"
             if row["status"] != "pending":
                 by = self.store.decided_by(db, pair_id)

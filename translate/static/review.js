@@ -471,6 +471,13 @@ if (positionBox && positionBox.dataset.countFrom) {
     .catch(() => {});
 }
 
+// ---- narrow screens: the filters fold behind one control ----------------------------------------
+const filtersToggle = document.getElementById("filters-toggle");
+if (filtersToggle) filtersToggle.addEventListener("click", () => {
+  const open = document.body.classList.toggle("filters-open");
+  filtersToggle.setAttribute("aria-expanded", String(open));
+});
+
 // ---- on load: back to the pair in the address, and any message left before a reload -------------
 const pending = sessionStorage.getItem(FLASH_KEY);
 if (pending) { flash(pending); sessionStorage.removeItem(FLASH_KEY); }
