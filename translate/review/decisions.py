@@ -79,6 +79,15 @@ class ReviewDecisions:
         text = text.strip()
         if not text:
             raise ValueError("empty translation: reject the pair instead")
+        # scored before the write transaction: the first scoring loads the lexicons (seconds), and every
+        # other reviewer's action would wait for it behind the write lock
+        scored = None
+        if self.scorer is not None:
+            source = self.db.execute(f"SELECT {PAIR_SOURCE} FROM translations t JOIN segments s ON s.id = t.segment_id"
+                                     " JOIN documents d ON d.id = s.document_id WHERE t.id = ?", (pair_id,)).fetchone()
+            if source is None:
+                raise KeyError(pair_id)
+            scored = self.scorer(source[0], text)
         with self.store.transaction() as db:
             row = db.execute(
                 f"SELECT t.status, COALESCE({CURRENT_EDIT_TEXT}, t.text) AS target, {PAIR_SOURCE} AS source,"
@@ -93,8 +102,8 @@ class ReviewDecisions:
                 "INSERT INTO edits (translation_id, text, reviewer, created_at, old_score, old_label, old_signals)"
                 " VALUES (?,?,?,?,?,?,?)",
                 (pair_id, text, reviewer, now(), row["score"], row["label"], row["signals"])).lastrowid
-            if self.scorer is not None:
-                score, label, signals = self.scorer(row["source"], text)
+            if scored is not None:
+                score, label, signals = scored
                 signals = {**signals, "edited": True}
                 db.execute("INSERT INTO scores (translation_id, score, label, signals) VALUES (?,?,?,?)"
                            " ON CONFLICT (translation_id) DO UPDATE SET score = excluded.score,"

@@ -96,6 +96,7 @@ class TeamWork:
         at = time.time()
         with self.store.transaction() as db:
             self.store.drop_expired_claims(db, at)
+            self.store.drop_decided_claims(db, me.id)
             self.store.renew_claims(db, me.id, at + self.settings.lease_s, at)
             mine = self.store.open_claims(db, me.id, at)
             if mine:
@@ -152,11 +153,6 @@ class TeamWork:
                    f"yours ({yours}) was not saved")
         return message, {"theirs": {"reviewer": by, "status": status, "text": current},
                          "yours": {"action": verb, "text": text}}
-
-    def done(self, me: Reviewer, pair_id: int) -> None:
-        """After an ordinary decision: the pair leaves the reviewer's claims."""
-        with self.store.transaction() as db:
-            db.execute("DELETE FROM review_claims WHERE translation_id = ? AND reviewer_id = ?", (pair_id, me.id))
 
     # -- blind votes ---------------------------------------------------------------------------------
     def vote(self, me: Reviewer, pair_id: int, verb: str, body: dict) -> dict:

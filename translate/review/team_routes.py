@@ -105,11 +105,8 @@ async def pair_action(request: Request) -> Response:
     if response.status_code == 200:
         log_ids = json.loads(response.body)["log_ids"]
 
-        def finish() -> None:
-            team = work(request)
-            team.done(me, pair_id)
-            team.settle(me, pair_id, log_ids[0] if log_ids else None)
-        await run_in_threadpool(finish)
+        if me.is_lead and log_ids:
+            await run_in_threadpool(lambda: work(request).settle(me, pair_id, log_ids[0]))
     return response
 
 

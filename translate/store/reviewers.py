@@ -127,6 +127,14 @@ class ReviewerBook:
                    (expires_at, reviewer_id, at))
 
     @staticmethod
+    def drop_decided_claims(db: sqlite3.Connection, reviewer_id: int) -> None:
+        """A decided pair leaves its reviewer's claims (done when they ask for the next one, which saves
+        each decision a transaction of its own)."""
+        db.execute("DELETE FROM review_claims WHERE reviewer_id = ? AND translation_id IN"
+                   " (SELECT c.translation_id FROM review_claims c JOIN translations t ON t.id = c.translation_id"
+                   " WHERE c.reviewer_id = ? AND t.status <> 'pending')", (reviewer_id, reviewer_id))
+
+    @staticmethod
     def drop_claim(db: sqlite3.Connection, pair_id: int) -> None:
         db.execute("DELETE FROM review_claims WHERE translation_id = ?", (pair_id,))
 
