@@ -121,22 +121,25 @@ class TeamWork:
             self.store.renew_claims(db, me.id, at + self.settings.lease_s, at)
             if me.is_lead:
                 return "decide"        # a lead's decision is final, whoever holds the pair
-            holder = self.store.claim_holder(db, pair_id, at)
-            if holder is not None and holder["id"] != me.id:
-                raise Conflict(f"pair {pair_id} is claimed by {holder['name']}: press n for your own pairs")
             voted = db.execute("SELECT 1 FROM review_votes WHERE translation_id = ? AND reviewer_id = ?",
                                (pair_id, me.id)).fetchone() is not None
             if voted and verb == "reason":
                 return "vote"                # the reason of a reject vote, also once the votes are in
-            if self.store.pending_adjudication(db, pair_id) is not None:
-                raise Conflict(f"pair {pair_id} waits for a lead's decision")
-            if voted and row["status"] == "pending":
-                return "vote"
+            queued = self.store.pending_adjudication(db, pair_id) is not None
             if row["status"] != "pending":
                 by = self.store.decided_by(db, pair_id)
                 if by != me.name:
                     raise Conflict(*self._both_versions(db, pair_id, row["status"], by, verb, text))
+                if queued:
+                    raise Conflict(f"pair {pair_id} waits for a lead's decision")
                 return "decide"
+            holder = self.store.claim_holder(db, pair_id, at)
+            if holder is not None and holder["id"] != me.id:
+                raise Conflict(f"pair {pair_id} is claimed by {holder['name']}: press n for your own pairs")
+            if queued:
+                raise Conflict(f"pair {pair_id} waits for a lead's decision")
+            if voted:
+                return "vote"
             if verb in VERB_STATUS and in_overlap_sample(pair_id, self.settings.overlap) and db.execute(
                     "SELECT 1 FROM review_log WHERE translation_id = ? LIMIT 1", (pair_id,)).fetchone() is None:
                 return "vote"
