@@ -166,6 +166,13 @@ def test_stats_with_two_reviewers_and_the_phone_layout(browser, tmp_path):
         screenshot(page, tmp_path, "team-stats-1400.png")
         page.locator("#team-stats").scroll_into_view_if_needed()
         screenshot(page, tmp_path, "team-stats-1400-reviewers.png")
+        # the lead releases alice's claims from her card
+        release = page.locator('.reviewer-card[data-reviewer="alice"] .release-claims')
+        release.click()
+        expect(release).to_contain_text("released")
+        with sqlite3.connect(db) as con:
+            assert con.execute("SELECT COUNT(*) FROM review_claims c JOIN reviewers r ON r.id = c.reviewer_id"
+                               " WHERE r.name = 'alice'").fetchone() == (0,)
         page.set_viewport_size({"width": 420, "height": 860})
         page.reload()
         page.locator("#team-stats").scroll_into_view_if_needed()

@@ -96,9 +96,10 @@ def agreement(votes) -> dict:
 
 def reviewer_rows(store: Store) -> list[dict]:
     """Per reviewer: decisions, active hours, approve/reject/edit counts, by day (last 14 days with any)."""
-    names = [r["name"] for r in store.reviewers()]
+    accounts = store.reviewers()
     out = []
-    for name in names:
+    for account in accounts:
+        name = account["name"]
         counts = dict(store.db.execute(
             "SELECT action, COUNT(*) FROM review_log WHERE reviewer = ? AND action IN (?,?,?,?) GROUP BY action",
             (name, *DECISIONS)).fetchall())
@@ -124,7 +125,8 @@ def reviewer_rows(store: Store) -> list[dict]:
         edited = counts.get("edit", 0) + votes.get("edited", 0)
         total = approved + rejected + edited
         changed = [1 - difflib.SequenceMatcher(None, old, new).ratio() for new, old in edits]
-        out.append({"name": name, "decisions": total, "hours": hours,
+        out.append({"name": name, "role": account["role"], "claims": account["claims"],
+                    "decisions": total, "hours": hours,
                     "per_hour": total / hours if hours else None,
                     "approved": approved, "rejected": rejected, "edited": edited,
                     "edit_size": sum(changed) / len(changed) if changed else None,

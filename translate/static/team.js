@@ -27,6 +27,13 @@
     if (result.ok) button.disabled = true;
   }));
 
+  // the stats page: a lead releases a reviewer's claims
+  document.querySelectorAll(".release-claims").forEach((button) => button.addEventListener("click", async () => {
+    const result = await post("/api/team/release", {reviewer: button.dataset.reviewer});
+    button.textContent = result.ok ? "released " + result.data.released : "not released: " + result.error;
+    button.disabled = result.ok;
+  }));
+
   // the queue: decide, or send back with a comment
   document.querySelectorAll(".queue-item").forEach((item) => {
     const id = item.dataset.id;
