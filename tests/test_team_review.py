@@ -312,7 +312,15 @@ def test_a_lead_flags_and_sends_back_a_decision_to_its_reviewer_with_a_comment(t
     try:
         a, boss = Client(server, alice), Client(server, lead)
         assert a.post(f"/api/pairs/{ids[0]}/approve").status_code == 200
-        assert a.post(f"/api/pairs/{ids[1]}/reject").status_code == 200
+        rejected = a.post(f"/api/pairs/{ids[1]}/reject")
+        assert rejected.status_code == 200
+        assert a.post(f"/api/pairs/{ids[1]}/send-back", {"comment": "no"}).status_code == 403
+        assert a.post(f"/api/pairs/{ids[1]}/flag", {}).status_code == 403
+        # a reviewer undoes only their own actions; a lead anyone's
+        omar = Client(server, add_user(db, "omar"))
+        theirs = omar.post("/api/undo", {"log_ids": rejected.json()["log_ids"]})
+        assert theirs.status_code == 409 and "alice" in theirs.json()["error"]
+        omar.close()
         assert boss.post(f"/api/pairs/{ids[1]}/flag", {"comment": "check the names"}).status_code == 200
         assert f'id="queue-{ids[1]}"' in boss.http.get("/adjudicate").text
         back = boss.post(f"/api/pairs/{ids[0]}/send-back", {"comment": "the number is wrong"})
