@@ -4,7 +4,8 @@ doing the same in the same run (the baseline: no accounts, no claims, as the iss
 
 Each reviewer loops: GET /api/next-pending?sort=score, then approves (85%), rejects (10%) or edits (5%) the
 pair, after ``--think`` seconds on average (exponentially distributed; 0, the default, is a stress test:
-every reviewer as fast as the server answers, so latency is mostly queueing behind the other 19). Reported for both phases: decisions/s overall and per 10 s window (does it hold?), p50/p95 of `n` and
+every reviewer as fast as the server answers, so latency is mostly queueing behind the other 19).
+Reported for both phases: decisions/s overall and per 10 s window (does it hold?), p50/p95 of `n` and
 of a decision, errors, and from the store afterwards: pairs decided by more than one reviewer outside the
 overlap sample (the baseline shows why claims exist), and decisions lost or duplicated (the clients'
 count of accepted decisions against the rows in the store).
