@@ -49,6 +49,7 @@ def export(store: Store, out: Path, fmt: str, min_score: float | None = None, st
 
     def pairs():
         rows = store.iter_pairs(min_score=min_score, status=status, include_superseded=include_superseded)
+        rows = store.with_review_marks(rows)        # who settled each pair (team review)
         return join_sentence_parts(rows, store) if join_parts else rows
 
     if str(out) == STDOUT:
@@ -146,6 +147,7 @@ def pair_record(row: sqlite3.Row | dict) -> dict:
         "label": row["label"],
         "signals": json.loads(row["signals"]) if row["signals"] else {},
         "created": row["created_at"],
+        "adjudicated_by": row["adjudicated_by"] if "adjudicated_by" in row.keys() else None,
     }
 
 
@@ -198,7 +200,8 @@ def _tmx_date(iso: str) -> str:
 
 # our own props on a unit; an import of our TMX reads them back as the pair's review (not as foreign props)
 OUR_TMX_PROPS = ("x-score", "x-label", "x-status", "x-document", "x-start", "x-end", "x-origin", "x-model",
-                 "x-reject-reason", "x-reject-comment", "x-reviewer", "x-mt-text", "x-translate-id")
+                 "x-reject-reason", "x-reject-comment", "x-reviewer", "x-mt-text", "x-translate-id",
+                 "x-adjudicated-by")
 # TU attributes a foreign TMX may carry, written back as they came (TMX 1.4)
 TU_ATTRIBUTES = ("tuid", "o-encoding", "datatype", "usagecount", "lastusagedate", "creationtool",
                  "creationtoolversion", "creationdate", "creationid", "changedate", "segtype", "changeid", "o-tmf",
@@ -264,6 +267,8 @@ def _write_unit(row, fh: TextIO) -> None:
         ours.append(("x-reject-reason", row["reject_reason"]))
     if row["reject_comment"]:
         ours.append(("x-reject-comment", row["reject_comment"]))
+    if "adjudicated_by" in row.keys() and row["adjudicated_by"]:
+        ours.append(("x-adjudicated-by", row["adjudicated_by"]))
     props = [(text, attrs) for text, attrs in imported.get("props", [])]
     props += [(value, {"type": ptype}) for ptype, value in ours]
     fh.write(f"    <tu{_attributes(attrs)}>\n")
@@ -272,6 +277,8 @@ def _write_unit(row, fh: TextIO) -> None:
     for lang, text in (("ar", row["source"]), ("en", row["target"])):
         variant = variants.get(lang) or {}
         tuv_attrs = {"xml:lang": variant.get("lang") or lang, **(variant.get("attrs") or {})}
+        if lang == "en" and row["reviewer"]:
+            tuv_attrs["changeid"] = row["reviewer"]    # TMX 1.4's own attribute: who last changed the English
         inner = _props_and_notes(variant.get("props", []), variant.get("notes", []), "        ")
         opening = f"      <tuv{_attributes(tuv_attrs)}>"
         fh.write(f"{opening}\n{inner}        <seg>{_xml_text(text)}</seg></tuv>\n" if inner

@@ -56,7 +56,11 @@ async def checked_body(request: Request) -> dict:
 
 
 def reviewer_of(request: Request, body: dict) -> str:
-    """The reviewer's name: the body's "reviewer" (a short printable string) or the server's default."""
+    """The reviewer's name: in team review the token's reviewer only; otherwise the body's "reviewer" (a
+    short printable string) or the server's default."""
+    signed_in = getattr(request.state, "reviewer", None)     # team review: the token's reviewer, only
+    if signed_in is not None:
+        return signed_in.name
     given = body.get("reviewer")
     if given is not None and not isinstance(given, str):
         raise BadRequest("the reviewer name must be a string")

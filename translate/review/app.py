@@ -10,6 +10,7 @@ POST actions (``actions``) need the per-server CSRF token, checked before the bo
 from __future__ import annotations
 
 import secrets
+from html import escape
 import socket
 import sqlite3
 import threading
@@ -20,16 +21,17 @@ from urllib.parse import urlencode
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from ..store import Store, StoreError
-from . import actions, pages
+from . import actions, pages, team_routes
 from .decisions import ReviewDecisions
 from .errors import BadRequest, Forbidden, NotFound, ReadOnly, ReviewError
 from .queries import ReviewQueries
+from .team import Accounts, TeamSettings
 
 HERE = Path(__file__).resolve().parent.parent
 TOKEN_COOKIE = "review_token"
@@ -115,10 +117,15 @@ def allowed_hosts(host: str, extra: list[str] = ()) -> list[str]:
 
 
 class Guard:
-    """ASGI middleware, first in line: Host allow-list (400), token (401), body size (413), security headers."""
+    """ASGI middleware, first in line: Host allow-list (400), token (401), body size (413), security headers.
 
-    def __init__(self, app, token: str | None, hosts: list[str], max_body: int = MAX_BODY):
+    With ``accounts`` and a store that has reviewers (team review), the token must be a reviewer's own
+    (the shared ``token`` is not accepted); the reviewer it names is put in the request's state."""
+
+    def __init__(self, app, token: str | None, hosts: list[str], max_body: int = MAX_BODY,
+                 accounts: Accounts | None = None):
         self.app, self.token, self.hosts, self.max_body = app, token, set(hosts), max_body
+        self.accounts = accounts
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -136,7 +143,11 @@ class Guard:
             return await PlainTextResponse("400: this review server does not answer to that host name "
                                            "(start it with --allow-host to add one)", 400)(scope, receive,
                                                                                           send_with_headers)
-        if self.token is not None:
+        if self.accounts is not None and self.accounts.team_mode():
+            refused = self._reviewer(request, scope)
+            if refused is not None:
+                return await refused(scope, receive, send_with_headers)
+        elif self.token is not None:
             given_cookie = request.cookies.get(TOKEN_COOKIE, "")
             given_query = request.query_params.get("token", "")
             if _same(given_query, self.token) and request.method == "GET":
@@ -165,6 +176,42 @@ class Guard:
         await self.app(scope, capped_receive, send_with_headers)
 
 
+    def _reviewer(self, request: Request, scope) -> Response | None:
+        """Team review: find the reviewer of the request's token (put in scope state); a response when
+        there is none: the token from a link goes into a cookie (303), a missing or wrong one gets 401."""
+        given_query = request.query_params.get("token", "")
+        given = given_query or request.cookies.get(TOKEN_COOKIE, "")
+        reviewer = self.accounts.authenticate(given) if given else None
+        if reviewer is None:
+            return _unauthorised(request, wrong=bool(given))
+        if given_query and request.method == "GET":
+            rest = [(k, v) for k, v in request.query_params.multi_items() if k != "token"]
+            response = RedirectResponse(request.url.path + (f"?{urlencode(rest)}" if rest else ""), 303)
+            response.set_cookie(TOKEN_COOKIE, given_query, httponly=True, samesite="strict")
+            return response
+        scope.setdefault("state", {})["reviewer"] = reviewer
+        return None
+
+
+def _unauthorised(request: Request, wrong: bool) -> Response:
+    """401 for team review: a page that asks for the token (its form puts it in the address once, and the
+    guard moves it into a cookie), or JSON for the API."""
+    message = ("that token is wrong or its reviewer was removed; ask your lead for a new one" if wrong
+               else "this review server needs your reviewer token")
+    if request.url.path.startswith("/api/") or request.method != "GET":
+        return JSONResponse({"error": f"401: {message}"}, 401)
+    html = ('<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" '
+            'content="width=device-width, initial-scale=1"><title>Token needed · translate</title></head>'
+            f'<body><h1>Review pairs: token needed</h1><p id="why">401: {message}.</p>'
+            f'<form method="get" action="{escape(request.url.path)}"><label>Your reviewer token '
+            '<input name="token" type="password" autocomplete="off" required autofocus></label> '
+            '<button type="submit">Open</button></form></body></html>')
+    response = HTMLResponse(html, 401)
+    if wrong:
+        response.delete_cookie(TOKEN_COOKIE)
+    return response
+
+
 class _BodyTooLarge(Exception):
     """A body without Content-Length that grew past the limit (raised while it is read)."""
 
@@ -178,11 +225,12 @@ def _same(given: str, expected: str) -> bool:
 
 
 def create_app(db: Path, reviewer: str | None = None, token: str | None = None, host: str = "127.0.0.1",
-               extra_hosts: list[str] = ()) -> Starlette:
+               extra_hosts: list[str] = (), team: TeamSettings = TeamSettings()) -> Starlette:
     """The review app over the store ``db`` (which must exist)."""
-    context = ReviewContext(db, reviewer, secrets.token_urlsafe(32),
-                            Jinja2Templates(directory=str(HERE / "templates")), readonly=not store_writable(db))
+    templates = Jinja2Templates(directory=str(HERE / "templates"), context_processors=[team_routes.template_context])
+    context = ReviewContext(db, reviewer, secrets.token_urlsafe(32), templates, readonly=not store_writable(db))
     routes = [
+        *team_routes.routes(),      # team review first: each hands a store without reviewers on unchanged
         *pages.routes(),
         *actions.routes(),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
@@ -220,18 +268,19 @@ def create_app(db: Path, reviewer: str | None = None, token: str | None = None, 
         sqlite3.Error: on_database_error, StoreError: on_database_error, ReadOnly: on_read_only,
         _BodyTooLarge: on_body_too_large})
     app.state.review = context
-    return Guard(app, token=token, hosts=allowed_hosts(host, list(extra_hosts)))
+    app.state.team = team
+    return Guard(app, token=token, hosts=allowed_hosts(host, list(extra_hosts)), accounts=Accounts(db))
 
 
 def serve(db: Path, host: str = "127.0.0.1", port: int = 8765, reviewer: str | None = None,
           token: str | None = None, extra_hosts: list[str] = (),
-          announce: Callable[[str], None] | None = None) -> None:
+          announce: Callable[[str], None] | None = None, team: TeamSettings = TeamSettings()) -> None:
     """Run the review server until interrupted; ``announce`` gets each line to tell the user once it listens."""
     import uvicorn
 
     if not is_loopback(host) and token is None:
         token = secrets.token_urlsafe(18)        # never expose the page beyond this machine without one
-    app = create_app(db, reviewer=reviewer, token=token, host=host, extra_hosts=extra_hosts)
+    app = create_app(db, reviewer=reviewer, token=token, host=host, extra_hosts=extra_hosts, team=team)
     # bind here rather than in uvicorn: a busy port is then a one-line error, and the address is
     # printed only once it really listens
     try:
@@ -246,7 +295,12 @@ def serve(db: Path, host: str = "127.0.0.1", port: int = 8765, reviewer: str | N
         raise ReviewError(f"{host}:{port}: cannot listen ({exc.strerror or exc})") from None
     if announce:
         shown = socket.gethostname() if host in ("0.0.0.0", "::") else host
-        announce(f"reviewing {db} at {review_url(shown, port, token)}  (Ctrl+C stops)")
+        team_mode = app.accounts.team_mode()     # each reviewer brings their own token: none in the address
+        announce(f"reviewing {db} at {review_url(shown, port, None if team_mode else token)}  (Ctrl+C stops)")
+        if team_mode:
+            announce(f"team review: each reviewer opens the address with their own token (?token=...); "
+                     f"claims of {team.batch} pairs last {team.lease_s / 60:g} min without activity; "
+                     f"{team.overlap:.0%} of pairs are reviewed blind by two")
         if app.app.state.review.readonly:
             announce(f"{db} cannot be written: the page shows the pairs, but changes are refused")
         if is_loopback(host):

@@ -27,7 +27,8 @@ class ReviewDecisions:
         self.db = store.db
         self.scorer = scorer
 
-    def set_status(self, pair_id: int, new_status: str, reviewer: str, action: str | None = None) -> int | None:
+    def set_status(self, pair_id: int, new_status: str, reviewer: str, action: str | None = None,
+                   comment: str | None = None) -> int | None:
         """Approve, reject or reset one pair; return the review_log id (None when it already has that status).
 
         Raises KeyError for an unknown pair, ValueError for a status review cannot set."""
@@ -42,7 +43,16 @@ class ReviewDecisions:
                 return None
             db.execute("UPDATE translations SET status = ?, reject_reason = NULL, reject_comment = NULL"
                        " WHERE id = ?", (new_status, pair_id))
-            return _log(db, pair_id, action, row["status"], new_status, reviewer)
+            return _log(db, pair_id, action, row["status"], new_status, reviewer, comment=comment)
+
+    def confirm(self, pair_id: int, reviewer: str, action: str, comment: str | None = None) -> int:
+        """Log that ``reviewer`` keeps the pair's status as it is (a lead settling a pair with the
+        decision it has); return the log id."""
+        with self.store.transaction() as db:
+            row = db.execute("SELECT status FROM translations WHERE id = ?", (pair_id,)).fetchone()
+            if row is None:
+                raise KeyError(pair_id)
+            return _log(db, pair_id, action, row["status"], row["status"], reviewer, comment=comment)
 
     def set_reason(self, pair_id: int, reason: str | None, comment: str | None, reviewer: str) -> int | None:
         """Give a rejected pair its reason (one of REJECT_REASONS) and optional comment."""
@@ -69,6 +79,15 @@ class ReviewDecisions:
         text = text.strip()
         if not text:
             raise ValueError("empty translation: reject the pair instead")
+        # scored before the write transaction: the first scoring loads the lexicons (seconds), and every
+        # other reviewer's action would wait for it behind the write lock
+        scored = None
+        if self.scorer is not None:
+            source = self.db.execute(f"SELECT {PAIR_SOURCE} FROM translations t JOIN segments s ON s.id = t.segment_id"
+                                     " JOIN documents d ON d.id = s.document_id WHERE t.id = ?", (pair_id,)).fetchone()
+            if source is None:
+                raise KeyError(pair_id)
+            scored = self.scorer(source[0], text)
         with self.store.transaction() as db:
             row = db.execute(
                 f"SELECT t.status, COALESCE({CURRENT_EDIT_TEXT}, t.text) AS target, {PAIR_SOURCE} AS source,"
@@ -83,8 +102,8 @@ class ReviewDecisions:
                 "INSERT INTO edits (translation_id, text, reviewer, created_at, old_score, old_label, old_signals)"
                 " VALUES (?,?,?,?,?,?,?)",
                 (pair_id, text, reviewer, now(), row["score"], row["label"], row["signals"])).lastrowid
-            if self.scorer is not None:
-                score, label, signals = self.scorer(row["source"], text)
+            if scored is not None:
+                score, label, signals = scored
                 signals = {**signals, "edited": True}
                 db.execute("INSERT INTO scores (translation_id, score, label, signals) VALUES (?,?,?,?)"
                            " ON CONFLICT (translation_id) DO UPDATE SET score = excluded.score,"

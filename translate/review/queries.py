@@ -245,6 +245,15 @@ class ReviewQueries:
         rows = self._select(order, pending, extra, list(key or order.first_key), False, 1)
         return rows[0]["id"] if rows else None
 
+    def pending_ids(self, order: Order, flt: Filter, limit: int, extra: list[str] = (),
+                    extra_args: list = ()) -> list[int]:
+        """The first ``limit`` pending pairs of the filtered order that also meet the WHERE terms ``extra``
+        (team review: not claimed by anyone, not voted on by this reviewer)."""
+        pending = Filter(**{**flt.__dict__, "status": "pending"})
+        rows = self._select(order, pending, [order.beyond(inclusive=True), *extra],
+                            [*order.first_key, *extra_args], False, limit)
+        return [r["id"] for r in rows]
+
     # -- counts -----------------------------------------------------------------------------------
     def counts(self, flt: Filter | None = None) -> dict[str, int]:
         """Pairs per status (and 'total') matching the filter, or in the whole store (read once per

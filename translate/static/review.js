@@ -14,8 +14,12 @@ const FLASH_KEY = "review-flash";    // a message to show after the page reloads
 let current = -1;
 
 // ---- reviewer name, remembered in this browser --------------------------------------------------
-reviewerInput.value = localStorage.getItem("review-reviewer") || document.body.dataset.defaultReviewer || "";
-reviewerInput.addEventListener("change", () => localStorage.setItem("review-reviewer", reviewerInput.value.trim()));
+// (team review: the name comes from the reviewer's token and the field is read-only)
+const teamMode = Boolean(document.body.dataset.team);
+if (!teamMode) {
+  reviewerInput.value = localStorage.getItem("review-reviewer") || document.body.dataset.defaultReviewer || "";
+  reviewerInput.addEventListener("change", () => localStorage.setItem("review-reviewer", reviewerInput.value.trim()));
+}
 
 function flash(message, isError) {
   if (!flashBox) return;
@@ -374,7 +378,9 @@ function goTo(linkId, hash) {
 }
 
 // the next pending pair in this order: on this page if there is one, else across pages
+// (team review: always the server's answer, which hands out only pairs claimed for this reviewer)
 function nextPending() {
+  if (teamMode) { nextClaimed(); return; }
   const start = current < 0 ? 0 : current + 1;
   const index = rows.findIndex((r, i) => i >= start && r.dataset.status === "pending");
   if (index >= 0) { select(index); return; }
@@ -385,6 +391,22 @@ function nextPending() {
     const data = await response.json();
     if (data.id === null) flash("No pending pair after this one in this order.");
     else window.location.href = data.url;
+  });
+}
+
+function nextClaimed() {
+  enqueue(async () => {
+    const response = await fetch("/api/next-pending?" + pageQuery).catch(() => null);
+    if (!response || !response.ok) { flash("Could not look for the next pending pair.", true); return; }
+    const data = await response.json();
+    if (data.id === null) { flash("No pending pair left for you in this order."); return; }
+    const index = rows.findIndex((r) => r.dataset.id === String(data.id));
+    if (index >= 0) {
+      rows[index].dataset.claim = "mine";
+      select(index);
+    } else {
+      window.location.href = data.url;
+    }
   });
 }
 
@@ -450,6 +472,13 @@ if (positionBox && positionBox.dataset.countFrom) {
     })
     .catch(() => {});
 }
+
+// ---- narrow screens: the filters fold behind one control ----------------------------------------
+const filtersToggle = document.getElementById("filters-toggle");
+if (filtersToggle) filtersToggle.addEventListener("click", () => {
+  const open = document.body.classList.toggle("filters-open");
+  filtersToggle.setAttribute("aria-expanded", String(open));
+});
 
 // ---- on load: back to the pair in the address, and any message left before a reload -------------
 const pending = sessionStorage.getItem(FLASH_KEY);

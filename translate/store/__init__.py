@@ -8,7 +8,8 @@ The package is split along what it does:
 - ``corpus``: writing documents, segments (current and superseded segmentations) and pairs;
 - ``versions``: a file run again with changed content as a new version of its document;
 - ``history``: review decisions written from elsewhere (carried to a new version, imported);
-- ``reads``: streaming pairs for exports and eval.
+- ``reads``: streaming pairs for exports and eval;
+- ``reviewers``: team review: reviewer accounts and tokens, claims, blind votes, adjudication.
 The review page's reads and writes are in ``translate.review`` (queries, decisions).
 
 Machine output is never overwritten: review edits are new rows in ``edits`` and every status change is
@@ -25,13 +26,14 @@ from .connection import (BUSY_TIMEOUT_S, DEFAULT_DB, Connection, StoreError, bus
 from .corpus import CorpusWrites, NewSegment, SegmentsAdded
 from .history import Decision, ReviewHistory
 from .reads import CorpusReads
+from .reviewers import ReviewerBook
 from .runs import RunBook
 from .versions import DocumentVersion, DocumentVersions
 from .schema import (CURRENT_EDIT_TEXT, CURRENT_PAIR, CURRENT_SEGMENT, MIGRATIONS, PAIR_SELECT, PAIR_SOURCE,
                      REJECT_REASONS, STATUSES, normalise_for_search)
 
 
-class Store(RunBook, DocumentVersions, ReviewHistory, CorpusWrites, CorpusReads, Connection):
+class Store(RunBook, DocumentVersions, ReviewHistory, CorpusWrites, CorpusReads, ReviewerBook, Connection):
     """A connection to one corpus file, with every part of the store's interface. Writes go through
     ``transaction()``; see ``Connection`` for opening modes."""
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +25,21 @@ DEFAULT_DB = Path("aligned") / "corpus.sqlite"
 # transaction of this program is short (one chunk of a run, one review action), so a wait this long means
 # something else holds the store: a stuck or foreign program. TRANSLATE_BUSY_TIMEOUT (seconds) overrides it.
 BUSY_TIMEOUT_S = 30.0
+
+
+# One lock per store file for the write transactions of this process's threads (the review server's
+# request threads): they queue on it and start the moment the previous one commits, instead of polling
+# SQLite's busy handler, whose growing sleeps (up to 100 ms) made the slowest review actions wait for
+# nothing. Other processes still meet SQLite's own lock. Waited for at most the busy timeout, then
+# SQLite decides as before (so a thread that writes while holding another transaction cannot hang).
+_WRITE_LOCKS: dict[str, threading.Lock] = {}
+_WRITE_LOCKS_GUARD = threading.Lock()
+
+
+def _write_lock(path: Path) -> threading.Lock:
+    key = str(path.resolve())
+    with _WRITE_LOCKS_GUARD:
+        return _WRITE_LOCKS.setdefault(key, threading.Lock())
 
 
 class StoreError(Exception):
@@ -205,6 +221,8 @@ class Connection:
         half-way for a lock another writer took after it read."""
         if self.db.in_transaction:
             raise RuntimeError("transaction() inside another transaction")
+        lock = _write_lock(self.path)
+        locked = lock.acquire(timeout=busy_timeout())
         try:
             self.db.execute("BEGIN IMMEDIATE")
             yield self.db
@@ -217,6 +235,9 @@ class Connection:
                 except sqlite3.Error:
                     pass
             raise
+        finally:
+            if locked:
+                lock.release()
 
     # -- schema -------------------------------------------------------------------------------
     def _check_store_tables(self) -> None:
