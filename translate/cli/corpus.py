@@ -200,10 +200,14 @@ def align(
                            "translations": str(translations) if translations else None,
                            "model": model_info.name if model_info else None}
                 summary = store_alignment(store, display_path(ar_path), ar_text, segments, english, mt, beads, model_id,
-                                          options)
+                                          options, en_path=display_path(en_path), en_text=en_text)
+        except AlignError as exc:
+            fail(str(exc))
         finally:
             store.close()
         message += f"; stored {summary.stored} new pairs ({summary.existing} already stored) in {db}"
+        if summary.kept_confirmed:
+            message += f"; kept {summary.kept_confirmed} confirmed rows and re-aligned the rows between them"
     typer.echo(message, err=True)
 
 
@@ -281,7 +285,7 @@ def _align_folders(ar_dir: Path, en_dir: Path, presegmented: bool, jsonl: bool, 
                     options = {"ar": str(ar_file), "en": str(en_file), "ar_sha256": key[0], "en_sha256": key[1],
                                "bridge": bridge_name, "presegmented": presegmented, "document_score": margin}
                     summary = store_alignment(store, str(ar_file), ar_text, segments, english, mt, beads,
-                                              model_id, options)
+                                              model_id, options, en_path=str(en_file), en_text=en_text)
                     counts["stored"] += summary.stored
                     counts["existing"] += summary.existing
                 bar.update(len(ar_text))

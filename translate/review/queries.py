@@ -229,6 +229,10 @@ class ReviewQueries:
                     "SELECT COUNT(*) FROM segments s INDEXED BY segments_superseded CROSS JOIN translations t"
                     f" ON t.segment_id = s.id {order.score_join.replace('LEFT JOIN', 'JOIN')}"
                     f" WHERE s.superseded_at IS NOT NULL AND t.origin = 'mt' AND {before}", key).fetchone()[0]
+                count -= self.db.execute(     # aligned pairs a link change replaced (alignment editor)
+                    "SELECT COUNT(*) FROM translations t INDEXED BY translations_superseded"
+                    f" CROSS JOIN segments s ON s.id = t.segment_id {order.score_join.replace('LEFT JOIN', 'JOIN')}"
+                    f" WHERE t.superseded_at IS NOT NULL AND {before}", key).fetchone()[0]
             return count + 1
         where, args = flt.terms(order, self._common_status(flt), self._common_search(flt))
         where.append(before)
@@ -277,6 +281,12 @@ class ReviewQueries:
                     "SELECT t.status, COUNT(*) FROM segments s INDEXED BY segments_superseded"
                     f" CROSS JOIN translations t ON t.segment_id = s.id {joins}"
                     " WHERE s.superseded_at IS NOT NULL AND t.origin = 'mt'"
+                    + "".join(" AND " + w for w in where) + " GROUP BY t.status", args):
+                counts[status] -= n
+            for status, n in self.db.execute(
+                    # aligned pairs a link change replaced (alignment editor), through their own index
+                    "SELECT t.status, COUNT(*) FROM translations t INDEXED BY translations_superseded"
+                    f" CROSS JOIN segments s ON s.id = t.segment_id {joins} WHERE t.superseded_at IS NOT NULL"
                     + "".join(" AND " + w for w in where) + " GROUP BY t.status", args):
                 counts[status] -= n
             counts["total"] = sum(counts[s] for s in STATUSES)

@@ -6,7 +6,8 @@ The package is split along what it does:
 - ``connection``: opening the file (read-write, read-only, immutable), transactions, migrating, errors;
 - ``runs``: models, runs, run liveness locks and the claims that split work between concurrent runs;
 - ``corpus``: writing documents, segments (current and superseded segmentations) and pairs;
-- ``reads``: streaming pairs for exports and eval.
+- ``reads``: streaming pairs for exports and eval;
+- ``links``: document pairs, their alignment as stand-off links, and the link log (alignment editor).
 The review page's reads and writes are in ``translate.review`` (queries, decisions).
 
 Machine output is never overwritten: review edits are new rows in ``edits`` and every status change is
@@ -21,17 +22,18 @@ from __future__ import annotations
 from .connection import (BUSY_TIMEOUT_S, DEFAULT_DB, Connection, StoreError, busy_timeout, describe_error, now,
                          text_hash)
 from .corpus import CorpusWrites, NewSegment, SegmentsAdded
+from .links import AlignedSentence, LinkBook, LinkRow, StoredAlignment
 from .reads import CorpusReads
 from .runs import RunBook
 from .schema import (CURRENT_EDIT_TEXT, CURRENT_PAIR, CURRENT_SEGMENT, MIGRATIONS, PAIR_SELECT, PAIR_SOURCE,
                      REJECT_REASONS, STATUSES, normalise_for_search)
 
 
-class Store(RunBook, CorpusWrites, CorpusReads, Connection):
+class Store(RunBook, CorpusWrites, CorpusReads, LinkBook, Connection):
     """A connection to one corpus file, with every part of the store's interface. Writes go through
     ``transaction()``; see ``Connection`` for opening modes."""
 
 
-__all__ = ["BUSY_TIMEOUT_S", "CURRENT_EDIT_TEXT", "CURRENT_PAIR", "CURRENT_SEGMENT", "DEFAULT_DB", "MIGRATIONS",
+__all__ = ["AlignedSentence", "LinkRow", "StoredAlignment", "BUSY_TIMEOUT_S", "CURRENT_EDIT_TEXT", "CURRENT_PAIR", "CURRENT_SEGMENT", "DEFAULT_DB", "MIGRATIONS",
            "PAIR_SELECT", "PAIR_SOURCE", "REJECT_REASONS", "STATUSES", "Connection", "NewSegment", "SegmentsAdded",
            "Store", "StoreError", "busy_timeout", "describe_error", "normalise_for_search", "now", "text_hash"]

@@ -140,6 +140,64 @@ WHERE EXISTS (SELECT 1 FROM segments later
     (5, "index of superseded spans", """
 CREATE INDEX segments_superseded ON segments(id) WHERE superseded_at IS NOT NULL;
 """),
+    # Alignments as stand-off links (issue 19). `translate align` stores both documents (the English one
+    # with lang 'en', its sentences as segments), the document pair, the sentence lists the alignment
+    # uses (segment ids, in order, with the bridge MT of each Arabic sentence) and one link per row of
+    # the alignment: an Arabic and an English range of those lists (either may be empty: 1-0 and 0-1 rows
+    # are kept), 'auto' or 'confirmed'. Aligned pairs are derived from the links with both sides: a link
+    # change supersedes the pairs it no longer makes (kept with their reviews, not shown or exported) and
+    # revives or adds the pairs of the new links. Every change is a link_log row holding the alignment
+    # as it was before (undo puts it back); `version` counts changes so a stale editor view is refused.
+    (7, "document pairs, stand-off links, link log", """
+ALTER TABLE translations ADD COLUMN superseded_at TEXT;   -- set when a link change replaced this aligned pair
+CREATE INDEX translations_superseded ON translations(id) WHERE superseded_at IS NOT NULL;
+CREATE TABLE document_pairs (
+    id INTEGER PRIMARY KEY,
+    ar_document_id INTEGER NOT NULL REFERENCES documents(id),
+    en_document_id INTEGER NOT NULL REFERENCES documents(id),
+    model_id INTEGER REFERENCES models(id),     -- bridge MT model of the latest automatic alignment
+    bridge TEXT,                                -- its name ('' none, NULL external MT given with --translations)
+    version INTEGER NOT NULL DEFAULT 0,         -- incremented by every change of the links
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    UNIQUE (ar_document_id, en_document_id)
+);
+CREATE TABLE alignment_sentences (
+    document_pair_id INTEGER NOT NULL REFERENCES document_pairs(id),
+    side TEXT NOT NULL CHECK (side IN ('ar', 'en')),
+    position INTEGER NOT NULL,                  -- sentence index in the alignment, from 0
+    segment_id INTEGER NOT NULL REFERENCES segments(id),
+    bridge TEXT,                                -- MT of an Arabic sentence by the bridge model
+    PRIMARY KEY (document_pair_id, side, position)
+);
+CREATE TABLE links (
+    document_pair_id INTEGER NOT NULL REFERENCES document_pairs(id),
+    position INTEGER NOT NULL,                  -- row of the alignment, from 0
+    ar_first INTEGER NOT NULL,                  -- sentence indices: first, count (count 0: empty cell)
+    ar_count INTEGER NOT NULL,
+    en_first INTEGER NOT NULL,
+    en_count INTEGER NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('auto', 'confirmed')),
+    score REAL,                                 -- aligner's link probability (NULL for hand-made rows)
+    translation_id INTEGER REFERENCES translations(id),   -- the pair the link makes (both sides present)
+    reviewer TEXT,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (document_pair_id, position)
+);
+CREATE INDEX links_translation ON links(translation_id) WHERE translation_id IS NOT NULL;
+CREATE TABLE link_log (
+    id INTEGER PRIMARY KEY,
+    document_pair_id INTEGER NOT NULL REFERENCES document_pairs(id),
+    op TEXT NOT NULL,                           -- an editor op, 'align' (automatic), or 'undo'
+    args TEXT NOT NULL,                         -- JSON
+    reviewer TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    before TEXT NOT NULL,                       -- JSON: sentence lists and links before the change
+    undoes INTEGER REFERENCES link_log(id),
+    undone_at TEXT
+);
+CREATE INDEX link_log_pair ON link_log(document_pair_id, id);
+"""),
 ]
 
 
@@ -229,8 +287,9 @@ PAIR_SOURCE = ("CASE WHEN t.source_end IS NULL THEN s.text"
 CURRENT_SEGMENT = "s.superseded_at IS NULL"
 # Pairs shown by default (exports, review), aliases t (translations) and s (its first segment): machine
 # translations of the current segmentation, and every aligned human translation (an alignment brings
-# its own segmentation of the text, which runs do not replace).
-CURRENT_PAIR = f"(t.origin <> 'mt' OR {CURRENT_SEGMENT})"
+# its own segmentation of the text, which runs do not replace) unless a link change of the alignment
+# editor replaced it (translations.superseded_at, migration 7).
+CURRENT_PAIR = f"((t.origin <> 'mt' OR {CURRENT_SEGMENT}) AND t.superseded_at IS NULL)"
 
 
 
