@@ -26,7 +26,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from ..store import Store, StoreError
-from . import actions, pages
+from . import actions, alignment, pages
 from .decisions import ReviewDecisions
 from .errors import BadRequest, Forbidden, NotFound, ReadOnly, ReviewError
 from .queries import ReviewQueries
@@ -185,6 +185,7 @@ def create_app(db: Path, reviewer: str | None = None, token: str | None = None, 
     routes = [
         *pages.routes(),
         *actions.routes(),
+        *alignment.routes(),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
 

@@ -327,7 +327,9 @@ class ReviewQueries:
 
     def documents(self, limit: int) -> list[sqlite3.Row]:
         """Documents for the filter list (the first ``limit`` by path)."""
-        return self.db.execute("SELECT id, path FROM documents ORDER BY path, id LIMIT ?", (limit,)).fetchall()
+        # (English documents an alignment stored have no pairs of their own)
+        return self.db.execute("SELECT id, path FROM documents WHERE lang <> 'en' ORDER BY path, id LIMIT ?",
+                               (limit,)).fetchall()
 
     def history(self, pair_id: int) -> dict:
         """The machine (or aligned/imported) text, every edit with the score before it, every log entry."""

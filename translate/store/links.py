@@ -135,6 +135,12 @@ class LinkBook:
                               (translation_id,)).fetchone()
         return row[0] if row else None
 
+    def link_rows_of(self, translation_ids: list[int]) -> dict[int, tuple[int, int]]:
+        """{translation id: (document pair id, row)} for the pairs among these that a current link makes."""
+        return {r[0]: (r[1], r[2]) for r in _rows_by_id(
+            self.db, "SELECT translation_id, document_pair_id, position FROM links", translation_ids,
+            column="translation_id")}
+
     def alignments_of_document(self, document_id: int) -> list[int]:
         return [r[0] for r in self.db.execute(
             "SELECT id FROM document_pairs WHERE ar_document_id = ? OR en_document_id = ? ORDER BY id",
