@@ -496,3 +496,57 @@ def locate_sentences(text: str, sentences: Sequence[str]) -> list[NewSegment]:
         out.append(NewSegment(k, start, end, k, 0, sentence))
         offset = end
     return out
+
+
+def store_imported_alignment(store: Store, ar_sha256: str, en_sha256: str, rows: list[dict],
+                             reviewer: str = "import") -> tuple[int, int]:
+    """Make a document pair's alignment the rows of a links export ({"ar": spans, "en": spans,
+    "status"}), for documents this store holds (by sha256). One undoable change; pairs follow the links.
+    Returns (document pair id, pairs added). ValueError names what does not fit."""
+    documents = {}
+    for side, sha in (("ar", ar_sha256), ("en", en_sha256)):
+        found = store.db.execute("SELECT id, text FROM documents WHERE sha256 = ?", (sha,)).fetchone()
+        if found is None:
+            raise ValueError(f"the {'Arabic' if side == 'ar' else 'English'} document {sha[:12]}… is not in this "
+                             "store: align or import the documents first")
+        documents[side] = (found["id"], found["text"])
+    spans = {side: sorted({span for row in rows for span in row[side]}) for side in SIDES}
+    for side in SIDES:
+        text = documents[side][1]
+        for (a, b), (c, _) in zip(spans[side], spans[side][1:] + [(len(text), 0)]):
+            if b > len(text) or b > c:
+                raise ValueError(f"{side} offsets [{a}, {b}] overlap another sentence or pass the document's end")
+        # every sentence of the document in a row: outside the spans there may only be white space
+        outside, last = [], 0
+        for a, b in spans[side] + [(len(text), len(text))]:
+            outside.append((last, text[last:a]))
+            last = b
+        left_out = next((start for start, gap in outside if gap.strip()), None)
+        if left_out is not None:
+            raise ValueError(f"the links leave text of the {side} document out (at offset {left_out}): every "
+                             "sentence must be in a row")
+    with store.transaction() as db:
+        pair_id = store.document_pair_id(documents["ar"][0], documents["en"][0])
+        created = pair_id is None
+        if created:
+            pair_id = store.create_document_pair(db, documents["ar"][0], documents["en"][0], None, None)
+        alignment = store.load_alignment(pair_id, db)
+        before = alignment.snapshot()
+        previous = {r.translation_id for r in alignment.rows if r.translation_id is not None}
+        bridges = {s.segment_id: s.bridge for s in alignment.ar}
+        index = {}
+        for side in SIDES:
+            document_id, text = documents[side]
+            ids = store.insert_spans(db, document_id, [NewSegment(k, a, b, k, 0, text[a:b])
+                                                       for k, (a, b) in enumerate(spans[side])])
+            alignment.sentences(side)[:] = [AlignedSentence(i, a, b, text[a:b], bridges.get(i) if side == "ar" else None)
+                                            for i, (a, b) in zip(ids, spans[side])]
+            index[side] = {span: k for k, span in enumerate(spans[side])}
+        stamp = now()
+        alignment.rows = [LinkRow([index["ar"][s] for s in row["ar"]], [index["en"][s] for s in row["en"]],
+                                  row["status"], None, None, reviewer, stamp) for row in rows]
+        check_alignment(alignment)
+        added, _ = store.sync_link_pairs(db, alignment, documents["ar"][1], previous, _make_pair("import"))
+        store.write_alignment(db, alignment)
+        store.log_link_change(db, pair_id, "create" if created else "import", {"rows": len(rows)}, reviewer, before)
+    return pair_id, added

@@ -19,7 +19,7 @@ from xml.sax.saxutils import escape, quoteattr
 from . import __version__
 from .store import Store
 
-FORMATS = ("tmx", "jsonl", "tsv")
+FORMATS = ("tmx", "jsonl", "tsv", "links", "xces")     # links, xces: the alignments (translate.links_io)
 
 # characters XML 1.0 forbids (C0 controls other than tab/newline/return, lone surrogates, U+FFFE/FFFF)
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -41,10 +41,16 @@ def export(store: Store, out: Path, fmt: str, min_score: float | None = None, st
     """
     if fmt not in FORMATS:
         raise ExportError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
-    writer = {"tmx": write_tmx, "jsonl": write_jsonl, "tsv": write_tsv}[fmt]
+    writer = {"tmx": write_tmx, "jsonl": write_jsonl, "tsv": write_tsv}.get(fmt)
     tmp = out.with_name(f".{out.name}.tmp{os.getpid()}")
     try:
         with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+            if writer is None:          # the links themselves, stand-off
+                from .links_io import write_links, write_xces
+
+                count = (write_links if fmt == "links" else write_xces)(store, fh)
+                os.replace(tmp, out)
+                return count
             rows = store.iter_pairs(min_score=min_score, status=status, include_superseded=include_superseded)
             if join_parts:
                 rows = join_sentence_parts(rows, store)
@@ -113,6 +119,7 @@ def pair_record(row: sqlite3.Row | dict) -> dict:
         "score": row["score"],
         "label": row["label"],
         "signals": json.loads(row["signals"]) if row["signals"] else {},
+        "link_status": row["link_status"],      # auto / confirmed for pairs an alignment link makes
         "created": row["created_at"],
     }
 
@@ -162,6 +169,8 @@ def write_tmx(rows: Iterable[sqlite3.Row], fh: TextIO) -> int:
         props = [("x-score", f"{row['score']:.4f}"), ("x-label", row["label"]), ("x-status", row["status"]),
                  ("x-document", row["document"]), ("x-start", str(row["start"])), ("x-end", str(row["end"])),
                  ("x-origin", row["origin"]), ("x-model", row["model"] or "")]
+        if row["link_status"]:
+            props.append(("x-link-status", row["link_status"]))
         if row["reject_reason"]:
             props.append(("x-reject-reason", row["reject_reason"]))
         if row["reject_comment"]:

@@ -54,7 +54,8 @@ def segment(
 @app.command()
 def export(
     output: Path = typer.Option(..., "--output", "-o", help="File to write."),
-    fmt: str = typer.Option("tmx", "--format", "-f", help="tmx, jsonl or tsv."),
+    fmt: str = typer.Option("tmx", "--format", "-f", help="tmx, jsonl or tsv (pairs); links (JSONL) or xces "
+                                                          "(cesAlign) for the alignments' stand-off links."),
     db: Path = DbOption,
     min_score: Optional[float] = typer.Option(None, "--min-score", help="Only pairs scoring at least this."),
     status: Optional[str] = typer.Option(None, "--status", help=f"Only pairs with this status ({', '.join(STATUSES)})."),
@@ -70,17 +71,21 @@ def export(
 
     if status is not None and status not in STATUSES:
         fail(f"unknown status {status!r}: use one of {', '.join(STATUSES)}", 2)
+    links = fmt in ("links", "xces")
+    if links and (min_score is not None or status is not None or join_parts):
+        fail(f"--format {fmt} writes every link of every alignment: --min-score, --status and --join-parts "
+             "select pairs", 2)
     store = open_store(db, create=False, readonly=True)
     try:
         with store_errors(db):
             count = export_pairs(store, output, fmt, min_score=min_score, status=status, join_parts=join_parts,
                                  include_superseded=include_superseded)
-            left_out = 0 if include_superseded else store.superseded_reviewed()
+            left_out = 0 if include_superseded or links else store.superseded_reviewed()
     except ExportError as exc:
         fail(str(exc))
     finally:
         store.close()
-    typer.echo(f"exported {count} pairs to {output}", err=True)
+    typer.echo(f"exported {count} {'links' if links else 'pairs'} to {output}", err=True)
     if left_out:
         typer.echo(f"{left_out} reviewed pairs of superseded segmentations (re-run with other --max-words) "
                    "were left out; --include-superseded exports them", err=True)
@@ -317,8 +322,14 @@ def import_memory(
     fmt: Optional[str] = typer.Option(None, "--format", "-f", help="tmx, tsv or jsonl (default: from the name)."),
     db: Path = DbOption,
 ) -> None:
-    """Import an existing translation memory into the store (origin 'imported'), scored for review."""
+    """Import an existing translation memory into the store (origin 'imported'), scored for review; or a
+    links export (`export --format links`) back into the alignments of documents the store holds."""
+    from ..links_io import is_links_file
     from ..tm_import import TMImportError, import_pairs, read_pairs
+
+    if fmt == "links" or (fmt is None and is_links_file(file)):
+        _import_links(file, db)
+        return
 
     try:
         pairs = read_pairs(file, fmt)
@@ -332,6 +343,31 @@ def import_memory(
     skipped = f", {summary.skipped} skipped (empty side)" if summary.skipped else ""
     typer.echo(f"imported {summary.stored} new pairs ({summary.existing} already stored{skipped}) from {file} "
                f"into {db}", err=True)
+
+
+def _import_links(file: Path, db: Path) -> None:
+    """Every document pair of the file becomes that pair's alignment (checked whole before it is stored)."""
+    from ..alignment_edit import OpError, store_imported_alignment
+    from ..links_io import LinksImportError, read_links
+
+    try:
+        alignments = read_links(file)
+    except LinksImportError as exc:
+        fail(str(exc))
+    store = open_store(db)
+    added = 0
+    try:
+        with store_errors(db):
+            for alignment in alignments:
+                try:
+                    _, new = store_imported_alignment(store, alignment.ar_sha256, alignment.en_sha256, alignment.rows)
+                except (ValueError, OpError) as exc:
+                    fail(f"{file}: line {alignment.rows[0]['line']}: {exc}")
+                added += new
+    finally:
+        store.close()
+    typer.echo(f"imported the links of {len(alignments)} document pairs from {file} into {db} "
+               f"({added} new pairs)", err=True)
 
 
 @app.command("eval")

@@ -301,7 +301,8 @@ SELECT t.id, t.origin, t.status, t.created_at, t.text AS mt_text, t.bridge, t.se
        s.start, COALESCE(t.source_end, s.end) AS end, s.sentence, s.part, s.position,
        d.id AS document_id, d.path AS document, d.sha256 AS document_sha256,
        m.name AS model, m.weights_sha256 AS model_sha256,
-       sc.score, sc.label, sc.signals, {PAIR_SOURCE} AS source
+       sc.score, sc.label, sc.signals, {PAIR_SOURCE} AS source,
+       (SELECT l.status FROM links l WHERE l.translation_id = t.id LIMIT 1) AS link_status
 FROM translations t
 JOIN segments s ON s.id = t.segment_id
 JOIN documents d ON d.id = s.document_id
