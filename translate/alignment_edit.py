@@ -253,27 +253,44 @@ def join_sentences(store: Store, db, alignment: StoredAlignment, document_id: in
 
 
 # -- re-aligning ----------------------------------------------------------------------------------
-def align_block(arabic: Sequence[str], english: Sequence[str], mt: Sequence[str | None] | None) -> list[Bead]:
-    """The aligner on a block of sentences (indices from 0 within it); blocks with one side empty are
-    rows of single sentences."""
-    if not arabic or not english:
-        return [Bead([i], [], 0.0) for i in range(len(arabic))] + [Bead([], [j], 0.0) for j in range(len(english))]
-    problem = Problem(list(mt) if mt is not None else None, list(english), list(arabic))
+CONTEXT = 20     # sentences before a block that its evidence also sees (backgrounds near its first rows)
+
+
+def align_block(arabic: Sequence[str], english: Sequence[str], mt: Sequence[str | None] | None,
+                ar_range: range | None = None, en_range: range | None = None) -> list[Bead]:
+    """The aligner on the sentences ``ar_range`` x ``en_range`` (default: all) of a document pair. Its
+    evidence (backgrounds, reliabilities) is estimated on the block and the ``CONTEXT`` sentences before
+    it, so the first rows of a block have neighbours as in a whole document. Beads carry document
+    indices; a block with one side empty is rows of single sentences."""
+    ar_range = ar_range if ar_range is not None else range(len(arabic))
+    en_range = en_range if en_range is not None else range(len(english))
+    if not ar_range or not en_range:
+        return [Bead([i], [], 0.0) for i in ar_range] + [Bead([], [j], 0.0) for j in en_range]
+    a0, e0 = max(0, ar_range.start - CONTEXT), max(0, en_range.start - CONTEXT)
+    problem = Problem(list(mt[a0:ar_range.stop]) if mt is not None else None, list(english[e0:en_range.stop]),
+                      list(arabic[a0:ar_range.stop]))
+    i0, j0 = ar_range.start - a0, en_range.start - e0
+
+    def gain(i: int, di: int, j: int, dj: int) -> float:
+        return problem.gain(i0 + i, di, j0 + j, dj)
+
     beads = []
-    for i, di, j, dj in dynamic_align(problem.n, problem.m, problem.gain):
-        score = problem.link_probability(problem.gain(i, di, j, dj)) if di and dj else 0.0
-        beads.append(Bead(list(range(i, i + di)), list(range(j, j + dj)), score))
+    for i, di, j, dj in dynamic_align(len(ar_range), len(en_range), gain):
+        score = problem.link_probability(gain(i, di, j, dj)) if di and dj else 0.0
+        beads.append(Bead(list(range(ar_range.start + i, ar_range.start + i + di)),
+                          list(range(en_range.start + j, en_range.start + j + dj)), score))
     return beads
 
 
 def _block_rows(alignment: StoredAlignment, ar: list[int], en: list[int]) -> list[LinkRow]:
-    """Aligner rows over these consecutive sentences (with the bridge MT where every sentence has one)."""
-    bridges = [alignment.ar[i].bridge for i in ar]
+    """Aligner rows over these consecutive sentences, with the evidence of the whole document pair (and
+    its bridge MT where every Arabic sentence has one)."""
+    bridges = [s.bridge for s in alignment.ar]
     mt = bridges if bridges and all(b is not None for b in bridges) else None
-    beads = align_block([alignment.ar[i].text for i in ar], [alignment.en[j].text for j in en], mt)
-    base_ar, base_en = (ar[0] if ar else 0), (en[0] if en else 0)
-    return [LinkRow([base_ar + i for i in b.ar], [base_en + j for j in b.en], "auto",
-                    round(b.score, 4) if b.ar and b.en else None) for b in beads]
+    ar_range = range(ar[0], ar[-1] + 1) if ar else range(0)
+    en_range = range(en[0], en[-1] + 1) if en else range(0)
+    beads = align_block([s.text for s in alignment.ar], [s.text for s in alignment.en], mt, ar_range, en_range)
+    return [LinkRow(b.ar, b.en, "auto", round(b.score, 4) if b.ar and b.en else None) for b in beads]
 
 
 def _consecutive(indices: list[int]) -> bool:
@@ -402,7 +419,7 @@ def apply_op(store: Store, pair_id: int, op: Op, reviewer: str, version: int | N
     that cannot apply, Stale when ``version`` is not the stored one. Nothing changes unless it applies."""
     with store.transaction() as db:
         alignment = _current(store, db, pair_id, version)
-        before_rows = [replace(r, ar=list(r.ar), en=list(r.en)) for r in alignment.rows]
+        before_rows = [LinkRow(list(r.ar), list(r.en), r.status, r.score) for r in alignment.rows]
         before = alignment.snapshot()
         previous = {r.translation_id for r in alignment.rows if r.translation_id is not None}
         if op.op in ROW_OPS:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from .connection import now
 from .corpus import NewSegment
@@ -67,7 +67,7 @@ class StoredAlignment:
         """The sentence lists and rows as JSON (the link log's ``before``)."""
         return json.dumps({"ar": [[s.segment_id, s.bridge] for s in self.ar],
                            "en": [[s.segment_id, s.bridge] for s in self.en],
-                           "rows": [asdict(r) for r in self.rows]}, ensure_ascii=False)
+                           "rows": [dict(r.__dict__) for r in self.rows]}, ensure_ascii=False)
 
 
 class LinkBook:
@@ -157,20 +157,31 @@ class LinkBook:
                           (ar_document_id, en_document_id)).fetchone()[0]
 
     def write_alignment(self, db: sqlite3.Connection, alignment: StoredAlignment) -> None:
-        """Replace the stored sentence lists and links of this pair with ``alignment``'s; version + 1."""
+        """Make the stored sentence lists and links of this pair ``alignment``'s; version + 1. Only the
+        positions that differ are written (an op changes a few rows of hundreds)."""
         pair_id = alignment.id
-        db.execute("DELETE FROM alignment_sentences WHERE document_pair_id = ?", (pair_id,))
-        db.execute("DELETE FROM links WHERE document_pair_id = ?", (pair_id,))
-        db.executemany(
-            "INSERT INTO alignment_sentences (document_pair_id, side, position, segment_id, bridge) VALUES (?,?,?,?,?)",
-            [(pair_id, side, k, s.segment_id, s.bridge) for side in SIDES
-             for k, s in enumerate(alignment.sentences(side))])
         changed = now()
-        db.executemany(
-            "INSERT INTO links (document_pair_id, position, ar_first, ar_count, en_first, en_count, status, score,"
-            " translation_id, reviewer, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            [(pair_id, k, *_range(r.ar, k, alignment.rows, "ar"), *_range(r.en, k, alignment.rows, "en"), r.status,
-              r.score, r.translation_id, r.reviewer, r.updated_at or changed) for k, r in enumerate(alignment.rows)])
+        for side in SIDES:
+            new = [(s.segment_id, s.bridge) for s in alignment.sentences(side)]
+            old = db.execute("SELECT segment_id, bridge FROM alignment_sentences WHERE document_pair_id = ? AND side = ?"
+                             " ORDER BY position", (pair_id, side)).fetchall()
+            db.execute("DELETE FROM alignment_sentences WHERE document_pair_id = ? AND side = ? AND position >= ?",
+                       (pair_id, side, len(new)))
+            db.executemany("INSERT OR REPLACE INTO alignment_sentences (document_pair_id, side, position, segment_id,"
+                           " bridge) VALUES (?,?,?,?,?)",
+                           [(pair_id, side, k, *item) for k, item in enumerate(new)
+                            if k >= len(old) or tuple(old[k]) != item])
+        new_links = [(*_range(r.ar, k, alignment.rows, "ar"), *_range(r.en, k, alignment.rows, "en"), r.status,
+                      r.score, r.translation_id, r.reviewer, r.updated_at or changed)
+                     for k, r in enumerate(alignment.rows)]
+        old_links = db.execute("SELECT ar_first, ar_count, en_first, en_count, status, score, translation_id, reviewer,"
+                               " updated_at FROM links WHERE document_pair_id = ? ORDER BY position",
+                               (pair_id,)).fetchall()
+        db.execute("DELETE FROM links WHERE document_pair_id = ? AND position >= ?", (pair_id, len(new_links)))
+        db.executemany("INSERT OR REPLACE INTO links (document_pair_id, position, ar_first, ar_count, en_first, en_count,"
+                       " status, score, translation_id, reviewer, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                       [(pair_id, k, *item) for k, item in enumerate(new_links)
+                        if k >= len(old_links) or tuple(old_links[k]) != item])
         alignment.version += 1
         db.execute("UPDATE document_pairs SET version = ?, model_id = ?, bridge = ?, updated_at = ? WHERE id = ?",
                    (alignment.version, alignment.model_id, alignment.bridge, changed, pair_id))
@@ -205,17 +216,27 @@ class LinkBook:
         added, pairs reused)."""
         added = reused = 0
         in_use: set[int] = set()
+        # the pairs the rows name now, read at once (most rows keep theirs: an op touches a few)
+        named = {r[0]: r for r in _rows_by_id(db, "SELECT id, segment_id, segment_count, text, superseded_at"
+                                              " FROM translations", [r.translation_id for r in alignment.rows
+                                                                     if r.translation_id is not None])}
+        revive = []
         for row in alignment.rows:
             if not row.ar or not row.en:
                 row.translation_id = None
                 continue
             first, last = alignment.ar[row.ar[0]], alignment.ar[row.ar[-1]]
             english = " ".join(alignment.en[j].text for j in row.en)
-            if row.translation_id is not None and row.translation_id not in in_use and _pair_fits(
-                    db, row.translation_id, first.segment_id, len(row.ar), english):
+            kept = named.get(row.translation_id)
+            if kept is not None and row.translation_id not in in_use \
+                    and (kept[1], kept[2], kept[3]) == (first.segment_id, len(row.ar), english):
                 pair_id = row.translation_id
+                if kept[4] is not None:
+                    revive.append(pair_id)
             else:
                 pair_id = _existing_pair(db, first.segment_id, len(row.ar), english, in_use)
+                if pair_id is not None:
+                    revive.append(pair_id)
             if pair_id is None:
                 source = document_text[first.start:last.end]
                 score, label, signals = make_pair(source, english, row)
@@ -227,10 +248,10 @@ class LinkBook:
                 added += 1
             else:
                 reused += 1
-            db.execute("UPDATE translations SET superseded_at = NULL WHERE id = ? AND superseded_at IS NOT NULL",
-                       (pair_id,))
             row.translation_id = pair_id
             in_use.add(pair_id)
+        db.executemany("UPDATE translations SET superseded_at = NULL WHERE id = ? AND superseded_at IS NOT NULL",
+                       [(i,) for i in revive])
         gone = sorted(previous - in_use)
         db.executemany("UPDATE translations SET superseded_at = ? WHERE id = ? AND superseded_at IS NULL",
                        [(now(), i) for i in gone])
@@ -247,12 +268,6 @@ class LinkBook:
         return [r for r in rows if r["id"] not in linked_elsewhere and r["text"] in english_text]
 
 
-def _pair_fits(db: sqlite3.Connection, translation_id: int, segment_id: int, count: int, english: str) -> bool:
-    row = db.execute("SELECT segment_id, segment_count, text FROM translations WHERE id = ?",
-                     (translation_id,)).fetchone()
-    return row is not None and tuple(row) == (segment_id, count, english)
-
-
 def _existing_pair(db: sqlite3.Connection, segment_id: int, count: int, english: str, taken: set[int]) -> int | None:
     """An aligned pair of exactly this link (any bridge model), current ones first, then the newest."""
     for (pair_id,) in db.execute(
@@ -267,8 +282,11 @@ def _range(indices: list[int], k: int, rows: list[LinkRow], side: str) -> tuple[
     """(first, count) of a row's side; an empty cell stands where the next sentence of that side would."""
     if indices:
         return indices[0], len(indices)
-    earlier = [i for r in rows[:k] for i in r.side(side)]
-    return (max(earlier) + 1 if earlier else 0), 0
+    for row in reversed(rows[:k]):
+        cell = row.side(side)
+        if cell:
+            return max(cell) + 1, 0
+    return 0, 0
 
 
 def _rows_by_id(db: sqlite3.Connection, select: str, ids: list[int], column: str = "id") -> list:
