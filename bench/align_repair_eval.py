@@ -229,6 +229,7 @@ def speed(data: Path, system: str, seed: int) -> None:
                 store.db.executemany("UPDATE alignment_sentences SET bridge = ? WHERE document_pair_id = ? AND"
                                      " side = 'ar' AND segment_id = ?",
                                      [(text, pair_id, sid) for sid, text in by_segment.items()])
+                store.db.execute("UPDATE document_pairs SET version = version + 1 WHERE id = ?", (pair_id,))
                 store.db.commit()
             apply_op(store, pair_id, Op("confirm_to", row=299), "bench")
             alignment = store.load_alignment(pair_id)

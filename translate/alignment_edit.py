@@ -441,6 +441,7 @@ def apply_op(store: Store, pair_id: int, op: Op, reviewer: str, version: int | N
                               _make_pair("editor"))
         store.write_alignment(db, alignment)
         store.log_link_change(db, pair_id, op.op, op.as_json(), reviewer, before)
+    store.remember_alignment(alignment)
     return alignment
 
 
@@ -468,6 +469,7 @@ def undo(store: Store, pair_id: int, reviewer: str, version: int | None = None) 
         store.mark_undone(db, entry["id"])
         store.log_link_change(db, pair_id, "undo", {"undoes": entry["id"], "op": entry["op"]}, reviewer, before,
                               undoes=entry["id"])
+    store.remember_alignment(alignment)
     return alignment
 
 

@@ -63,6 +63,13 @@ class StoredAlignment:
     def sentences(self, side: str) -> list[AlignedSentence]:
         return self.ar if side == "ar" else self.en
 
+    def copy(self) -> "StoredAlignment":
+        """Sentence lists and rows copied (operations change them in place; sentences are replaced, not changed)."""
+        rows = [LinkRow(list(r.ar), list(r.en), r.status, r.score, r.translation_id, r.reviewer, r.updated_at)
+                for r in self.rows]
+        return StoredAlignment(self.id, self.ar_document_id, self.en_document_id, self.model_id, self.bridge,
+                               self.version, list(self.ar), list(self.en), rows)
+
     def snapshot(self) -> str:
         """The sentence lists and rows as JSON (the link log's ``before``)."""
         return json.dumps({"ar": [[s.segment_id, s.bridge] for s in self.ar],
@@ -80,10 +87,15 @@ class LinkBook:
         return row[0] if row else None
 
     def load_alignment(self, pair_id: int, db: sqlite3.Connection | None = None) -> StoredAlignment | None:
+        """The alignment as stored now. A copy of the one this connection last wrote or read is reused
+        while the stored version is still the same (every write increments it, in any process)."""
         db = db or self.db
         pair = db.execute("SELECT * FROM document_pairs WHERE id = ?", (pair_id,)).fetchone()
         if pair is None:
             return None
+        cached = self.__dict__.setdefault("_alignments", {}).get(pair_id)
+        if cached is not None and cached.version == pair["version"]:
+            return cached.copy()
         alignment = StoredAlignment(pair["id"], pair["ar_document_id"], pair["en_document_id"], pair["model_id"],
                                     pair["bridge"], pair["version"])
         for row in db.execute(
@@ -97,7 +109,12 @@ class LinkBook:
                 list(range(row["ar_first"], row["ar_first"] + row["ar_count"])),
                 list(range(row["en_first"], row["en_first"] + row["en_count"])),
                 row["status"], row["score"], row["translation_id"], row["reviewer"], row["updated_at"]))
+        self.remember_alignment(alignment)
         return alignment
+
+    def remember_alignment(self, alignment: StoredAlignment) -> None:
+        """Keep a copy of an alignment as stored (call after its transaction committed)."""
+        self.__dict__.setdefault("_alignments", {})[alignment.id] = alignment.copy()
 
     def restore_snapshot(self, db: sqlite3.Connection, alignment: StoredAlignment, snapshot: str) -> None:
         """Put the sentence lists and rows of a link log ``before`` back into ``alignment`` (in memory)."""
