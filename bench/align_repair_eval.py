@@ -263,7 +263,7 @@ def speed(data: Path, system: str, seed: int) -> None:
                     time.sleep(0.1)
             token = re.search(r'<meta name="csrf-token" content="([^"]+)">', page.text).group(1)
             rng = random.Random(seed)
-            op_times, health, gets = [], [], []
+            op_times, health, gets, by_op = [], [], [], {}
             for _ in range(200):
                 t = time.perf_counter()
                 client.get(base + "/healthz")
@@ -276,6 +276,7 @@ def speed(data: Path, system: str, seed: int) -> None:
                 answer = client.post(f"{base}/api/alignments/{pair_id}{path}", json=body,
                                      headers={"X-CSRF-Token": token})
                 op_times.append(time.perf_counter() - t)
+                by_op.setdefault(body["op"], []).append(op_times[-1])
                 assert answer.status_code in (200, 400), answer.text
             for _ in range(50):
                 t = time.perf_counter()
@@ -289,6 +290,8 @@ def speed(data: Path, system: str, seed: int) -> None:
           f"p95 {ms(percentile(op_times, 0.95))}; GET /healthz p95 {ms(percentile(health, 0.95))} (baseline): "
           f"ratio {percentile(op_times, 0.95) / percentile(health, 0.95):.1f}x; GET the alignment p95 "
           f"{ms(percentile(gets, 0.95))}")
+    print("  p95 by op: " + ", ".join(f"{name} {ms(percentile(times, 0.95))} ({len(times)})"
+                                     for name, times in sorted(by_op.items())))
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")

@@ -120,10 +120,15 @@ class LinkBook:
         """Put the sentence lists and rows of a link log ``before`` back into ``alignment`` (in memory)."""
         state = json.loads(snapshot)
         for side in SIDES:
-            ids = [segment_id for segment_id, _ in state[side]]
-            spans = {r[0]: r for r in _rows_by_id(db, "SELECT id, start, end, text FROM segments", ids)}
-            alignment.sentences(side)[:] = [AlignedSentence(i, spans[i][1], spans[i][2], spans[i][3], bridge)
-                                            for i, bridge in state[side]]
+            # most sentences are still those of the current alignment: only the others are read
+            known = {s.segment_id: s for s in alignment.sentences(side)}
+            missing = [i for i, _ in state[side] if i not in known]
+            for r in _rows_by_id(db, "SELECT id, start, end, text FROM segments", missing):
+                known[r[0]] = AlignedSentence(r[0], r[1], r[2], r[3])
+            alignment.sentences(side)[:] = [
+                known[i] if known[i].bridge == bridge else AlignedSentence(i, known[i].start, known[i].end,
+                                                                           known[i].text, bridge)
+                for i, bridge in state[side]]
         alignment.rows = [LinkRow(**row) for row in state["rows"]]
 
     def alignment_summaries(self, check_threshold: float) -> list[sqlite3.Row]:
