@@ -184,6 +184,36 @@ def test_a_store_with_pairs_from_before_links_keeps_their_decisions(files, tmp_p
     assert len(pairs) == 3
 
 
+def test_a_reviewed_pair_from_before_links_that_the_aligner_would_not_make_becomes_a_confirmed_row(files, tmp_path):
+    import hashlib
+
+    from translate.store import NewSegment
+
+    ar, en, mt = files
+    db = tmp_path / "corpus.sqlite"
+    text = ar.read_text(encoding="utf-8")
+    with Store(db) as store:      # an older aligner linked Arabic 1 alone with English 1; a reviewer approved it
+        document_id, _ = store.add_document(str(ar), text, hashlib.sha256(text.encode()).hexdigest())
+        start = text.index(ARABIC[1])
+        [segment_id] = store.add_segments(document_id, [NewSegment(1, start, start + len(ARABIC[1]), 1, 0, ARABIC[1])])
+        run_id = store.start_run("align", None, {})
+        with store.transaction() as conn:
+            old = store.add_translation(conn, segment_id, ENGLISH[1], None, run_id, 0.7, "good", {}, origin="human")
+            conn.execute("UPDATE translations SET status = 'approved' WHERE id = ?", (old,))
+        store.finish_run(run_id)
+    result = run_cli("align", ar, en, "--translations", mt, "--presegmented", "--db", db)
+    assert result.returncode == 0, result.stderr
+    assert "kept 1 confirmed rows" in result.stderr
+    pairs = current_pairs(db)
+    assert pairs[ENGLISH[1]] == {"id": old, "status": "approved", "source": ARABIC[1]}
+    with Store(db) as store:
+        [pair_id] = [r[0] for r in store.db.execute("SELECT id FROM document_pairs")]
+        alignment = store.load_alignment(pair_id)
+        confirmed = [(r.ar, r.en) for r in alignment.rows if r.status == "confirmed"]
+        assert confirmed == [([1], [1])]
+        assert_consistent(store, pair_id)
+
+
 # -- operations -----------------------------------------------------------------------------------
 def test_each_op_changes_the_rows_as_the_api_says(aligned):
     db, pair_id = aligned

@@ -401,8 +401,9 @@ def store_auto_alignment(store: Store, ar_document_id: int, ar_sentences: list[A
             summary.kept_confirmed = len(confirmed)
         if created:
             linked = {r[0] for r in db.execute("SELECT translation_id FROM links WHERE translation_id IS NOT NULL")}
-            english_text = _document_text(db, en_document_id)
-            previous |= {r["id"] for r in store.legacy_aligned_pairs(db, ar_document_id, english_text, linked)}
+            legacy = store.legacy_aligned_pairs(db, ar_document_id, _document_text(db, en_document_id), linked)
+            previous |= {r["id"] for r in legacy}
+            summary.kept_confirmed = _anchor_reviewed_pairs(alignment, legacy, reviewer)
         check_alignment(alignment)
         summary.stored, summary.existing = store.sync_link_pairs(
             db, alignment, _document_text(db, ar_document_id), previous, make_pair, run_id=run_id)
@@ -412,6 +413,44 @@ def store_auto_alignment(store: Store, ar_document_id: int, ar_sentences: list[A
         store.log_link_change(db, pair_id, "create" if created else "align",
                               {"bridge": bridge, "run": run_id}, reviewer, before)
     return summary
+
+
+def _anchor_reviewed_pairs(alignment: StoredAlignment, legacy: list, reviewer: str) -> int:
+    """Pairs a reviewer decided on before links existed whose link the new alignment does not make
+    become confirmed rows (their decision stays visible); the rows between are aligned again. Returns
+    how many. Pairs that overlap an earlier one (two alignments of old) are left as history."""
+    made = {(tuple(r.ar), tuple(r.en)) for r in alignment.rows}
+    where = {s.segment_id: k for k, s in enumerate(alignment.ar)}
+    english = [s.text for s in alignment.en]
+    anchors = []
+    for pair in legacy:
+        k = where.get(pair["segment_id"])
+        if pair["status"] == "pending" or k is None or k + pair["segment_count"] > len(alignment.ar):
+            continue
+        ar = tuple(range(k, k + pair["segment_count"]))
+        for j in range(len(english)):
+            size = next((n for n in range(1, 5) if " ".join(english[j:j + n]) == pair["text"]), None)
+            if size is not None:
+                anchors.append((ar, tuple(range(j, j + size))))
+                break
+    if all(anchor in made for anchor in anchors):
+        return 0
+    kept, ar_end, en_end = [], 0, 0
+    for ar, en in sorted(anchors):
+        if ar[0] >= ar_end and en[0] >= en_end:
+            kept.append((ar, en))
+            ar_end, en_end = ar[-1] + 1, en[-1] + 1
+    rows, ar_end, en_end, stamp = [], 0, 0, now()
+    for ar, en in kept + [((len(alignment.ar),), (len(alignment.en),))]:
+        gap_ar, gap_en = list(range(ar_end, ar[0])), list(range(en_end, en[0]))
+        if gap_ar or gap_en:
+            rows.append(LinkRow(gap_ar, gap_en))            # aligned again below
+        if ar[0] < len(alignment.ar) or en[0] < len(alignment.en):
+            rows.append(LinkRow(list(ar), list(en), "confirmed", None, None, reviewer, stamp))
+        ar_end, en_end = ar[-1] + 1, en[-1] + 1
+    alignment.rows = rows
+    realign_between_confirmed(alignment)
+    return len(kept)
 
 
 def apply_op(store: Store, pair_id: int, op: Op, reviewer: str, version: int | None = None) -> StoredAlignment:

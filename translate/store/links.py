@@ -284,7 +284,8 @@ class LinkBook:
         """Aligned pairs of this Arabic document stored before links existed (no link makes them) whose
         English comes from ``english_text``: what an alignment of this document pair replaces."""
         rows = db.execute(
-            "SELECT t.id, t.text, t.status, s.start FROM translations t JOIN segments s ON s.id = t.segment_id"
+            "SELECT t.id, t.text, t.status, t.segment_id, t.segment_count, s.start FROM translations t"
+            " JOIN segments s ON s.id = t.segment_id"
             " WHERE s.document_id = ? AND t.origin = 'human' AND t.superseded_at IS NULL"
             " AND NOT EXISTS (SELECT 1 FROM links l WHERE l.translation_id = t.id)", (ar_document_id,)).fetchall()
         return [r for r in rows if r["id"] not in linked_elsewhere and r["text"] in english_text]
