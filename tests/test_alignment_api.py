@@ -80,6 +80,12 @@ def test_an_op_answers_the_new_alignment_a_stale_view_gets_409_and_undo_restores
     assert [(r["ar"], r["en"]) for r in after["rows"]] == [([0], [0]), ([1, 2], [1, 2]), ([3], [3]), ([4], [])]
     assert after["rows"][1]["status"] == "confirmed" and after["version"] == seen["version"] + 1
     assert httpx.get(server.base + base).json() == after
+    # the pair list counts the pairs the links make now: the replaced pair is history, not a pair to review
+    counts = httpx.get(server.base + "/api/counts").json()["store"]
+    assert counts["total"] == 3 and counts["pending"] == 3
+    listed = httpx.get(server.base + "/").text
+    assert f'id="pair-{after["rows"][1]["pair"]}"' in listed
+    assert f'id="pair-{seen["rows"][1]["pair"]}"' not in listed
     # a second reviewer still looking at the old rows
     stale = post(server, token, base + "/ops", {"op": "merge", "row": 0, "version": seen["version"],
                                                 "reviewer": "second"})
