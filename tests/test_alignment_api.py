@@ -7,6 +7,8 @@ import sqlite3
 import httpx
 import pytest
 from conftest import run_cli
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from test_alignment_edit import ARABIC, ENGLISH, EXPECTED, MT
 from test_review import Server, csrf_of
 
@@ -123,3 +125,27 @@ def test_aligned_pairs_and_their_document_link_to_the_alignment(served):
         ar_document = conn.execute("SELECT id FROM documents WHERE lang = 'ar'").fetchone()[0]
     document = httpx.get(server.base + f"/doc/{ar_document}").text
     assert f'href="/align/{entry["id"]}"' in document
+
+
+json_values = st.one_of(st.none(), st.booleans(), st.integers(-3, 12), st.integers(10 ** 18, 10 ** 30),
+                        st.floats(allow_nan=False), st.text(max_size=5), st.lists(st.integers(0, 3), max_size=2))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.fixed_dictionaries({}, optional={
+    "op": st.one_of(st.sampled_from(["up", "down", "merge", "split", "gap", "close", "swap", "split_sentence",
+                                     "join_sentences", "confirm", "confirm_to", "realign"]), json_values),
+    "row": json_values, "side": st.one_of(st.sampled_from(["ar", "en"]), json_values), "at": json_values,
+    "offset": json_values, "version": json_values}))
+def test_any_body_gets_an_answer_never_a_server_error_and_the_invariant_holds(served, body):
+    from test_alignment_edit import assert_consistent
+
+    from translate.store import Store
+
+    db, server, token = served
+    response = post(server, token, "/api/alignments/1/ops", body)
+    assert response.status_code in (200, 400, 409), (body, response.text)
+    if response.status_code != 200:
+        assert "\n" not in response.json()["error"]
+    with Store(db, readonly=True) as store:
+        assert_consistent(store, 1)
