@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from align_eval import flores_documents, gold_links, links, perturbed, prf  # noqa: E402
+from align_eval import flores_documents, links, perturbed, prf  # noqa: E402
 
 from translate.align import align, arabic_sentences, store_alignment  # noqa: E402
 from translate.alignment_edit import Op, OpError, align_block, apply_op, apply_row_op, undo  # noqa: E402

@@ -141,5 +141,19 @@ def test_buttons_work_for_touch(browser, aligned_server):
         page.locator('#toolbar button[data-action="undo"]').click()
         expect(page.locator(".arow")).to_have_count(len(EXPECTED))
         assert stored(db)[0] == EXPECTED
+        # a sentence split where the caret is: after "heavily," in English sentence 1
+        page.evaluate("""() => {
+            const text = document.querySelector('#row-1 .cell-en .sentence-text').firstChild;
+            const range = document.createRange();
+            range.setStart(text, text.data.indexOf(' so he'));
+            range.collapse(true);
+            window.getSelection().removeAllRanges();
+            window.getSelection().addRange(range);
+        }""")
+        page.locator('#toolbar button[data-op="split_sentence"]').click()
+        expect(page.locator("#row-1 .cell-en .sentence")).to_have_count(2)
+        with Store(db, readonly=True) as store:
+            alignment = store.load_alignment(1)
+            assert [s.text for s in alignment.en][1:3] == ["It was raining heavily,", "so he carried a big umbrella."]
     finally:
         context.close()

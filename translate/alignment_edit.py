@@ -369,7 +369,8 @@ def _content(alignment: StoredAlignment) -> tuple:
 
 def store_auto_alignment(store: Store, ar_document_id: int, ar_sentences: list[AlignedSentence],
                          en_document_id: int, en_sentences: list[AlignedSentence], beads: list[Bead],
-                         model_id: int | None, bridge: str | None, run_id: int, reviewer: str = "aligner") -> AlignSummary:
+                         model_id: int | None, bridge: str | None, run_id: int,
+                         reviewer: str = "aligner") -> AlignSummary:
     """Store an automatic alignment of a document pair as its links and pairs.
 
     A document pair has one alignment. A new one takes the beads as they are; one with confirmed rows
@@ -597,8 +598,9 @@ def store_imported_alignment(store: Store, ar_sha256: str, en_sha256: str, rows:
             document_id, text = documents[side]
             ids = store.insert_spans(db, document_id, [NewSegment(k, a, b, k, 0, text[a:b])
                                                        for k, (a, b) in enumerate(spans[side])])
-            alignment.sentences(side)[:] = [AlignedSentence(i, a, b, text[a:b], bridges.get(i) if side == "ar" else None)
-                                            for i, (a, b) in zip(ids, spans[side])]
+            alignment.sentences(side)[:] = [
+                AlignedSentence(i, a, b, text[a:b], bridges.get(i) if side == "ar" else None)
+                for i, (a, b) in zip(ids, spans[side])]
             index[side] = {span: k for k, span in enumerate(spans[side])}
         stamp = now()
         alignment.rows = [LinkRow([index["ar"][s] for s in row["ar"]], [index["en"][s] for s in row["en"]],

@@ -43,7 +43,10 @@ function cell(which, row) {
     box.appendChild(sentence);
     box.appendChild(document.createTextNode(" "));
   }
-  box.addEventListener("click", () => { side = which; render(false); });
+  box.addEventListener("click", (event) => {
+    event.stopPropagation();
+    if (!event.target.closest("a")) moveTo(parseInt(box.closest(".arow").dataset.row, 10), which);
+  });
   return box;
 }
 
@@ -75,9 +78,7 @@ function render(scroll = true) {
     line.appendChild(ar);
     line.appendChild(en);
     line.addEventListener("click", (event) => {
-      if (event.target.closest("a")) return;
-      current = k;
-      render(false);
+      if (!event.target.closest("a")) moveTo(k);
     });
     rowsBox.appendChild(line);
   });
@@ -148,9 +149,26 @@ function op(name) {
   return post("/ops", body);
 }
 
+// moving the current row or side changes two rows' classes (a long alignment is not drawn again)
+function moveTo(k, newSide = side) {
+  const old = document.getElementById("row-" + current);
+  if (old) {
+    old.classList.remove("current");
+    old.querySelectorAll(".active-side").forEach((c) => c.classList.remove("active-side"));
+  }
+  current = Math.max(0, Math.min(state.rows.length - 1, k));
+  side = newSide;
+  const line = document.getElementById("row-" + current);
+  if (!line) return;
+  line.classList.add("current");
+  line.querySelector(".cell-" + side).classList.add("active-side");
+  line.scrollIntoView({block: "nearest"});
+  document.querySelectorAll(".side-button").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.side === side)));
+}
+
 function jump(test) {
   for (let k = current + 1; k < state.rows.length; k++) {
-    if (test(state.rows[k])) { current = k; render(); return; }
+    if (test(state.rows[k])) { moveTo(k); return; }
   }
   flash("No such row below.", false);
 }
@@ -180,9 +198,9 @@ function editEnglish() {
 }
 
 const keys = {
-  j: () => { current++; render(); }, ArrowDown: () => { current++; render(); },
-  k: () => { current--; render(); }, ArrowUp: () => { current--; render(); },
-  x: () => { side = side === "ar" ? "en" : "ar"; render(false); },
+  j: () => moveTo(current + 1), ArrowDown: () => moveTo(current + 1),
+  k: () => moveTo(current - 1), ArrowUp: () => moveTo(current - 1),
+  x: () => moveTo(current, side === "ar" ? "en" : "ar"),
   w: () => op("up"), s: () => op("down"), m: () => op("merge"), b: () => op("split"),
   g: () => op("gap"), G: () => op("close"), t: () => op("swap"), "/": () => op("split_sentence"),
   J: () => op("join_sentences"), c: () => op("confirm"), C: () => op("confirm_to"), r: () => op("realign"),
@@ -204,7 +222,7 @@ document.addEventListener("keydown", (event) => {
 document.getElementById("toolbar").addEventListener("click", (event) => {
   const button = event.target.closest("button");
   if (!button) return;
-  if (button.dataset.side) { side = button.dataset.side; render(false); return; }
+  if (button.dataset.side) { moveTo(current, button.dataset.side); return; }
   if (button.dataset.action === "undo") return post("/undo", {});
   if (button.dataset.action === "edit") return editEnglish();
   if (button.dataset.op) op(button.dataset.op);

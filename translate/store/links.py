@@ -185,8 +185,8 @@ class LinkBook:
         changed = now()
         for side in SIDES:
             new = [(s.segment_id, s.bridge) for s in alignment.sentences(side)]
-            old = db.execute("SELECT segment_id, bridge FROM alignment_sentences WHERE document_pair_id = ? AND side = ?"
-                             " ORDER BY position", (pair_id, side)).fetchall()
+            old = db.execute("SELECT segment_id, bridge FROM alignment_sentences WHERE document_pair_id = ?"
+                             " AND side = ? ORDER BY position", (pair_id, side)).fetchall()
             db.execute("DELETE FROM alignment_sentences WHERE document_pair_id = ? AND side = ? AND position >= ?",
                        (pair_id, side, len(new)))
             db.executemany("INSERT OR REPLACE INTO alignment_sentences (document_pair_id, side, position, segment_id,"
@@ -200,8 +200,8 @@ class LinkBook:
                                " updated_at FROM links WHERE document_pair_id = ? ORDER BY position",
                                (pair_id,)).fetchall()
         db.execute("DELETE FROM links WHERE document_pair_id = ? AND position >= ?", (pair_id, len(new_links)))
-        db.executemany("INSERT OR REPLACE INTO links (document_pair_id, position, ar_first, ar_count, en_first, en_count,"
-                       " status, score, translation_id, reviewer, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        db.executemany("INSERT OR REPLACE INTO links (document_pair_id, position, ar_first, ar_count, en_first,"
+                       " en_count, status, score, translation_id, reviewer, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                        [(pair_id, k, *item) for k, item in enumerate(new_links)
                         if k >= len(old_links) or tuple(old_links[k]) != item])
         alignment.version += 1
