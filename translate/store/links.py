@@ -200,10 +200,14 @@ class LinkBook:
                                " updated_at FROM links WHERE document_pair_id = ? ORDER BY position",
                                (pair_id,)).fetchall()
         db.execute("DELETE FROM links WHERE document_pair_id = ? AND position >= ?", (pair_id, len(new_links)))
-        db.executemany("INSERT OR REPLACE INTO links (document_pair_id, position, ar_first, ar_count, en_first,"
-                       " en_count, status, score, translation_id, reviewer, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                       [(pair_id, k, *item) for k, item in enumerate(new_links)
-                        if k >= len(old_links) or tuple(old_links[k]) != item])
+        # rows that stay are updated in place (cheaper than replacing them: rows below a merge all move up)
+        db.executemany("UPDATE links SET ar_first = ?, ar_count = ?, en_first = ?, en_count = ?, status = ?, score = ?,"
+                       " translation_id = ?, reviewer = ?, updated_at = ? WHERE document_pair_id = ? AND position = ?",
+                       [(*item, pair_id, k) for k, item in enumerate(new_links[:len(old_links)])
+                        if tuple(old_links[k]) != item])
+        db.executemany("INSERT INTO links (document_pair_id, position, ar_first, ar_count, en_first, en_count, status,"
+                       " score, translation_id, reviewer, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                       [(pair_id, k, *item) for k, item in enumerate(new_links) if k >= len(old_links)])
         alignment.version += 1
         db.execute("UPDATE document_pairs SET version = ?, model_id = ?, bridge = ?, updated_at = ? WHERE id = ?",
                    (alignment.version, alignment.model_id, alignment.bridge, changed, pair_id))
