@@ -459,7 +459,8 @@ def apply_op(store: Store, pair_id: int, op: Op, reviewer: str, version: int | N
     that cannot apply, Stale when ``version`` is not the stored one. Nothing changes unless it applies."""
     with store.transaction() as db:
         alignment = _current(store, db, pair_id, version)
-        before_rows = [LinkRow(list(r.ar), list(r.en), r.status, r.score) for r in alignment.rows]
+        stored = alignment.copy()
+        before_rows = stored.rows
         before = alignment.snapshot()
         previous = {r.translation_id for r in alignment.rows if r.translation_id is not None}
         if op.op in ROW_OPS:
@@ -479,7 +480,7 @@ def apply_op(store: Store, pair_id: int, op: Op, reviewer: str, version: int | N
         check_alignment(alignment)
         store.sync_link_pairs(db, alignment, _document_text(db, alignment.ar_document_id), previous,
                               _make_pair("editor"))
-        store.write_alignment(db, alignment)
+        store.write_alignment(db, alignment, stored)
         store.log_link_change(db, pair_id, op.op, op.as_json(), reviewer, before)
     store.remember_alignment(alignment)
     return alignment
@@ -496,6 +497,7 @@ def undo(store: Store, pair_id: int, reviewer: str, version: int | None = None) 
     and so the pairs: those the restored links make come back with their reviews)."""
     with store.transaction() as db:
         alignment = _current(store, db, pair_id, version)
+        stored = alignment.copy()
         entry = store.last_undoable_change(db, pair_id)
         if entry is None or entry["op"] in NOT_UNDOABLE:
             raise OpError("nothing to undo in this alignment")
@@ -505,7 +507,7 @@ def undo(store: Store, pair_id: int, reviewer: str, version: int | None = None) 
         check_alignment(alignment)
         store.sync_link_pairs(db, alignment, _document_text(db, alignment.ar_document_id), previous,
                               _make_pair("editor"))
-        store.write_alignment(db, alignment)
+        store.write_alignment(db, alignment, stored)
         store.mark_undone(db, entry["id"])
         store.log_link_change(db, pair_id, "undo", {"undoes": entry["id"], "op": entry["op"]}, reviewer, before,
                               undoes=entry["id"])

@@ -178,27 +178,28 @@ class LinkBook:
         return db.execute("SELECT id FROM document_pairs WHERE ar_document_id = ? AND en_document_id = ?",
                           (ar_document_id, en_document_id)).fetchone()[0]
 
-    def write_alignment(self, db: sqlite3.Connection, alignment: StoredAlignment) -> None:
+    def write_alignment(self, db: sqlite3.Connection, alignment: StoredAlignment,
+                        stored: StoredAlignment | None = None) -> None:
         """Make the stored sentence lists and links of this pair ``alignment``'s; version + 1. Only the
-        positions that differ are written (an op changes a few rows of hundreds)."""
+        positions that differ are written (an op changes a few rows of hundreds); ``stored``: the
+        alignment as it is stored now, if the caller has it (else it is read)."""
         pair_id = alignment.id
         changed = now()
         for side in SIDES:
             new = [(s.segment_id, s.bridge) for s in alignment.sentences(side)]
-            old = db.execute("SELECT segment_id, bridge FROM alignment_sentences WHERE document_pair_id = ?"
-                             " AND side = ? ORDER BY position", (pair_id, side)).fetchall()
+            old = ([(s.segment_id, s.bridge) for s in stored.sentences(side)] if stored is not None else db.execute(
+                "SELECT segment_id, bridge FROM alignment_sentences WHERE document_pair_id = ? AND side = ?"
+                " ORDER BY position", (pair_id, side)).fetchall())
             db.execute("DELETE FROM alignment_sentences WHERE document_pair_id = ? AND side = ? AND position >= ?",
                        (pair_id, side, len(new)))
             db.executemany("INSERT OR REPLACE INTO alignment_sentences (document_pair_id, side, position, segment_id,"
                            " bridge) VALUES (?,?,?,?,?)",
                            [(pair_id, side, k, *item) for k, item in enumerate(new)
                             if k >= len(old) or tuple(old[k]) != item])
-        new_links = [(*_range(r.ar, k, alignment.rows, "ar"), *_range(r.en, k, alignment.rows, "en"), r.status,
-                      r.score, r.translation_id, r.reviewer, r.updated_at or changed)
-                     for k, r in enumerate(alignment.rows)]
-        old_links = db.execute("SELECT ar_first, ar_count, en_first, en_count, status, score, translation_id, reviewer,"
-                               " updated_at FROM links WHERE document_pair_id = ? ORDER BY position",
-                               (pair_id,)).fetchall()
+        new_links = _link_tuples(alignment.rows, changed)
+        old_links = _link_tuples(stored.rows, changed) if stored is not None else db.execute(
+            "SELECT ar_first, ar_count, en_first, en_count, status, score, translation_id, reviewer, updated_at"
+            " FROM links WHERE document_pair_id = ? ORDER BY position", (pair_id,)).fetchall()
         db.execute("DELETE FROM links WHERE document_pair_id = ? AND position >= ?", (pair_id, len(new_links)))
         # rows that stay are updated in place (cheaper than replacing them: rows below a merge all move up)
         db.executemany("UPDATE links SET ar_first = ?, ar_count = ?, en_first = ?, en_count = ?, status = ?, score = ?,"
@@ -303,6 +304,12 @@ def _existing_pair(db: sqlite3.Connection, segment_id: int, count: int, english:
         if pair_id not in taken:
             return pair_id
     return None
+
+
+def _link_tuples(rows: list[LinkRow], changed: str) -> list[tuple]:
+    """The links table's columns of each row (after document_pair_id and position)."""
+    return [(*_range(r.ar, k, rows, "ar"), *_range(r.en, k, rows, "en"), r.status, r.score, r.translation_id,
+             r.reviewer, r.updated_at or changed) for k, r in enumerate(rows)]
 
 
 def _range(indices: list[int], k: int, rows: list[LinkRow], side: str) -> tuple[int, int]:
