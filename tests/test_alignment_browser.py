@@ -157,3 +157,19 @@ def test_buttons_work_for_touch(browser, aligned_server):
             assert [s.text for s in alignment.en][1:3] == ["It was raining heavily,", "so he carried a big umbrella."]
     finally:
         context.close()
+
+
+def test_the_list_of_document_pairs_fits_a_phone(browser, aligned_server):
+    _, server = aligned_server
+    context = browser.new_context(viewport={"width": 420, "height": 860})
+    page = context.new_page()
+    try:
+        page.goto(server.base + "/align")
+        expect(page.locator("tr.alignment")).to_have_count(1)
+        expect(page.locator("#alignment-1")).to_contain_text("story.en.txt")
+        scroll = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        assert scroll[0] <= scroll[1], f"horizontal scroll at 420 px: {scroll}"
+        page.locator("#alignment-1 a").click()
+        expect(page.locator(".arow")).to_have_count(len(EXPECTED))
+    finally:
+        context.close()

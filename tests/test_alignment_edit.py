@@ -376,3 +376,25 @@ def aligned_once(tmp_path_factory):
     with sqlite3.connect(db) as conn:
         [pair_id] = [r[0] for r in conn.execute("SELECT id FROM document_pairs")]
     return db, pair_id
+
+
+def test_folder_alignment_stores_one_alignment_per_document_pair(tmp_path):
+    from test_docalign import ARTICLES
+
+    ar_dir, en_dir = tmp_path / "ar", tmp_path / "en"
+    ar_dir.mkdir()
+    en_dir.mkdir()
+    for k, (ar, en) in enumerate(ARTICLES):
+        (ar_dir / f"a{k}.txt").write_text("\n".join(ar) + "\n", encoding="utf-8")
+        (en_dir / f"e{k}.txt").write_text(" ".join(en) + "\n", encoding="utf-8")
+    db = tmp_path / "corpus.sqlite"
+    for bridge in ("--no-bridge", "--no-bridge"):         # the second run skips what the first stored
+        result = run_cli("align", ar_dir, en_dir, bridge, "--db", db)
+        assert result.returncode == 0, result.stderr
+    with Store(db) as store:
+        summaries = store.alignment_summaries(0.6)
+        assert len(summaries) == len(ARTICLES)
+        for summary in summaries:
+            assert summary["ar_file"].rsplit("/", 1)[1][1:] == summary["en_file"].rsplit("/", 1)[1][1:]
+            assert summary["rows"] == 2 and summary["non_1_1"] == 0
+            assert_consistent(store, summary["id"])
