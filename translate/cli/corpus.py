@@ -87,8 +87,8 @@ def export(
         store.close()
     typer.echo(f"exported {count} {'links' if links else 'pairs'} to {output}", err=True)
     if left_out:
-        typer.echo(f"{left_out} reviewed pairs of superseded segmentations (re-run with other --max-words) "
-                   "were left out; --include-superseded exports them", err=True)
+        typer.echo(f"{left_out} reviewed pairs of superseded segmentations (re-run with other --max-words) or of "
+                   "changed alignment links were left out; --include-superseded exports them", err=True)
 
 
 
