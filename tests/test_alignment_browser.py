@@ -141,6 +141,20 @@ def test_buttons_work_for_touch(browser, aligned_server):
         page.locator('#toolbar button[data-action="undo"]').click()
         expect(page.locator(".arow")).to_have_count(len(EXPECTED))
         assert stored(db)[0] == EXPECTED
+        # the English of a row's pair edited with e, then undone with z (the pair list's undo)
+        page.locator("#row-0").click()
+        page.keyboard.press("e")
+        page.locator("#row-0 textarea.editor").fill("In the morning, the boy walked to school.")
+        page.keyboard.press("Enter")
+        expect(page.locator("#row-0 .pair-status")).to_have_text("edited")
+        page.keyboard.press("z")
+        expect(page.locator("#row-0 .pair-status")).to_have_text("pending")
+        with Store(db, readonly=True) as store:
+            first_pair = store.load_alignment(1).rows[0].translation_id
+            assert store.db.execute("SELECT status FROM translations WHERE id = ?", (first_pair,)).fetchone()[0] \
+                == "pending"
+            assert [tuple(r) for r in store.db.execute("SELECT action, reviewer FROM review_log ORDER BY id")] == [
+                ("edit", "tester"), ("undo", "tester")]
         # a sentence split where the caret is: after "heavily," in English sentence 1
         page.evaluate("""() => {
             const text = document.querySelector('#row-1 .cell-en .sentence-text').firstChild;

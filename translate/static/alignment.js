@@ -14,6 +14,9 @@ let state = JSON.parse(document.getElementById("alignment-data").textContent);
 let current = 0;
 let side = "en";
 let busy = false;
+// this page's changes, newest last: an English edit is undone through the pair list's undo, every
+// other change through the alignment's own undo (which also undoes changes made elsewhere)
+const undoStack = [];
 
 reviewerInput.value = localStorage.getItem("review-reviewer") || document.body.dataset.defaultReviewer || "";
 reviewerInput.addEventListener("change", () => localStorage.setItem("review-reviewer", reviewerInput.value.trim()));
@@ -68,6 +71,7 @@ function render(scroll = true) {
     info.appendChild(el("span", "row-score" + (low ? " low" : ""), score));
     info.appendChild(el("span", "row-status", row.status === "confirmed" ? "✔ confirmed" : "auto"));
     if (row.pair) {
+      info.appendChild(el("span", "pair-status pair-" + row.pair_status, row.pair_status));
       const link = el("a", "pair-link", "pair #" + row.pair);
       link.href = "/?from=" + row.pair + "#pair-" + row.pair;
       info.appendChild(link);
@@ -111,6 +115,7 @@ async function post(path, body) {
     if (!response.ok) { flash("Not saved: " + (data.error || response.statusText), true); return; }
     state = data;
     render();
+    if (body.op) undoStack.push({op: body.op});
     flash("Saved (" + (body.op || "undo") + ").", false);
   } catch (err) {
     flash("Not saved: the server did not answer", true);
@@ -173,6 +178,24 @@ function jump(test) {
   flash("No such row below.", false);
 }
 
+async function reload() {
+  // after a change through the pair list's actions (an edit): the rows' pair statuses
+  const response = await fetch("/api/alignments/" + alignmentId).catch(() => null);
+  if (response && response.ok) { state = await response.json(); render(false); }
+}
+
+async function undoLast() {
+  const last = undoStack.pop();
+  if (!last || !last.edit) return post("/undo", {});
+  const response = await fetch("/api/undo", {
+    method: "POST", headers: {"Content-Type": "application/json", "X-CSRF-Token": csrfToken},
+    body: JSON.stringify({log_ids: last.edit, reviewer: reviewerInput.value.trim()}),
+  });
+  const data = await response.json();
+  flash(response.ok ? "Edit of pair #" + last.pair + " undone." : "Not undone: " + data.error, !response.ok);
+  await reload();
+}
+
 function editEnglish() {
   const row = state.rows[current];
   if (!row || !row.pair) { flash("This row has no pair (one side is empty).", true); return; }
@@ -193,7 +216,11 @@ function editEnglish() {
     });
     const data = await response.json();
     flash(response.ok ? "English of pair #" + row.pair + " saved." : "Not saved: " + data.error, !response.ok);
-    if (response.ok) box.remove();
+    if (response.ok) {
+      box.remove();
+      if (data.log_ids && data.log_ids.length) undoStack.push({edit: data.log_ids, pair: row.pair});
+      await reload();
+    }
   });
 }
 
@@ -206,7 +233,7 @@ const keys = {
   J: () => op("join_sentences"), c: () => op("confirm"), C: () => op("confirm_to"), r: () => op("realign"),
   n: () => jump((r) => r.status !== "confirmed"), o: () => jump((r) => r.kind !== "1-1"),
   l: () => jump((r) => r.score !== null && r.score < goodThreshold),
-  e: () => editEnglish(), z: () => post("/undo", {}),
+  e: () => editEnglish(), z: () => undoLast(),
   "?": () => { helpBox.hidden = !helpBox.hidden; },
 };
 
@@ -223,7 +250,7 @@ document.getElementById("toolbar").addEventListener("click", (event) => {
   const button = event.target.closest("button");
   if (!button) return;
   if (button.dataset.side) { moveTo(current, button.dataset.side); return; }
-  if (button.dataset.action === "undo") return post("/undo", {});
+  if (button.dataset.action === "undo") return undoLast();
   if (button.dataset.action === "edit") return editEnglish();
   if (button.dataset.op) op(button.dataset.op);
 });
