@@ -101,7 +101,10 @@ def test_align_command_stores_pairs_once(files, tmp_path):
     assert "stored 0 new pairs (3 already stored)" in again.stderr
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT COUNT(*) FROM translations").fetchone()[0] == 3
-        assert conn.execute("SELECT COUNT(*) FROM segments").fetchone()[0] == len(ARABIC)
+        # both sides are stored (issue 19): the English document's sentences are segments too
+        by_lang = dict(conn.execute("SELECT d.lang, COUNT(*) FROM segments s JOIN documents d ON d.id = s.document_id"
+                                    " GROUP BY d.lang").fetchall())
+        assert by_lang == {"ar": len(ARABIC), "en": len(ENGLISH)}
 
 
 def test_align_rejects_translations_of_the_wrong_length(files, tmp_path):

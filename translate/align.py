@@ -33,7 +33,8 @@ where its evidence beats leaving its sentences unmatched. The search is banded a
 diagonal, so long documents stay fast.
 
 Aligned pairs go to the store with the human English as the translation and the MT (if any) kept as
-``bridge``; 1-0 and 0-1 beads are not stored.
+``bridge``. Both documents and the alignment itself are stored too, as stand-off links (one per bead,
+1-0 and 0-1 included: they are no pairs, but the alignment editor shows them; see translate.alignment_edit).
 """
 from __future__ import annotations
 
@@ -577,45 +578,45 @@ def read_translations(path: Path, expected: int) -> list[str]:
 class StoreSummary:
     stored: int = 0
     existing: int = 0
+    kept_confirmed: int = 0          # confirmed rows (alignment editor) the new alignment kept
+    document_pair_id: int | None = None
     pairs: list[dict] = field(default_factory=list)
 
 
 def store_alignment(store: Store, ar_path: str, ar_text: str, segments: list[NewSegment], english: list[str],
-                    mt: list[str] | None, beads: list[Bead], model_id: int | None, options: dict) -> StoreSummary:
-    """Store the linked beads as human-translation pairs (MT as bridge); re-running adds nothing new.
+                    mt: list[str] | None, beads: list[Bead], model_id: int | None, options: dict,
+                    en_path: str | None = None, en_text: str | None = None) -> StoreSummary:
+    """Store both documents, their sentences, and the alignment as the document pair's links; the pairs
+    are derived from the links (translate.alignment_edit): re-running adds nothing new, and a document
+    pair aligned again (another bridge, or none) has its automatic rows replaced, its confirmed ones kept.
 
     A pair's score averages the quality estimate of (Arabic, English) with the alignment probability;
     its signals hold every quality signal plus ``alignment_score`` and ``alignment`` ("2-1" ...).
     """
-    from .score import label_for, score_pair
+    from .alignment_edit import locate_sentences, store_auto_alignment
+    from .store import AlignedSentence
 
-    summary = StoreSummary()
-    sha = hashlib.sha256(ar_text.encode("utf-8")).hexdigest()
-    document_id, _ = store.add_document(ar_path, ar_text, sha)
+    if en_text is None:                 # no English document given: its sentences joined by lines
+        en_text = "\n".join(english)
+    try:
+        en_segments = locate_sentences(en_text, english)
+    except ValueError as exc:
+        raise AlignError(f"{en_path}: {exc}") from None
+    document_id, _ = store.add_document(ar_path, ar_text, hashlib.sha256(ar_text.encode("utf-8")).hexdigest())
     segment_ids = store.add_segments(document_id, segments)
+    en_document_id, _ = store.add_document(en_path or ar_path + ".en", en_text,
+                                           hashlib.sha256(en_text.encode("utf-8")).hexdigest(), lang="en")
+    en_ids = store.add_segments(en_document_id, en_segments)
+    ar_sentences = [AlignedSentence(i, s.start, s.end, s.text, mt[k] if mt is not None else None)
+                    for k, (i, s) in enumerate(zip(segment_ids, segments))]
+    en_sentences = [AlignedSentence(i, s.start, s.end, s.text) for i, s in zip(en_ids, en_segments)]
     run_id = store.start_run("align", model_id, options)
     status = "interrupted"
     try:
-        with store.transaction() as db:
-            for bead in beads:
-                if not bead.ar or not bead.en:
-                    continue
-                first, last = segments[bead.ar[0]], segments[bead.ar[-1]]
-                source = ar_text[first.start:last.end]
-                target = " ".join(english[j] for j in bead.en)
-                bridge = " ".join(mt[i] for i in bead.ar) if mt is not None else None
-                quality = score_pair(source, target)
-                score = round(0.5 * quality.score + 0.5 * bead.score, 4)
-                signals = {**quality.signals, "alignment_score": round(bead.score, 4),
-                           "alignment": f"{len(bead.ar)}-{len(bead.en)}"}
-                added = store.add_translation(
-                    db, segment_ids[bead.ar[0]], target, model_id, run_id, score, label_for(score), signals,
-                    origin="human", segment_count=len(bead.ar), source_end=last.end, bridge=bridge)
-                if added is None:
-                    summary.existing += 1
-                    continue
-                summary.stored += 1
+        bridge = options.get("bridge", options.get("model")) if mt is not None else ""
+        done = store_auto_alignment(store, document_id, ar_sentences, en_document_id, en_sentences, beads,
+                                    model_id, bridge, run_id)
         status = "done"
     finally:
         store.finish_run(run_id, status)
-    return summary
+    return StoreSummary(done.stored, done.existing, done.kept_confirmed, done.document_pair_id)

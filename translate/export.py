@@ -23,7 +23,7 @@ from xml.sax.saxutils import escape, quoteattr
 from . import __version__
 from .store import Store
 
-FORMATS = ("tmx", "jsonl", "tsv")
+FORMATS = ("tmx", "jsonl", "tsv", "links", "xces")     # links, xces: the alignments (translate.links_io)
 
 # characters XML 1.0 forbids (C0 controls other than tab/newline/return, lone surrogates, U+FFFE/FFFF)
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -45,20 +45,31 @@ def export(store: Store, out: Path, fmt: str, min_score: float | None = None, st
     """
     if fmt not in FORMATS:
         raise ExportError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
-    writer = {"tmx": write_tmx, "jsonl": write_jsonl, "tsv": write_tsv}[fmt]
+    writer = {"tmx": write_tmx, "jsonl": write_jsonl, "tsv": write_tsv}.get(fmt)
 
     def pairs():
         rows = store.iter_pairs(min_score=min_score, status=status, include_superseded=include_superseded)
         rows = store.with_review_marks(rows)        # who settled each pair (team review)
         return join_sentence_parts(rows, store) if join_parts else rows
 
+    if writer is None:              # the links themselves, stand-off
+        from .links_io import write_links, write_xces
+
+        links_writer = write_links if fmt == "links" else write_xces
+
+        def write(fh: TextIO) -> int:
+            return links_writer(store, fh)
+    else:
+        def write(fh: TextIO) -> int:
+            return writer(pairs(), fh)
+
     if str(out) == STDOUT:
-        return _write_stdout(writer, pairs())
+        return _write_stdout(write)
     tmp = out.with_name(f".{out.name}.tmp{os.getpid()}")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
-            count = writer(pairs(), fh)
+            count = write(fh)
         os.replace(tmp, out)
     except OSError as exc:
         raise ExportError(f"{out}: cannot write ({exc.strerror})") from None
@@ -71,12 +82,12 @@ def export(store: Store, out: Path, fmt: str, min_score: float | None = None, st
 STDOUT = "-"       # ``-o -``: write to standard output
 
 
-def _write_stdout(writer, rows) -> int:
+def _write_stdout(write) -> int:
     """Write the export to standard output as UTF-8 (whatever the terminal's locale says)."""
     sys.stdout.flush()
     stream = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="\n")
     try:
-        count = writer(rows, stream)
+        count = write(stream)
         stream.flush()
     except BrokenPipeError:
         # the reader stopped (`| head`): no error; stdout is pointed at nothing so exit does not complain
@@ -146,6 +157,7 @@ def pair_record(row: sqlite3.Row | dict) -> dict:
         "score": row["score"],
         "label": row["label"],
         "signals": json.loads(row["signals"]) if row["signals"] else {},
+        "link_status": row["link_status"],      # auto / confirmed for pairs an alignment link makes
         "created": row["created_at"],
         "adjudicated_by": row["adjudicated_by"] if "adjudicated_by" in row.keys() else None,
     }
@@ -201,7 +213,7 @@ def _tmx_date(iso: str) -> str:
 # our own props on a unit; an import of our TMX reads them back as the pair's review (not as foreign props)
 OUR_TMX_PROPS = ("x-score", "x-label", "x-status", "x-document", "x-start", "x-end", "x-origin", "x-model",
                  "x-reject-reason", "x-reject-comment", "x-reviewer", "x-mt-text", "x-translate-id",
-                 "x-adjudicated-by")
+                 "x-adjudicated-by", "x-link-status")
 # TU attributes a foreign TMX may carry, written back as they came (TMX 1.4)
 TU_ATTRIBUTES = ("tuid", "o-encoding", "datatype", "usagecount", "lastusagedate", "creationtool",
                  "creationtoolversion", "creationdate", "creationid", "changedate", "segtype", "changeid", "o-tmf",
@@ -254,6 +266,8 @@ def _write_unit(row, fh: TextIO) -> None:
     ours = [("x-score", f"{row['score']:.4f}"), ("x-label", row["label"]), ("x-status", row["status"]),
             ("x-document", row["document"]), ("x-start", str(row["start"])), ("x-end", str(row["end"])),
             ("x-origin", row["origin"]), ("x-model", row["model"] or "")]
+    if row["link_status"]:
+        ours.append(("x-link-status", row["link_status"]))
     if "tuid" in attrs:
         ours.append(("x-translate-id", str(row["id"])))
     attrs.setdefault("tuid", str(row["id"]))

@@ -66,7 +66,8 @@ def segment(
 def export(
     output: Path = typer.Option(..., "--output", "-o", help="File to write (- for standard output; missing "
                                 "folders are created)."),
-    fmt: str = typer.Option("tmx", "--format", "-f", help="tmx, jsonl or tsv."),
+    fmt: str = typer.Option("tmx", "--format", "-f", help="tmx, jsonl or tsv (pairs); links (JSONL) or xces "
+                                                          "(cesAlign) for the alignments' stand-off links."),
     db: Path = DbOption,
     min_score: Optional[float] = typer.Option(None, "--min-score", help="Only pairs scoring at least this."),
     status: Optional[str] = typer.Option(None, "--status", help=f"Only pairs with this status ({', '.join(STATUSES)})."),
@@ -85,21 +86,26 @@ def export(
         fail(f"--min-score {min_score}: not a finite number", 2)
     if status is not None and status not in STATUSES:
         fail(f"unknown status {status!r}: use one of {', '.join(STATUSES)}", 2)
+    links = fmt in ("links", "xces")
+    if links and (min_score is not None or status is not None or join_parts):
+        fail(f"--format {fmt} writes every link of every alignment: --min-score, --status and --join-parts "
+             "select pairs", 2)
     store = open_store(db, create=False, readonly=True)
     try:
         with store_errors(db):
             count = export_pairs(store, output, fmt, min_score=min_score, status=status, join_parts=join_parts,
                                  include_superseded=include_superseded)
-            left_out = 0 if include_superseded else store.superseded_reviewed()
+            left_out = 0 if include_superseded or links else store.superseded_reviewed()
     except ExportError as exc:
         fail(str(exc))
     finally:
         store.close()
-    typer.echo(f"exported {count} pairs to {'standard output' if str(output) == STDOUT else output}", err=True)
+    where = "standard output" if str(output) == STDOUT else output
+    typer.echo(f"exported {count} {'links' if links else 'pairs'} to {where}", err=True)
     if left_out:
-        typer.echo(f"{left_out} reviewed pairs of superseded segmentations (re-run with other --max-words) or of earlier "
-                   "versions of an edited file "
-                   "were left out; --include-superseded exports them", err=True)
+        typer.echo(f"{left_out} reviewed pairs of superseded segmentations (re-run with other --max-words), of "
+                   "earlier versions of an edited file or of changed alignment links were left out; "
+                   "--include-superseded exports them", err=True)
 
 
 
@@ -218,10 +224,14 @@ def align(
                            "translations": str(translations) if translations else None,
                            "model": model_info.name if model_info else None}
                 summary = store_alignment(store, display_path(ar_path), ar_text, segments, english, mt, beads, model_id,
-                                          options)
+                                          options, en_path=display_path(en_path), en_text=en_text)
+        except AlignError as exc:
+            fail(str(exc))
         finally:
             store.close()
         message += f"; stored {summary.stored} new pairs ({summary.existing} already stored) in {db}"
+        if summary.kept_confirmed:
+            message += f"; kept {summary.kept_confirmed} confirmed rows and re-aligned the rows between them"
     typer.echo(message, err=True)
 
 
@@ -302,7 +312,7 @@ def _align_folders(ar_dir: Path, en_dir: Path, presegmented: bool, jsonl: bool, 
                     options = {"ar": str(ar_file), "en": str(en_file), "ar_sha256": key[0], "en_sha256": key[1],
                                "bridge": bridge_name, "presegmented": presegmented, "document_score": margin}
                     summary = store_alignment(store, str(ar_file), ar_text, segments, english, mt, beads,
-                                              model_id, options)
+                                              model_id, options, en_path=str(en_file), en_text=en_text)
                     counts["stored"] += summary.stored
                     counts["existing"] += summary.existing
                 bar.update(len(ar_text))
@@ -337,12 +347,19 @@ def import_memory(
                                         "and pandas write it)."),
     db: Path = DbOption,
 ) -> None:
-    """Import an existing translation memory into the store (origin 'imported'), scored for review. A
-    memory of our own export keeps its review (status, reviewer, reject reason, edits)."""
+    """Import an existing translation memory into the store (origin 'imported'), scored for review (a
+    memory of our own export keeps its review: status, reviewer, reject reason, edits); or a links export
+    (`export --format links`) back into the alignments of documents the store holds."""
+    from ..links_io import is_links_file
     from ..tm_import import TMImportError, import_pairs, read_pairs
 
+    fmt = fmt.lower() if fmt else None
+    if fmt == "links" or (fmt is None and is_links_file(file)):
+        _import_links(file, db)
+        return
+
     try:
-        pairs = read_pairs(file, fmt.lower() if fmt else None, quotes=not no_quotes)
+        pairs = read_pairs(file, fmt, quotes=not no_quotes)
     except TMImportError as exc:
         fail(str(exc))
     store = open_store(db)
@@ -354,6 +371,31 @@ def import_memory(
     reviewed = f", {summary.reviewed} with their review" if summary.reviewed else ""
     typer.echo(f"imported {summary.stored} new pairs ({summary.existing} already stored{skipped}{reviewed}) "
                f"from {file} into {db}", err=True)
+
+
+def _import_links(file: Path, db: Path) -> None:
+    """Every document pair of the file becomes that pair's alignment (checked whole before it is stored)."""
+    from ..alignment_edit import OpError, store_imported_alignment
+    from ..links_io import LinksImportError, read_links
+
+    try:
+        alignments = read_links(file)
+    except LinksImportError as exc:
+        fail(str(exc))
+    store = open_store(db)
+    added = 0
+    try:
+        with store_errors(db):
+            for alignment in alignments:
+                try:
+                    _, new = store_imported_alignment(store, alignment.ar_sha256, alignment.en_sha256, alignment.rows)
+                except (ValueError, OpError) as exc:
+                    fail(f"{file}: line {alignment.rows[0]['line']}: {exc}")
+                added += new
+    finally:
+        store.close()
+    typer.echo(f"imported the links of {len(alignments)} document pairs from {file} into {db} "
+               f"({added} new pairs)", err=True)
 
 
 @app.command("eval")

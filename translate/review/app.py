@@ -27,7 +27,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from ..store import Store, StoreError
-from . import actions, pages, team_routes
+from . import actions, alignment, pages, team_routes
 from .decisions import ReviewDecisions
 from .errors import BadRequest, Forbidden, NotFound, ReadOnly, ReviewError
 from .queries import ReviewQueries
@@ -233,6 +233,7 @@ def create_app(db: Path, reviewer: str | None = None, token: str | None = None, 
         *team_routes.routes(),      # team review first: each hands a store without reviewers on unchanged
         *pages.routes(),
         *actions.routes(),
+        *alignment.routes(),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
 

@@ -146,6 +146,14 @@ def base_context() -> dict:
             "reasons": [(r, REASON_LABELS[r]) for r in REJECT_REASONS]}
 
 
+def with_alignment_links(context, views: list[dict]) -> list[dict]:
+    """Each pair a link of an alignment makes gets ``alignment``: (document pair id, row) for /align/ID."""
+    links = context.store().link_rows_of([v["id"] for v in views if v["origin"] == "human"])
+    for view in views:
+        view["alignment"] = links.get(view["id"])
+    return views
+
+
 # ---- the list ------------------------------------------------------------------------------------
 def list_page(request: Request) -> Response:
     context = request.app.state.review
@@ -180,7 +188,7 @@ def list_page(request: Request) -> Response:
     rows = page.rows
     return context.templates.TemplateResponse(request, "review.html", {
         **base_context(),
-        "pairs": [pair_view(r) for r in rows],
+        "pairs": with_alignment_links(context, [pair_view(r) for r in rows]),
         "query": kept,
         "query_string": urlencode(kept),
         "statuses": STATUSES,
@@ -216,7 +224,8 @@ def document_page(request: Request) -> Response:
     for r in rows:
         counts[r["status"]] += 1
     return context.templates.TemplateResponse(request, "document.html", {
-        **base_context(), "doc": doc, "pairs": [pair_view(r) for r in rows], "counts": counts,
+        **base_context(), "doc": doc, "pairs": with_alignment_links(context, [pair_view(r) for r in rows]),
+        "counts": counts, "alignments": context.store().alignments_of_document(document_id),
         "csrf_token": context.csrf_token, "reviewer": context.reviewer or ""})
 
 

@@ -229,6 +229,10 @@ class ReviewQueries:
                     "SELECT COUNT(*) FROM segments s INDEXED BY segments_superseded CROSS JOIN translations t"
                     f" ON t.segment_id = s.id {order.score_join.replace('LEFT JOIN', 'JOIN')}"
                     f" WHERE s.superseded_at IS NOT NULL AND t.origin IN ('mt', 'copied') AND {before}", key).fetchone()[0]
+                count -= self.db.execute(     # aligned pairs a link change replaced (alignment editor)
+                    "SELECT COUNT(*) FROM translations t INDEXED BY translations_superseded"
+                    f" CROSS JOIN segments s ON s.id = t.segment_id {order.score_join.replace('LEFT JOIN', 'JOIN')}"
+                    f" WHERE t.superseded_at IS NOT NULL AND {before}", key).fetchone()[0]
             return count + 1
         where, args = flt.terms(order, self._common_status(flt), self._common_search(flt))
         where.append(before)
@@ -288,6 +292,12 @@ class ReviewQueries:
                     " WHERE s.superseded_at IS NOT NULL AND t.origin IN ('mt', 'copied')"
                     + "".join(" AND " + w for w in where) + " GROUP BY t.status", args):
                 counts[status] -= n
+            for status, n in self.db.execute(
+                    # aligned pairs a link change replaced (alignment editor), through their own index
+                    "SELECT t.status, COUNT(*) FROM translations t INDEXED BY translations_superseded"
+                    f" CROSS JOIN segments s ON s.id = t.segment_id {joins} WHERE t.superseded_at IS NOT NULL"
+                    + "".join(" AND " + w for w in where) + " GROUP BY t.status", args):
+                counts[status] -= n
             counts["total"] = sum(counts[s] for s in STATUSES)
             counts["reviewed"] = counts["total"] - counts["pending"]
         return counts
@@ -339,7 +349,9 @@ class ReviewQueries:
 
     def documents(self, limit: int) -> list[sqlite3.Row]:
         """Documents for the filter list (the first ``limit`` by path)."""
-        return self.db.execute("SELECT id, path FROM documents ORDER BY path, id LIMIT ?", (limit,)).fetchall()
+        # (English documents an alignment stored have no pairs of their own)
+        return self.db.execute("SELECT id, path FROM documents WHERE lang <> 'en' ORDER BY path, id LIMIT ?",
+                               (limit,)).fetchall()
 
     def history(self, pair_id: int) -> dict:
         """The machine (or aligned/imported) text, every edit with the score before it, every log entry."""

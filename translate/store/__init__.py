@@ -10,6 +10,7 @@ The package is split along what it does:
 - ``history``: review decisions written from elsewhere (carried to a new version, imported);
 - ``reads``: streaming pairs for exports and eval;
 - ``reviewers``: team review: reviewer accounts and tokens, claims, blind votes, adjudication.
+- ``links``: document pairs, their alignment as stand-off links, and the link log (alignment editor).
 The review page's reads and writes are in ``translate.review`` (queries, decisions).
 
 Machine output is never overwritten: review edits are new rows in ``edits`` and every status change is
@@ -25,6 +26,7 @@ from .connection import (BUSY_TIMEOUT_S, DEFAULT_DB, Connection, StoreError, bus
                          text_hash)
 from .corpus import CorpusWrites, NewSegment, SegmentsAdded
 from .history import Decision, ReviewHistory
+from .links import AlignedSentence, LinkBook, LinkRow, StoredAlignment
 from .reads import CorpusReads
 from .reviewers import ReviewerBook
 from .runs import RunBook
@@ -33,11 +35,11 @@ from .schema import (CURRENT_EDIT_TEXT, CURRENT_PAIR, CURRENT_SEGMENT, MIGRATION
                      REJECT_REASONS, STATUSES, normalise_for_search)
 
 
-class Store(RunBook, DocumentVersions, ReviewHistory, CorpusWrites, CorpusReads, ReviewerBook, Connection):
+class Store(RunBook, DocumentVersions, ReviewHistory, CorpusWrites, CorpusReads, LinkBook, ReviewerBook, Connection):
     """A connection to one corpus file, with every part of the store's interface. Writes go through
     ``transaction()``; see ``Connection`` for opening modes."""
 
 
-__all__ = ["BUSY_TIMEOUT_S", "CURRENT_EDIT_TEXT", "CURRENT_PAIR", "CURRENT_SEGMENT", "DEFAULT_DB", "MIGRATIONS",
+__all__ = ["AlignedSentence", "LinkRow", "StoredAlignment", "BUSY_TIMEOUT_S", "CURRENT_EDIT_TEXT", "CURRENT_PAIR", "CURRENT_SEGMENT", "DEFAULT_DB", "MIGRATIONS",
            "PAIR_SELECT", "PAIR_SOURCE", "REJECT_REASONS", "STATUSES", "Connection", "Decision", "DocumentVersion", "NewSegment", "SegmentsAdded",
            "Store", "StoreError", "busy_timeout", "describe_error", "normalise_for_search", "now", "text_hash"]

@@ -12,6 +12,7 @@ import sqlite3
 from pathlib import Path
 
 from .connection import _chunks, now
+from .schema import RUN_ORIGINS
 
 try:
     import fcntl
@@ -176,7 +177,7 @@ class RunBook:
             else:
                 rows += self.db.execute(
                     "SELECT s.document_id, s.start, t.text FROM segments s JOIN translations t ON t.segment_id = s.id"
-                    " WHERE s.document_id = ? AND s.superseded_at IS NULL AND t.origin = 'mt' AND t.model_id IS ?"
+                    f" WHERE s.document_id = ? AND s.superseded_at IS NULL AND t.origin IN {RUN_ORIGINS} AND t.model_id IS ?"
                     " ORDER BY s.start, t.id", (document_id, run["model_id"])).fetchall()
         return rows
 

@@ -197,6 +197,64 @@ CREATE TABLE adjudications (
 CREATE INDEX adjudications_pair ON adjudications(translation_id, id);
 CREATE INDEX adjudications_open ON adjudications(translation_id) WHERE resolved_at IS NULL;
 """),
+    # Alignments as stand-off links (issue 19). `translate align` stores both documents (the English one
+    # with lang 'en', its sentences as segments), the document pair, the sentence lists the alignment
+    # uses (segment ids, in order, with the bridge MT of each Arabic sentence) and one link per row of
+    # the alignment: an Arabic and an English range of those lists (either may be empty: 1-0 and 0-1 rows
+    # are kept), 'auto' or 'confirmed'. Aligned pairs are derived from the links with both sides: a link
+    # change supersedes the pairs it no longer makes (kept with their reviews, not shown or exported) and
+    # revives or adds the pairs of the new links. Every change is a link_log row holding the alignment
+    # as it was before (undo puts it back); `version` counts changes so a stale editor view is refused.
+    (7, "document pairs, stand-off links, link log", """
+ALTER TABLE translations ADD COLUMN superseded_at TEXT;   -- set when a link change replaced this aligned pair
+CREATE INDEX translations_superseded ON translations(id) WHERE superseded_at IS NOT NULL;
+CREATE TABLE document_pairs (
+    id INTEGER PRIMARY KEY,
+    ar_document_id INTEGER NOT NULL REFERENCES documents(id),
+    en_document_id INTEGER NOT NULL REFERENCES documents(id),
+    model_id INTEGER REFERENCES models(id),     -- bridge MT model of the latest automatic alignment
+    bridge TEXT,                                -- its name ('' none, NULL external MT given with --translations)
+    version INTEGER NOT NULL DEFAULT 0,         -- incremented by every change of the links
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    UNIQUE (ar_document_id, en_document_id)
+);
+CREATE TABLE alignment_sentences (
+    document_pair_id INTEGER NOT NULL REFERENCES document_pairs(id),
+    side TEXT NOT NULL CHECK (side IN ('ar', 'en')),
+    position INTEGER NOT NULL,                  -- sentence index in the alignment, from 0
+    segment_id INTEGER NOT NULL REFERENCES segments(id),
+    bridge TEXT,                                -- MT of an Arabic sentence by the bridge model
+    PRIMARY KEY (document_pair_id, side, position)
+);
+CREATE TABLE links (
+    document_pair_id INTEGER NOT NULL REFERENCES document_pairs(id),
+    position INTEGER NOT NULL,                  -- row of the alignment, from 0
+    ar_first INTEGER NOT NULL,                  -- sentence indices: first, count (count 0: empty cell)
+    ar_count INTEGER NOT NULL,
+    en_first INTEGER NOT NULL,
+    en_count INTEGER NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('auto', 'confirmed')),
+    score REAL,                                 -- aligner's link probability (NULL for hand-made rows)
+    translation_id INTEGER REFERENCES translations(id),   -- the pair the link makes (both sides present)
+    reviewer TEXT,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (document_pair_id, position)
+);
+CREATE INDEX links_translation ON links(translation_id) WHERE translation_id IS NOT NULL;
+CREATE TABLE link_log (
+    id INTEGER PRIMARY KEY,
+    document_pair_id INTEGER NOT NULL REFERENCES document_pairs(id),
+    op TEXT NOT NULL,                           -- an editor op, 'align' (automatic), or 'undo'
+    args TEXT NOT NULL,                         -- JSON
+    reviewer TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    before TEXT NOT NULL,                       -- JSON: sentence lists and links before the change
+    undoes INTEGER REFERENCES link_log(id),
+    undone_at TEXT
+);
+CREATE INDEX link_log_pair ON link_log(document_pair_id, id);
+"""),
 ]
 
 
@@ -287,9 +345,10 @@ CURRENT_SEGMENT = "s.superseded_at IS NULL"
 # Pairs shown by default (exports, review), aliases t (translations) and s (its first segment): the
 # pairs of runs (machine translations and Latin-script lines copied as they are) of the current
 # segmentation, and every aligned human translation (an alignment brings its own segmentation of the
-# text, which runs do not replace).
+# text, which runs do not replace) unless a link change of the alignment editor replaced it
+# (translations.superseded_at, migration 7).
 RUN_ORIGINS = "('mt', 'copied')"
-CURRENT_PAIR = f"(t.origin NOT IN {RUN_ORIGINS} OR {CURRENT_SEGMENT})"
+CURRENT_PAIR = f"((t.origin NOT IN {RUN_ORIGINS} OR {CURRENT_SEGMENT}) AND t.superseded_at IS NULL)"
 
 
 
@@ -305,7 +364,8 @@ SELECT t.id, t.origin, t.status, t.created_at, t.text AS mt_text, t.bridge, t.se
        s.start, COALESCE(t.source_end, s.end) AS end, s.sentence, s.part, s.position,
        d.id AS document_id, d.path AS document, d.sha256 AS document_sha256,
        m.name AS model, m.weights_sha256 AS model_sha256,
-       sc.score, sc.label, sc.signals, {PAIR_SOURCE} AS source
+       sc.score, sc.label, sc.signals, {PAIR_SOURCE} AS source,
+       (SELECT l.status FROM links l WHERE l.translation_id = t.id LIMIT 1) AS link_status
 FROM translations t
 JOIN segments s ON s.id = t.segment_id
 JOIN documents d ON d.id = s.document_id

@@ -1,0 +1,151 @@
+"""The alignment editor's JSON API over real HTTP (`translate review` subprocess, real store): the shapes
+of issue 19, CSRF, 400 for ops that cannot apply (nothing changes), 409 for a stale view, undo."""
+from __future__ import annotations
+
+import sqlite3
+
+import httpx
+import pytest
+from conftest import run_cli
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_alignment_edit import ARABIC, ENGLISH, EXPECTED, MT
+from test_review import Server, csrf_of
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("align-api")
+    ar, en, mt = folder / "story.ar.txt", folder / "story.en.txt", folder / "story.mt.txt"
+    ar.write_text("\n".join(ARABIC) + "\n", encoding="utf-8")
+    en.write_text("\n".join(ENGLISH) + "\n", encoding="utf-8")
+    mt.write_text("\n".join(MT) + "\n", encoding="utf-8")
+    db = folder / "corpus.sqlite"
+    result = run_cli("align", ar, en, "--translations", mt, "--presegmented", "--db", db)
+    assert result.returncode == 0, result.stderr
+    server = Server(db)
+    token = csrf_of(httpx.get(server.base + "/").text)
+    yield db, server, token
+    server.stop()
+
+
+def post(server, token, path, body, csrf=True):
+    headers = {"X-CSRF-Token": token} if csrf else {}
+    return httpx.post(server.base + path, json=body, headers=headers)
+
+
+def test_list_and_get_have_the_issue_shape(served):
+    _, server, _ = served
+    listed = httpx.get(server.base + "/api/alignments").json()
+    assert len(listed) == 1
+    entry = listed[0]
+    assert {"id", "ar_file", "en_file", "rows", "confirmed", "non_1_1"} <= set(entry)
+    assert entry["ar_file"].endswith("story.ar.txt") and entry["en_file"].endswith("story.en.txt")
+    assert (entry["rows"], entry["non_1_1"]) == (len(EXPECTED), 3)
+    got = httpx.get(server.base + f"/api/alignments/{entry['id']}").json()
+    assert got["ar"] == ARABIC and got["en"] == ENGLISH
+    assert [(r["ar"], r["en"]) for r in got["rows"]] == EXPECTED
+    assert all(r["status"] in ("auto", "confirmed") for r in got["rows"])
+    assert all((r["score"] is None) == (not r["ar"] or not r["en"]) for r in got["rows"])
+    assert httpx.get(server.base + "/api/alignments/999").status_code == 404
+
+
+def test_ops_need_the_csrf_header_and_cannot_apply_answers_400_changing_nothing(served):
+    db, server, token = served
+    [entry] = httpx.get(server.base + "/api/alignments").json()
+    path = f"/api/alignments/{entry['id']}/ops"
+    before = httpx.get(server.base + f"/api/alignments/{entry['id']}").json()
+    assert post(server, token, path, {"op": "merge", "row": 0}, csrf=False).status_code == 403
+    for body in ({"op": "up", "row": 0, "side": "ar"}, {"op": "up", "row": "x", "side": "ar"},
+                 {"op": "down", "row": 40, "side": "en"}, {"op": "fly", "row": 0}, {"op": "split", "row": 0},
+                 {"op": "split_sentence", "side": "en", "at": 0, "offset": 0},
+                 {"op": "join_sentences", "side": "en", "at": 3}, {"op": "merge", "row": 0, "version": "old"}):
+        response = post(server, token, path, body)
+        assert response.status_code == 400, (body, response.text)
+        error = response.json()["error"]
+        assert error and "\n" not in error
+    response = httpx.post(server.base + path, content=b"{not json", headers={"X-CSRF-Token": token,
+                                                                            "Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert httpx.get(server.base + f"/api/alignments/{entry['id']}").json() == before
+
+
+def test_an_op_answers_the_new_alignment_a_stale_view_gets_409_and_undo_restores(served):
+    db, server, token = served
+    [entry] = httpx.get(server.base + "/api/alignments").json()
+    base = f"/api/alignments/{entry['id']}"
+    seen = httpx.get(server.base + base).json()
+    # the acceptance shape: no version, no reviewer
+    moved = post(server, token, base + "/ops", {"op": "up", "row": 2, "side": "en"})
+    assert moved.status_code == 200, moved.text
+    after = moved.json()
+    assert [(r["ar"], r["en"]) for r in after["rows"]] == [([0], [0]), ([1, 2], [1, 2]), ([3], [3]), ([4], [])]
+    assert after["rows"][1]["status"] == "confirmed" and after["version"] == seen["version"] + 1
+    assert httpx.get(server.base + base).json() == after
+    # the pair list counts the pairs the links make now: the replaced pair is history, not a pair to review
+    counts = httpx.get(server.base + "/api/counts").json()["store"]
+    assert counts["total"] == 3 and counts["pending"] == 3
+    listed = httpx.get(server.base + "/").text
+    assert f'id="pair-{after["rows"][1]["pair"]}"' in listed
+    assert f'id="pair-{seen["rows"][1]["pair"]}"' not in listed
+    # a second reviewer still looking at the old rows
+    stale = post(server, token, base + "/ops", {"op": "merge", "row": 0, "version": seen["version"],
+                                                "reviewer": "second"})
+    assert stale.status_code == 409
+    assert stale.json()["alignment"] == after
+    with sqlite3.connect(db) as conn:
+        log = conn.execute("SELECT op, reviewer FROM link_log ORDER BY id").fetchall()
+    assert log[-1] == ("up", "api")
+    undone = post(server, token, base + "/undo", {"version": after["version"], "reviewer": "first"})
+    assert undone.status_code == 200, undone.text
+    assert [(r["ar"], r["en"]) for r in undone.json()["rows"]] == EXPECTED
+    again = post(server, token, base + "/undo", {})
+    assert again.status_code == 400 and "nothing to undo" in again.json()["error"]
+
+
+def test_the_pages_link_the_alignment(served):
+    _, server, _ = served
+    [entry] = httpx.get(server.base + "/api/alignments").json()
+    listing = httpx.get(server.base + "/align").text
+    assert f'href="/align/{entry["id"]}"' in listing
+    page = httpx.get(server.base + f"/align/{entry['id']}")
+    assert page.status_code == 200 and "story.en.txt" in page.text
+    assert httpx.get(server.base + "/align/77").status_code == 404
+
+
+def test_aligned_pairs_and_their_document_link_to_the_alignment(served):
+    db, server, _ = served
+    [entry] = httpx.get(server.base + "/api/alignments").json()
+    got = httpx.get(server.base + f"/api/alignments/{entry['id']}").json()
+    listing = httpx.get(server.base + "/").text
+    for k, row in enumerate(got["rows"]):
+        if row["pair"] is not None:
+            assert f'href="/align/{entry["id"]}#row-{k}"' in listing
+    with sqlite3.connect(db) as conn:
+        ar_document = conn.execute("SELECT id FROM documents WHERE lang = 'ar'").fetchone()[0]
+    document = httpx.get(server.base + f"/doc/{ar_document}").text
+    assert f'href="/align/{entry["id"]}"' in document
+
+
+json_values = st.one_of(st.none(), st.booleans(), st.integers(-3, 12), st.integers(10 ** 18, 10 ** 30),
+                        st.floats(allow_nan=False), st.text(max_size=5), st.lists(st.integers(0, 3), max_size=2))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.fixed_dictionaries({}, optional={
+    "op": st.one_of(st.sampled_from(["up", "down", "merge", "split", "gap", "close", "swap", "split_sentence",
+                                     "join_sentences", "confirm", "confirm_to", "realign"]), json_values),
+    "row": json_values, "side": st.one_of(st.sampled_from(["ar", "en"]), json_values), "at": json_values,
+    "offset": json_values, "version": json_values}))
+def test_any_body_gets_an_answer_never_a_server_error_and_the_invariant_holds(served, body):
+    from test_alignment_edit import assert_consistent
+
+    from translate.store import Store
+
+    db, server, token = served
+    response = post(server, token, "/api/alignments/1/ops", body)
+    assert response.status_code in (200, 400, 409), (body, response.text)
+    if response.status_code != 200:
+        assert "\n" not in response.json()["error"]
+    with Store(db, readonly=True) as store:
+        assert_consistent(store, 1)
