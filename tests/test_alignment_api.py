@@ -128,7 +128,7 @@ def test_aligned_pairs_and_their_document_link_to_the_alignment(served):
 
 
 json_values = st.one_of(st.none(), st.booleans(), st.integers(-3, 12), st.integers(10 ** 18, 10 ** 30),
-                        st.floats(allow_nan=False), st.text(max_size=5), st.lists(st.integers(0, 3), max_size=2))
+                        st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=5), st.lists(st.integers(0, 3), max_size=2))
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
