@@ -116,7 +116,8 @@ CALIBRATION = {
     "ibm1_backward_floored": 0.366,
     "length_short": -0.082,
     "sentence_coverage_min": 0.47,
-    "sentences_missing": -0.473,
+    "omission": -0.473,
+    "glued_sentences": 0.0,
     "tgt_oov": -5.169,
     "tgt_rare": 0.344,
     "tgt_zipf": -0.157,
@@ -221,22 +222,60 @@ def _frequency(words: list[str], language: str) -> tuple[float, float, float]:
 _ARABIC_SENTENCE_END = re.compile(
     r"(?<=[^\s.]{2})[.!?؟]+[\"'»”)]*\s+(?=[\"'«“(]?[\u0621-\u064a0-9\u0660-\u0669])")
 _ENGLISH_SENTENCE_END = re.compile(r"(?<=[^\s.]{2})[.!?]+[\"'”’)]*\s+(?=[\"'“‘(]?[A-Z0-9])")
-_ENGLISH_ABBREVIATIONS = frozenset("mr mrs ms dr st jr sr vs no gen gov sen rep lt col sgt prof inc ltd co corp".split())
+# some systems glue two sentences with no space after the full stop ("...Best Original Song.Lionsgate
+# received..."): a full stop between a word of two or more letters (the last lower-case: not an initialism)
+# or a number, and a capitalised word also ends a sentence; a decimal has no capital after it, and URLs and e-mail
+# addresses are recognised by their token (see _glued_is_boundary)
+_ENGLISH_GLUED_END = re.compile(r"(?:(?<=[A-Za-z0-9][a-z0-9])|(?<=[a-z0-9][)\"”’]))\.(?=[\"'“‘(]?[A-Z][a-z]|[A-Z]{2,}\b)")
+_ENGLISH_ABBREVIATIONS = frozenset(
+    "mr mrs ms dr st jr sr vs no gen gov sen rep lt col sgt prof inc ltd co corp mt ft jan feb mar apr aug sep sept "
+    "oct nov dec etc al fig vol".split())
+# the last part of a web address glued as "Amazon.Com": not a sentence start
+_DOMAIN_ENDINGS = frozenset("com org net gov edu int mil info biz io uk eu de fr ca au".split())
+
+
+def _glued_is_boundary(text: str, dot: int) -> bool:
+    """Whether the full stop at ``dot``, with no space after it, ends a sentence: not after an abbreviation,
+    not inside a URL, an e-mail address or a domain name."""
+    token_start = max(text.rfind(" ", 0, dot), text.rfind("\n", 0, dot)) + 1
+    token_end = len(text) if (space := text.find(" ", dot)) < 0 else space
+    token = text[token_start:token_end]
+    if "@" in token or "/" in token or token.lower().lstrip("(\"'“").startswith("www."):
+        return False
+    word_before = re.findall(r"[A-Za-z]+$", text[token_start:dot])
+    word_after = re.match(r"[\"'“‘(]?([A-Za-z]+)", text[dot + 1:])
+    if word_before and word_before[0].lower() in _ENGLISH_ABBREVIATIONS:
+        return False
+    return not (word_after and word_after.group(1).lower() in _DOMAIN_ENDINGS)
 
 
 def sentence_spans(text: str, language: str) -> list[str]:
-    """The sentences of one line (a light splitter: only for counting, not for segmentation)."""
+    """The sentences of one line (a light splitter: only for counting, not for segmentation). In English
+    a full stop followed directly by a capitalised word ends a sentence too (the piece before it then
+    ends without a space: see ``glued_sentences``)."""
     pattern = _ARABIC_SENTENCE_END if language == "ar" else _ENGLISH_SENTENCE_END
-    parts, start = [], 0
+    cuts = []
     for match in pattern.finditer(text):
-        before = text[start:match.start()].split()
+        before = text[:match.start()].split()
         if language == "en" and before and (before[-1].lower().strip("\"'“(") in _ENGLISH_ABBREVIATIONS
                                             or "." in before[-1]):
             continue
-        parts.append(text[start:match.end()])
-        start = match.end()
+        cuts.append(match.end())
+    if language == "en":
+        cuts.extend(m.end() for m in _ENGLISH_GLUED_END.finditer(text) if _glued_is_boundary(text, m.start()))
+        cuts.sort()
+    parts, start = [], 0
+    for cut in cuts:
+        parts.append(text[start:cut])
+        start = cut
     parts.append(text[start:])
     return [p for p in parts if p.strip()]
+
+
+def glued_sentences(sentences: list[str]) -> int:
+    """How many of the sentences (from ``sentence_spans``) run into the next with no space after their full
+    stop: a small flaw of fluency, not an omission."""
+    return sum(1 for sentence in sentences[:-1] if not sentence[-1:].isspace())
 
 
 def prepare() -> None:
@@ -250,6 +289,34 @@ def _sentence_coverage(sentence: str, lexicon, covered: set[str]) -> float | Non
     """Share of one source sentence's known content words that are ``covered``; None under 3 such words."""
     known = [w for w in arabic_tokens(sentence) if w not in ARABIC_STOPWORDS and w in lexicon.forward]
     return sum(1 for w in known if w in covered) / len(known) if len(known) >= 3 else None
+
+
+def _sentence_content(sentence: str, lexicon, covered: set[str], target_numbers: list[str],
+                      target_latin: list[str]) -> float | None:
+    """Share of one source sentence's content found in the output: its known content words (``covered``
+    by a lexicon link), its numbers and its Latin-script names; None with fewer than 3 such items."""
+    known = [w for w in arabic_tokens(sentence) if w not in ARABIC_STOPWORDS and w in lexicon.forward]
+    sentence_numbers = numbers(sentence)
+    latin = [t.lower() for t in _LATIN_TOKEN.findall(sentence)]
+    items = len(known) + len(sentence_numbers) + len(latin)
+    if items < 3:
+        return None
+    found = (sum(1 for w in known if w in covered) + len(sentence_numbers) - _missing(sentence_numbers, target_numbers)
+             + len(latin) - _missing(latin, target_latin))
+    return found / items
+
+
+# a source sentence whose content the output lacks is omitted: below LOST_CONTENT of its content found, or
+# below LOST_CONTENT_FEWER when the output also has fewer sentences than the source (the count is a hint,
+# never proof: systems merge sentences with commas or "and")
+LOST_CONTENT = 0.35
+LOST_CONTENT_FEWER = 0.5
+
+
+def omitted_sentences(content: list[float | None], sentences_missing: int) -> int:
+    """Source sentences judged left out of the output, from each one's share of content found."""
+    limit = LOST_CONTENT_FEWER if sentences_missing > 0 else LOST_CONTENT
+    return sum(1 for share in content if share is not None and share < limit)
 
 
 SOFT_TRANSLATIONS = 4       # translations of a source word whose character grams soft_coverage looks for
@@ -297,6 +364,9 @@ def _adequacy(source: str, target: str, source_sentences: list[str]) -> dict:
     sentences = source_sentences if known_src else []
     sentence_coverage = [c for c in (_sentence_coverage(s, lexicon, covered) for s in sentences) if c is not None] \
         if len(sentences) > 1 else []
+    target_numbers, target_latin = numbers(target), [t.lower() for t in _LATIN_TOKEN.findall(target)]
+    sentence_content = [_sentence_content(s, lexicon, covered, target_numbers, target_latin) for s in sentences] \
+        if len(sentences) > 1 else []
     # IBM Model 1 log-likelihood per word in both directions, floored so one unknown word cannot dominate
     forward_mass, backward_mass = Counter(), Counter()
     for a in src_all:
@@ -313,6 +383,7 @@ def _adequacy(source: str, target: str, source_sentences: list[str]) -> dict:
         # with no source word known, the FLORES dev mean
         "src_ambiguity": sum(len(forward_table[a]) for a in known_src) / len(known_src) if known_src else 10.5,
         "unknown_names": unknown_names,
+        "sentence_content": sentence_content,
         # with nothing to check, coverage is neutral (0.5) rather than perfect
         "src_coverage": src_coverage,
         "sentence_coverage_min": min([src_coverage, *sentence_coverage]),
@@ -389,10 +460,14 @@ def signals_for(source: str, target: str) -> dict:
     try:
         adequacy = _adequacy(source, target, source_sentences)
     except LexiconError:
-        adequacy = {"soft_coverage": 0.5, "src_ambiguity": 10.5, "unknown_names": 0, "src_coverage": 0.5,
+        adequacy = {"soft_coverage": 0.5, "src_ambiguity": 10.5, "unknown_names": 0, "sentence_content": [],
+                    "src_coverage": 0.5,
                     "sentence_coverage_min": 0.5, "tgt_coverage": 0.5, "src_unknown": 0.0, "tgt_unknown": 0.0,
                     "ibm1_forward": -5.0, "ibm1_backward": -5.0}
     unknown_names = adequacy.pop("unknown_names")         # a count for names_mismatch, not a signal
+    sentence_content = adequacy.pop("sentence_content")   # per source sentence, for the omission test
+    sentences_missing = max(0, len(source_sentences) - len(target_sentences)) if target.strip() \
+        else len(source_sentences)
     tgt_oov, tgt_rare, tgt_zipf = _frequency(_ENGLISH_WORD.findall(target.lower()), "en")
     src_oov, src_rare, src_zipf = _frequency(_ARABIC_WORD.findall(normalize_arabic(source)), "ar")
     words = target.split()
@@ -423,10 +498,13 @@ def signals_for(source: str, target: str) -> dict:
         # structure: punctuation and names of the source against the output's
         "punctuation_mismatch": round(punctuation_mismatch(source, target), 3),
         "names_mismatch": round(names_mismatch(source, target_sentences, unknown_names), 3),
-        # omission: sentences of the source with no sentence in the output
+        # omission: sentences of the source whose content the output lacks (the sentence count is a hint);
+        # sentences glued with no space after the full stop are a flaw of form, not an omission
         "source_sentences": len(source_sentences),
-        "sentences_missing": max(0, len(source_sentences) - len(target_sentences)) if target.strip()
+        "sentences_missing": sentences_missing,
+        "omission": omitted_sentences(sentence_content, sentences_missing) if target.strip()
         else len(source_sentences),
+        "glued_sentences": glued_sentences(target_sentences),
     }
 
 
@@ -453,7 +531,8 @@ def features(signals: dict) -> dict[str, float]:
         "ibm1_backward_floored": max(signals["ibm1_backward"], IBM1_FLOOR),
         "length_short": min(max(0.0, -signals["length_z"]), 4.0),
         "sentence_coverage_min": signals["sentence_coverage_min"],
-        "sentences_missing": min(signals["sentences_missing"], 2),
+        "omission": min(signals["omission"], 2),
+        "glued_sentences": min(signals["glued_sentences"], 2),
         "tgt_oov": signals["tgt_oov"],
         "tgt_rare": signals["tgt_rare"],
         "tgt_zipf": signals["tgt_zipf"],
