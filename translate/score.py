@@ -100,35 +100,35 @@ GUARDS = {
     "repetition": -6.0,
 }
 CALIBRATION = {
-    "intercept": -0.241,
-    "length_z2": -0.074,
-    "log_length": 0.233,
-    "numbers_extra": -0.116,
-    "capitalised": 1.255,
-    "long_words": 1.097,
-    "word_length": 0.165,
-    "src_coverage": 0.367,
+    "intercept": 1.458,
+    "length_z2": -0.069,
+    "log_length": 0.293,
+    "numbers_extra": -0.264,
+    "capitalised": 1.178,
+    "long_words": 0.843,
+    "word_length": 0.155,
+    "src_coverage": 0.202,
     "tgt_coverage": 0.0,
-    "src_unknown": -0.13,
-    "tgt_unknown": 0.813,
+    "src_unknown": -0.173,
+    "tgt_unknown": 1.466,
     "ibm1_forward": 0.0,
-    "ibm1_backward": 0.133,
-    "ibm1_backward_floored": 0.366,
-    "length_short": -0.082,
-    "sentence_coverage_min": 0.47,
-    "omission": -0.473,
-    "glued_sentences": 0.0,
-    "tgt_oov": -5.169,
-    "tgt_rare": 0.344,
-    "tgt_zipf": -0.157,
-    "src_oov": -1.116,
-    "src_rare": -1.115,
-    "src_zipf": 0.161,
-    "log_source_length": 0.23,
-    "soft_coverage": 2.174,
-    "src_ambiguity": -0.054,
-    "punctuation_mismatch": -0.945,
-    "names_mismatch": -0.312,
+    "ibm1_backward": 0.131,
+    "ibm1_backward_floored": 0.389,
+    "length_short": -0.14,
+    "sentence_coverage_min": 0.282,
+    "omission": -0.601,
+    "glued_sentences": -0.021,
+    "tgt_oov": -7.816,
+    "tgt_rare": 1.257,
+    "tgt_zipf": -0.408,
+    "src_oov": -1.14,
+    "src_rare": -1.141,
+    "src_zipf": 0.187,
+    "log_source_length": 0.209,
+    "soft_coverage": 1.851,
+    "src_ambiguity": -0.055,
+    "punctuation_mismatch": -1.135,
+    "names_mismatch": -0.31,
 }
 IBM1_FLOOR = -5.0           # below this, further drops of the backward likelihood count less (a noisier tail)
 # hand-set (not fitted): a mean token log-probability of -0.6 is neutral; each nat lower costs 1.5 logits
@@ -148,7 +148,7 @@ class Quality:
 # -- model-free signals -------------------------------------------------------------------------
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹٫", "01234567890123456789.")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
-_THOUSANDS = re.compile(r"(?<=\d)[,٬](?=\d{3}(?!\d))")
+_THOUSANDS = re.compile(r"(?<=\d)[,٬،](?=\d{3}(?!\d))")     # 2,220; 783،562 (an Arabic comma)
 _LATIN_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*")
 _ARABIC_LETTER = re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
 _LETTER = re.compile(r"[^\W\d_]")
@@ -156,10 +156,97 @@ _WORD = re.compile(r"\w+")
 _LATIN_WORD = re.compile(r"[A-Za-z]+")
 
 
+_DECIMAL_COMMA = re.compile(r"(?<=\d),(?=\d{1,2}(?!\d))")     # 6,34 (an Arabic decimal comma), not 2,220
+
+
 def numbers(text: str) -> list[str]:
     """Numbers as normalised strings: Western digits, no thousands separators, no leading zeros."""
-    text = _THOUSANDS.sub("", text.translate(_DIGITS))
+    text = _THOUSANDS.sub("", _DECIMAL_COMMA.sub(".", text.translate(_DIGITS)))
     return [m.group().lstrip("0") or "0" for m in _NUMBER.finditer(text)]
+
+
+# numbers written as words: a system may write "15" for الخمسة عشر, or "fifteen" for 15; these only ever
+# excuse a number, never count as one (a word such as "one" or أحد is often no number at all)
+_ENGLISH_NUMBER_WORDS = {
+    **{w: i for i, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+        "seventeen eighteen nineteen".split())},
+    **{w: 10 * i for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split(), 2)},
+    **{w: i for i, w in enumerate("first second third fourth fifth sixth seventh eighth ninth tenth".split(), 1)},
+    "hundred": 100, "thousand": 1000, "dozen": 12,
+}
+# normalised as lexicon.normalize_arabic writes them (ة -> ه, ى -> ي, hamza seats folded)
+_ARABIC_NUMBER_WORDS = {
+    **{w: value for value, forms in enumerate((
+        "واحد واحده احد احدي اول اولي", "اثنان اثنين اثنتان اثنتين اثنا اثنتا ثاني ثانيه",
+        "ثلاث ثلاثه ثالث ثالثه", "اربع اربعه رابع رابعه", "خمس خمسه خامس خامسه", "ست سته سادس سادسه",
+        "سبع سبعه سابع سابعه", "ثمان ثماني ثمانيه ثامن ثامنه", "تسع تسعه تاسع تاسعه", "عشر عشره عاشر عاشره"), 1)
+       for w in forms.split()},
+    **{w: 10 * value for value, forms in enumerate((
+        "عشرون عشرين", "ثلاثون ثلاثين", "اربعون اربعين", "خمسون خمسين", "ستون ستين", "سبعون سبعين",
+        "ثمانون ثمانين", "تسعون تسعين"), 2) for w in forms.split()},
+    "مايه": 100, "ميه": 100, "مايتان": 200, "مايتين": 200, "الف": 1000, "الفان": 2000, "الفين": 2000,
+}
+_ARABIC_PROCLITIC = re.compile("^(?:[وفبلك]{0,2}ال|[وفبلك]{1,2})")
+_ARABIC_DECADE = re.compile("^(?:[وفبلك]{0,2}ال)?(\\w+ين)(?:يات|ات)$")
+
+
+def _arabic_number_value(word: str) -> int | None:
+    if word in _ARABIC_NUMBER_WORDS:
+        return _ARABIC_NUMBER_WORDS[word]
+    return _ARABIC_NUMBER_WORDS.get(_ARABIC_PROCLITIC.sub("", word, count=1))
+
+
+def _combine(values: list[tuple[int | None, bool]], arabic: bool) -> list[str]:
+    """Numbers spelt over several words: in Arabic a unit and ten (خمسة عشر: 15) and a unit and "and" tens
+    (خمسة وعشرون: 25); in English tens and a unit (twenty-five). ``values``: (value or None, joined by
+    "and") per word."""
+    out, i = [], 0
+    while i < len(values):
+        value, _ = values[i]
+        following, joined = values[i + 1] if i + 1 < len(values) else (None, False)
+        if arabic and value is not None and value < 10 and following == 10:      # a teen
+            out.append(str(value + 10))
+            i += 2
+            continue
+        if arabic and value is not None and value < 10 and following and following % 10 == 0 and 20 <= following < 100 \
+                and joined:
+            out.append(str(value + following))                                  # unit and tens
+            i += 2
+            continue
+        if not arabic and value is not None and 20 <= value < 100 and value % 10 == 0 and following \
+                and following < 10:
+            out.append(str(value + following))                                  # tens and unit
+            i += 2
+            continue
+        if value is not None:
+            out.append(str(value))
+        i += 1
+    return out
+
+
+def number_words(text: str, language: str) -> list[str]:
+    """Numbers written as words in ``text`` (English or Arabic), as ``numbers`` writes them."""
+    if language == "en":
+        words = re.findall(r"[a-z]+", text.lower())
+        return _combine([(_ENGLISH_NUMBER_WORDS.get(w), False) for w in words], arabic=False)
+    words = _ARABIC_WORD.findall(normalize_arabic(text))
+    # a decade (السبعينيات, the 1970s) excuses 1970 and 70
+    decades = [str(_ARABIC_NUMBER_WORDS[m.group(1)]) for w in words if (m := _ARABIC_DECADE.match(w))
+               and m.group(1) in _ARABIC_NUMBER_WORDS]
+    return [*_combine([(_arabic_number_value(w), w.startswith("و")) for w in words], arabic=True),
+            *decades, *("19" + d for d in decades)]
+
+
+def missing_numbers(source: str, target: str) -> list[str]:
+    """The source's numbers the output lacks (as many times as they are missing), a number the output
+    writes as words counting as present."""
+    return list((Counter(numbers(source)) - Counter(numbers(target) + number_words(target, "en"))).elements())
+
+
+def extra_numbers(source: str, target: str) -> list[str]:
+    """The output's numbers the source lacks, a number the source writes as words counting as present."""
+    return list((Counter(numbers(target)) - Counter(numbers(source) + number_words(source, "ar"))).elements())
 
 
 def _missing(wanted: list[str], present: list[str]) -> int:
@@ -451,7 +538,7 @@ def signals_for(source: str, target: str) -> dict:
         length_z = (math.log(tgt_chars / src_chars) - LENGTH_LOG_RATIO) / spread
     else:
         length_z = 0.0 if src_chars == tgt_chars else -10.0
-    src_numbers, tgt_numbers = numbers(source), numbers(target)
+    src_numbers = numbers(source)
     latin = _LATIN_TOKEN.findall(source)
     target_letters = _LETTER.findall(target)
     arabic_left = (sum(1 for c in target_letters if _ARABIC_LETTER.match(c)) / len(target_letters)
@@ -475,8 +562,8 @@ def signals_for(source: str, target: str) -> dict:
     return {
         "length_z": round(length_z, 3),
         "target_chars": tgt_chars,
-        "numbers_missing": _missing(src_numbers, tgt_numbers),
-        "numbers_extra": _missing(tgt_numbers, src_numbers),
+        "numbers_missing": len(missing_numbers(source, target)),
+        "numbers_extra": len(extra_numbers(source, target)),
         "source_numbers": len(src_numbers),
         "latin_missing": _missing([t.lower() for t in latin], [t.lower() for t in _LATIN_TOKEN.findall(target)]),
         "arabic_left": round(arabic_left, 3),
