@@ -118,13 +118,13 @@ class TranslatorActor:
     """One Engine on a worker: translates and scores a batch of texts (a Ray Data map_batches callable)."""
 
     def __init__(self, name: str, weights_sha256: str, shipped_ref: list, engine_options: dict):
-        from . import score as scoring
+        from .score import prepare as prepare_scorer
         from .translate import Engine
 
         path = locate_model(name, weights_sha256, shipped_ref)
         info = model_store._load_model_dir(path, bundled=False)
         self.engine = Engine(info, **engine_options)
-        scoring.prepare()
+        prepare_scorer()
         self.node = _node_name()
         self.actor = f"{self.node}/{os.getpid()}"
 

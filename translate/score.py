@@ -100,35 +100,35 @@ GUARDS = {
     "repetition": -6.0,
 }
 CALIBRATION = {
-    "intercept": 1.458,
-    "length_z2": -0.069,
-    "log_length": 0.293,
-    "numbers_extra": -0.264,
-    "capitalised": 1.178,
-    "long_words": 0.843,
-    "word_length": 0.155,
-    "src_coverage": 0.202,
+    "intercept": 1.004,
+    "length_z2": -0.072,
+    "log_length": 0.272,
+    "numbers_extra": -0.41,
+    "capitalised": 1.188,
+    "long_words": 0.911,
+    "word_length": 0.16,
+    "src_coverage": 0.239,
     "tgt_coverage": 0.0,
-    "src_unknown": -0.173,
-    "tgt_unknown": 1.466,
+    "src_unknown": -0.151,
+    "tgt_unknown": 1.221,
     "ibm1_forward": 0.0,
     "ibm1_backward": 0.131,
-    "ibm1_backward_floored": 0.389,
-    "length_short": -0.14,
-    "sentence_coverage_min": 0.282,
-    "omission": -0.601,
-    "glued_sentences": -0.021,
-    "tgt_oov": -7.816,
-    "tgt_rare": 1.257,
-    "tgt_zipf": -0.408,
-    "src_oov": -1.14,
-    "src_rare": -1.141,
-    "src_zipf": 0.187,
-    "log_source_length": 0.209,
-    "soft_coverage": 1.851,
-    "src_ambiguity": -0.055,
-    "punctuation_mismatch": -1.135,
-    "names_mismatch": -0.31,
+    "ibm1_backward_floored": 0.385,
+    "length_short": -0.125,
+    "sentence_coverage_min": 0.324,
+    "omission": -0.549,
+    "glued_sentences": -0.004,
+    "tgt_oov": -7.01,
+    "tgt_rare": 1.008,
+    "tgt_zipf": -0.334,
+    "src_oov": -1.134,
+    "src_rare": -1.126,
+    "src_zipf": 0.178,
+    "log_source_length": 0.21,
+    "soft_coverage": 1.931,
+    "src_ambiguity": -0.054,
+    "punctuation_mismatch": -1.09,
+    "names_mismatch": -0.308,
 }
 IBM1_FLOOR = -5.0           # below this, further drops of the backward likelihood count less (a noisier tail)
 # hand-set (not fitted): a mean token log-probability of -0.6 is neutral; each nat lower costs 1.5 logits
@@ -527,6 +527,14 @@ def names_mismatch(source: str, target_sentences: list[str], unknown_names: int)
     return _mismatch(capitalised, unknown_names + len(latin))
 
 
+def capitalised_share(sentences: list[str]) -> float:
+    """Share of the words that are capitalised without opening a sentence (names carried into the output);
+    how the output divides its sentences (merged with commas, split) does not change it."""
+    words = [sentence.split() for sentence in sentences]
+    total = sum(map(len, words))
+    return sum(1 for each in words for w in each[1:] if w[:1].isupper()) / total if total else 0.0
+
+
 def signals_for(source: str, target: str) -> dict:
     """Every model-free signal of a pair (see the module docstring)."""
     # some MT services return HTML-escaped text (&quot; &#39;); that is an encoding matter, not quality
@@ -569,7 +577,7 @@ def signals_for(source: str, target: str) -> dict:
         "arabic_left": round(arabic_left, 3),
         "repetition": round(max(0.0, _repeated_trigrams(target) - _repeated_trigrams(source)), 3),
         # share of capitalised words after the first: names carried into the output
-        "capitalised": round(sum(1 for w in words[1:] if w[:1].isupper()) / len(words), 3) if words else 0.0,
+        "capitalised": round(capitalised_share(target_sentences), 3),
         # precise vocabulary: weak systems fall back on short, generic words
         "long_words": round(sum(1 for w in latin_words if len(w) >= 7) / len(latin_words), 3) if latin_words else 0.0,
         "word_length": round(sum(map(len, latin_words)) / len(latin_words), 3) if latin_words else 0.0,
