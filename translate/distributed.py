@@ -43,7 +43,7 @@ MAX_CHUNKS_IN_FLIGHT = 512     # chunks read ahead of the commits (at most CHUNK
 BATCH_TEXTS = 256              # texts per actor call on a CPU (a batch retried whole if its actor dies)
 GPU_BATCH_TEXTS = 1024         # a GPU needs larger batches to be busy (untested: no GPU was available)
 DEFAULT_ACTOR_THREADS = 4      # CPU threads of one actor (one engine replica) unless --threads says
-INSTALL_HINT = "--ray needs Ray: pip install 'translate[ray]'"
+INSTALL_HINT = "--ray needs Ray: pip install 'translate-arabic[ray]'"
 CACHE_ENV = "TRANSLATE_RAY_CACHE"
 _MISMATCH = "model mismatch on "   # start of the actors' refusal, found again in Ray's wrapped error
 
