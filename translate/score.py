@@ -9,7 +9,8 @@ scored as well:
   spread grows for short sentences);
 * ``numbers_missing`` / ``numbers_extra``: numbers of the source absent from the output and numbers
   of the output absent from the source (Arabic-Indic and Persian digits and the separators ٫ ٬ are
-  normalised); ``latin_missing``: Latin-script tokens of the source (names, codes) not carried over;
+  normalised, ، or , between digits is a thousands or a decimal separator; a number written as words on
+  the other side counts as present: الخمسة عشر / 15, 15 / fifteen, السبعينيات / 1970s); ``latin_missing``: Latin-script tokens of the source (names, codes) not carried over;
 * ``arabic_left``: share of the output's letters that are still Arabic script (untranslated text);
 * ``repetition``: share of repeated word 3-grams in the output beyond what the source has
   (decoder loops, hallucinated repetition);
@@ -29,9 +30,14 @@ scored as well:
   words (generic wording when high); ``src_oov`` / ``src_rare`` / ``src_zipf``, the same of the
   Arabic source, and ``source_chars``: a difficult source (rare words, names, very short) makes every
   system's output worse, so these describe the source, not the translation;
-* omission: ``source_sentences``, the sentences of the source line, and ``sentences_missing``, how
-  many more sentences the source has than the output (bad when > 0: a system that drops the second
-  sentence of a line); ``sentence_coverage_min``, the ``src_coverage`` of the worst-covered source
+* omission: ``source_sentences``, the sentences of the source line; ``sentences_missing``, how many
+  more sentences the source has than the output (only a hint: systems merge sentences with commas or
+  "and", or run them together with no space after the full stop); ``omission``, the source sentences
+  whose content the output lacks (under ``LOST_CONTENT`` of their known content words, numbers and
+  Latin-script names found in the output, or under ``LOST_CONTENT_FEWER`` when the output also has fewer
+  sentences: a system that drops the second sentence of a line); ``glued_sentences``, output sentences
+  run together with no space after the full stop (a flaw of form; the English splitter counts them as
+  the sentences they are); ``sentence_coverage_min``, the ``src_coverage`` of the worst-covered source
   sentence (at most ``src_coverage``; bad when low);
 * structure: ``punctuation_mismatch``, how far the output's punctuation (clause ends: commas and full
   stops; quotes; brackets; question and exclamation marks; colons and semicolons; dashes; counted by
@@ -41,8 +47,8 @@ scored as well:
   for names: capitalised words of the output (not opening a sentence) against the source's Latin-script
   tokens and content words the lexicon does not know (mostly names); an output that drops or invents
   names, quotes and brackets is far from the reference;
-* output form: ``target_chars``, ``capitalised`` (share of capitalised words after the first: names
-  carried over), ``long_words`` (share of words of 7+ letters) and ``word_length``: weak systems fall
+* output form: ``target_chars``, ``capitalised`` (share of capitalised words that do not open a
+  sentence: names carried over), ``long_words`` (share of words of 7+ letters) and ``word_length``: weak systems fall
   back on short, generic words, and these two track system quality (COMET) closely on FLORES;
 * with the engine: ``logprob`` (mean log-probability per output token) and the engine ``flags``
   (``source_windows``, ``hit_max_length``, ``empty_output``) kept as they are;
