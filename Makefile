@@ -52,7 +52,7 @@ bench: bench-deps
 
 # the API reference (translate.__all__) from the docstrings, into build/docs/ (not committed)
 docs: install
-	$(BIN)/pip install --quiet '.[docs]'
+	$(BIN)/pip install --quiet -e '.[docs]'
 	$(BIN)/python -m pdoc translate '!translate.' -o build/docs
 	@echo "API reference: build/docs/translate.html"
 

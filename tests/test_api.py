@@ -192,3 +192,15 @@ def test_cli_segment_and_score_give_what_the_api_gives(tmp_path):
         record.pop("line")
         assert record == expected.signals
     assert expected.signals["glued_sentences"] == 1 and expected.signals["omission"] == 0
+
+
+def test_api_reference_is_generated_from_the_docstrings(tmp_path):
+    """What `make docs` runs: pdoc documents every stable name, and no internal module."""
+    pytest.importorskip("pdoc")
+    result = subprocess.run([sys.executable, "-m", "pdoc", "translate", "!translate.", "-o", str(tmp_path)],
+                            cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    page = (tmp_path / "translate.html").read_text(encoding="utf-8")
+    for name in translate.__all__:
+        assert f'id="{name}"' in page, name
+    assert not (tmp_path / "translate").exists()          # no page per internal module
