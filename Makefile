@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SHARED ?= ../shared
 
-.PHONY: run test install browser demo-model bench bench-deps clean
+.PHONY: run test install browser demo-model bench bench-deps docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,12 @@ bench: bench-deps
 	$(BIN)/python bench/translate_speed.py
 	$(BIN)/python bench/review_latency.py
 	$(BIN)/python bench/encoding_eval.py
+
+# the API reference (translate.__all__) from the docstrings, into build/docs/ (not committed)
+docs: install
+	$(BIN)/pip install --quiet -e '.[docs]'
+	$(BIN)/python -m pdoc translate '!translate.' -o build/docs
+	@echo "API reference: build/docs/translate.html"
 
 clean:
 	rm -rf $(VENV) build *.egg-info

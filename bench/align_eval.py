@@ -51,7 +51,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from translate import align as aligner  # noqa: E402
+aligner = importlib.import_module("translate.align")    # the module: translate.align is the API function
 from translate.align import FEATURES, Problem, dynamic_align  # noqa: E402
 from translate.lexicon import FREEDICT_LEXICON_FILE, Lexicon, read_lexicon  # noqa: E402
 

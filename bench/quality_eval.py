@@ -11,7 +11,8 @@ For the seven systems' outputs on FLORES dev (no model, no reference given to th
    were added, and the baseline "length ratio + numbers only", all fitted the same way in this run; and
    leave one domain out (FLORES dev holds Wikinews, Wikivoyage and Wikibooks documents: fit on two,
    score the third), the nearest this data comes to scoring text unlike the text the weights saw.
-2. Systems ranked by mean score vs their COMET ranking: Kendall tau (rankings printed).
+2. Systems ranked by mean score vs their COMET ranking and their corpus chrF ranking: Kendall tau
+   (rankings printed).
 3. What each label promises: the share of its pairs with sentence chrF above the median and below the
    lowest quartile (shipped calibration and cross-validated).
 4. Speed: score_pair pairs/s on 10,000 pairs, against sacrebleu's sentence chrF in the same run.
@@ -27,6 +28,7 @@ and does not chase noise; its step is 1 / the largest curvature, so it cannot di
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 import time
@@ -37,7 +39,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from translate import score as scoring  # noqa: E402
+scoring = importlib.import_module("translate.score")    # the module: translate.score is the API function
 
 SYSTEMS = ("argos", "bergamot-base", "bergamot-base-memory", "google", "microsoft", "nllb", "opusmt")
 FEATURES = list(scoring.CALIBRATION)[1:]          # the fitted features (the guards are a fixed offset)
@@ -51,7 +53,9 @@ SIGN = {"length_z2": -1, "log_length": 1, "numbers_extra": -1, "capitalised": 1,
         "word_length": 1, "src_coverage": 1, "tgt_coverage": 1, "src_unknown": -1, "tgt_unknown": 1,
         "ibm1_forward": 1, "ibm1_backward": 1, "ibm1_backward_floored": 1,
         # omission: an output shorter than expected, a source sentence left uncovered, fewer sentences
-        "length_short": -1, "sentence_coverage_min": 1, "sentences_missing": -1,
+        "length_short": -1, "sentence_coverage_min": 1, "omission": -1,
+        # two sentences glued with no space after the full stop: a flaw of form
+        "glued_sentences": -1,
         # word frequency: unknown output words are bad; rare (but known) words mean precise vocabulary
         "tgt_oov": -1, "tgt_rare": 1, "tgt_zipf": -1,
         # source difficulty: rare and unknown source words make every system's output worse
@@ -171,13 +175,14 @@ def fit_rank_least_squares(x: np.ndarray, target: np.ndarray, signs: list[int], 
 
 
 def fit_calibration(x: np.ndarray, chrf_scores: np.ndarray, threshold: float, signs: list[int],
-                    offset: np.ndarray | float = 0.0, groups: np.ndarray | None = None) -> tuple[float, np.ndarray]:
+                    offset: np.ndarray | float = 0.0, groups: np.ndarray | None = None,
+                    within: float = WITHIN) -> tuple[float, np.ndarray]:
     """Weights that order pairs like sentence chrF, squashed to P(chrF >= threshold).
 
     Fitting the ranking to chrF itself (not to a yes/no threshold) uses all of its information; the
     one-dimensional logistic step then only sets the scale and the intercept, so the labels' thresholds
     keep their meaning."""
-    intercept, weights = fit_rank_least_squares(x, chrf_scores, signs, groups)
+    intercept, weights = fit_rank_least_squares(x, chrf_scores, signs, groups, within)
     linear = x @ weights + intercept
     y = (chrf_scores >= threshold).astype(float)
     a, scale = fit_logistic(linear[:, None], y, [1], offset)
@@ -193,6 +198,8 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--threshold", type=float, default=60.0, help="chrF that counts as acceptable")
     parser.add_argument("--fit", action="store_true", help="print a CALIBRATION fitted on all of FLORES dev")
+    parser.add_argument("--within", type=float, default=WITHIN,
+                        help=f"weight of the within-source term of the fit (default {WITHIN:g})")
     args = parser.parse_args()
     from sacrebleu.metrics import CHRF
 
@@ -212,9 +219,11 @@ def main() -> None:
 
     chrf = CHRF()
     pairs, rows, targets, shipped, system_of, comet, guard_offset = [], [], [], [], [], {}, []
+    corpus_chrf = {}
     for system in SYSTEMS:
         output = (flores / f"flores-dev.{system}.en").read_text(encoding="utf-8").splitlines()
         comet[system] = float((flores / f"flores-dev.{system}.en.comet").read_text().strip())
+        corpus_chrf[system] = chrf.corpus_score(output, [reference]).score
         for src, hyp, ref in zip(source, output, reference):
             quality = scoring.score_pair(src, hyp)
             feats = scoring.features(quality.signals)
@@ -241,7 +250,7 @@ def main() -> None:
         for held in np.unique(by):
             train, test = by != held, by == held
             b, w = fit_calibration(x[train][:, idx], chrf_scores[train], args.threshold, [SIGN[c] for c in columns],
-                                   offset[train], sentence_of[train])
+                                   offset[train], sentence_of[train], args.within)
             out[test] = predict(x[test][:, idx], b, w, offset[test])
         return out
 
@@ -277,15 +286,20 @@ def main() -> None:
                           ("baseline CV", cv_base)):
         mean = {s: float(values[system_of == s].mean()) for s in SYSTEMS}
         tau = kendall_tau([mean[s] for s in SYSTEMS], [comet[s] for s in SYSTEMS])
-        print(f"system ranking, {label}: Kendall tau vs COMET = {tau:.3f}")
+        tau_chrf = kendall_tau([mean[s] for s in SYSTEMS], [corpus_chrf[s] for s in SYSTEMS])
+        print(f"system ranking, {label}: Kendall tau vs COMET = {tau:.3f}, vs corpus chrF = {tau_chrf:.3f}")
         print("  by score: " + ", ".join(f"{s} {mean[s]:.3f}" for s in sorted(SYSTEMS, key=lambda s: -mean[s])))
     print("  by COMET: " + ", ".join(f"{s} {comet[s]:.4f}" for s in by_comet))
+    print("  by chrF:  " + ", ".join(f"{s} {corpus_chrf[s]:.1f}" for s in sorted(SYSTEMS, key=lambda s: -corpus_chrf[s])))
+    tau_metrics = kendall_tau([comet[s] for s in SYSTEMS], [corpus_chrf[s] for s in SYSTEMS])
+    print(f"  COMET vs chrF: Kendall tau = {tau_metrics:.3f}")
 
     print_label_table(chrf_scores, {"shipped": shipped, "CV": cv_all})
     print_speed(pairs)
 
     if args.fit:
-        b, w = fit_calibration(x, chrf_scores, args.threshold, [SIGN[c] for c in FEATURES], offset, sentence_of)
+        b, w = fit_calibration(x, chrf_scores, args.threshold, [SIGN[c] for c in FEATURES], offset, sentence_of,
+                               args.within)
         calibration = {"intercept": round(b, 3), **{n: round(float(v), 3) for n, v in zip(FEATURES, w)}}
         print("CALIBRATION = " + json.dumps(calibration, indent=4))
 

@@ -186,7 +186,7 @@ def test_without_ray_the_option_says_how_to_install_it(tmp_path, tiny_model, env
     result = run_cli("run", SEEDS, "--model", tiny_model, "--db", tmp_path / "n.sqlite", "--ray",
                      env={**env, "PYTHONPATH": os.pathsep.join([str(blocker), str(ROOT)])})
     assert result.returncode == 1
-    assert result.stderr.strip().splitlines() == ["error: --ray needs Ray: pip install 'translate[ray]'"]
+    assert result.stderr.strip().splitlines() == ["error: --ray needs Ray: pip install 'translate-arabic[ray]'"]
     assert not (tmp_path / "n.sqlite").exists()
 
 

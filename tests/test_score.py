@@ -369,3 +369,77 @@ def test_a_dropped_name_raises_names_mismatch():
     assert score_pair("ذهب إلى البيت.", "He went home.").signals["names_mismatch"] == 0.0
     # ... unless it is a Latin-script name of the source
     assert score_pair("قال مدير IBM إن الأرباح زادت.", "IBM's director said profits rose.").signals["names_mismatch"] == 0.0
+
+
+# -- restructured output is not an omission (issue 23) ---------------------------------------------
+GLUED = ("The man read the book at home yesterday evening.Then he went to the old market and bought bread, "
+         "milk and cheese.")
+MERGED = ("The man read the book at home yesterday evening, then he went to the old market and bought bread, "
+          "milk and cheese.")
+
+
+@pytest.mark.parametrize("text, sentences, glued", [
+    ("He won Best Original Song.Lionsgate received 26 nominations.", 2, 1),
+    ("Sales rose.NASA said so.", 2, 1),
+    ("He lived in an alley).The police came.", 2, 1),
+    ("It grew by 3.5 percent.", 1, 0),                                 # a decimal
+    ("J.R.R. Tolkien wrote it.", 1, 0),                                # initials
+    ("Write to john.Smith@example.org now.", 1, 0),                    # an e-mail address
+    ("See www.Example.Com or Amazon.Com today.", 1, 0),                # web addresses
+    ("Mr.Smith and St.Louis agreed.", 1, 0),                           # abbreviations
+    ("At 1:15 a.m. Saturday, the U.S. envoy met Mr. Reid. He left at noon.", 2, 0),
+])
+def test_a_full_stop_glued_to_a_capitalised_word_ends_an_english_sentence(text, sentences, glued):
+    from translate.score import glued_sentences, sentence_spans
+
+    spans = sentence_spans(text, "en")
+    assert "".join(spans) == text
+    assert (len(spans), glued_sentences(spans)) == (sentences, glued)
+
+
+def test_glued_or_merged_sentences_are_not_an_omission():
+    both = score_pair(TWO_SENTENCES, BOTH)
+    glued, merged = score_pair(TWO_SENTENCES, GLUED), score_pair(TWO_SENTENCES, MERGED)
+    assert glued.signals["sentences_missing"] == 0 and glued.signals["glued_sentences"] == 1
+    assert merged.signals["sentences_missing"] == 1          # the count differs...
+    for restructured in (glued, merged):
+        assert restructured.signals["omission"] == 0          # ...but all the content is there
+        assert restructured.label == both.label == "good"
+        assert restructured.score > both.score - 0.05
+    dropped = score_pair(TWO_SENTENCES, FIRST_ONLY)
+    assert dropped.signals["omission"] == 1 and dropped.label == "bad"
+
+
+def test_an_omission_needs_the_sentences_content_missing_not_only_a_lower_count():
+    source = "وصل الرئيس إلى باريس يوم الاثنين. والتقى بنظيره الفرنسي لمدة ساعتين في قصر الإليزيه."
+    merged = "The president arrived in Paris on Monday and met his French counterpart for two hours at the Elysee Palace."
+    first_only = "The president arrived in Paris on Monday."
+    assert score_pair(source, merged).signals["omission"] == 0
+    assert score_pair(source, first_only).signals["omission"] == 1
+    assert score_pair(source, first_only).score < score_pair(source, merged).score - 0.2
+
+
+def test_numbers_written_as_words_on_either_side_match():
+    from translate.score import extra_numbers, missing_numbers, number_words, numbers
+
+    assert number_words("في السنوات الخمسة عشر الأخيرة، بعشرين نقطة، في التاسع من آب، خمسة وعشرون", "ar") == \
+        ["15", "20", "9", "25"]
+    assert number_words("twenty-five years, fifteen of them", "en") == ["25", "15"]
+    assert extra_numbers("في السنوات الخمسة عشر الأخيرة", "in the last 15 years") == []
+    assert extra_numbers("منذ السبعينيات", "since the 1970s") == []
+    assert missing_numbers("في 15 سنة", "in fifteen years") == []
+    assert missing_numbers("في 15 سنة", "in many years") == ["15"]
+    assert extra_numbers("قال", "He said 15.") == ["15"]
+    # an Arabic comma between digits: thousands (783،562) or decimal (6,34)
+    assert numbers("783،562 كيلومتر و6,34 بوصة و2,220 نقطة") == ["783562", "6.34", "2220"]
+    spelt = score_pair("ولد الكاتب في القاهرة قبل خمسة عشر عاما.", "The writer was born in Cairo 15 years ago.")
+    assert spelt.signals["numbers_extra"] == 0
+
+
+def test_capitalised_share_ignores_how_sentences_are_divided():
+    from translate.score import capitalised_share, sentence_spans
+
+    split = sentence_spans("The city is big. The town is old.", "en")
+    merged = sentence_spans("The city is big, the town is old.", "en")
+    assert capitalised_share(split) == capitalised_share(merged) == 0.0
+    assert capitalised_share(sentence_spans("He met Paul Smith.", "en")) == 0.5

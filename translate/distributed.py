@@ -43,7 +43,7 @@ MAX_CHUNKS_IN_FLIGHT = 512     # chunks read ahead of the commits (at most CHUNK
 BATCH_TEXTS = 256              # texts per actor call on a CPU (a batch retried whole if its actor dies)
 GPU_BATCH_TEXTS = 1024         # a GPU needs larger batches to be busy (untested: no GPU was available)
 DEFAULT_ACTOR_THREADS = 4      # CPU threads of one actor (one engine replica) unless --threads says
-INSTALL_HINT = "--ray needs Ray: pip install 'translate[ray]'"
+INSTALL_HINT = "--ray needs Ray: pip install 'translate-arabic[ray]'"
 CACHE_ENV = "TRANSLATE_RAY_CACHE"
 _MISMATCH = "model mismatch on "   # start of the actors' refusal, found again in Ray's wrapped error
 
@@ -118,13 +118,13 @@ class TranslatorActor:
     """One Engine on a worker: translates and scores a batch of texts (a Ray Data map_batches callable)."""
 
     def __init__(self, name: str, weights_sha256: str, shipped_ref: list, engine_options: dict):
-        from . import score as scoring
+        from .score import prepare as prepare_scorer
         from .translate import Engine
 
         path = locate_model(name, weights_sha256, shipped_ref)
         info = model_store.load_model_dir(path, bundled=False)
         self.engine = Engine(info, **engine_options)
-        scoring.prepare()
+        prepare_scorer()
         self.node = _node_name()
         self.actor = f"{self.node}/{os.getpid()}"
 

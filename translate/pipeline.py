@@ -36,8 +36,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import score as scoring
 from .inputs import InputError, display_path, find_inputs, read_document  # noqa: F401 (re-exported)
+from .score import prepare as prepare_scorer
+from .score import score_pair
 from .segment import DEFAULT_MAX_WORDS, segment
 from .store import NewSegment, Store, describe_error
 from .translate import Engine, PendingTranslations
@@ -228,7 +229,7 @@ class LocalTranslator(Translator):
 
     def prepare(self) -> None:
         # the scorer's data loads (once, seconds) while the engine works on the first chunk
-        scoring.prepare()
+        prepare_scorer()
 
 
 class _LocalPending:
@@ -244,7 +245,7 @@ class _LocalPending:
 
 def score_translation(source: str, hyp) -> Result:
     """The Result stored for an engine Hypothesis of ``source`` (on the driver or on a Ray worker)."""
-    quality = scoring.score_pair(source, hyp.text, logprob=hyp.logprob, flags=hyp.flags)
+    quality = score_pair(source, hyp.text, logprob=hyp.logprob, flags=hyp.flags)
     return hyp.text, quality.score, quality.label, quality.signals
 
 

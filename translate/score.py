@@ -9,7 +9,8 @@ scored as well:
   spread grows for short sentences);
 * ``numbers_missing`` / ``numbers_extra``: numbers of the source absent from the output and numbers
   of the output absent from the source (Arabic-Indic and Persian digits and the separators ٫ ٬ are
-  normalised); ``latin_missing``: Latin-script tokens of the source (names, codes) not carried over;
+  normalised, ، or , between digits is a thousands or a decimal separator; a number written as words on
+  the other side counts as present: الخمسة عشر / 15, 15 / fifteen, السبعينيات / 1970s); ``latin_missing``: Latin-script tokens of the source (names, codes) not carried over;
 * ``arabic_left``: share of the output's letters that are still Arabic script (untranslated text);
 * ``repetition``: share of repeated word 3-grams in the output beyond what the source has
   (decoder loops, hallucinated repetition);
@@ -29,9 +30,14 @@ scored as well:
   words (generic wording when high); ``src_oov`` / ``src_rare`` / ``src_zipf``, the same of the
   Arabic source, and ``source_chars``: a difficult source (rare words, names, very short) makes every
   system's output worse, so these describe the source, not the translation;
-* omission: ``source_sentences``, the sentences of the source line, and ``sentences_missing``, how
-  many more sentences the source has than the output (bad when > 0: a system that drops the second
-  sentence of a line); ``sentence_coverage_min``, the ``src_coverage`` of the worst-covered source
+* omission: ``source_sentences``, the sentences of the source line; ``sentences_missing``, how many
+  more sentences the source has than the output (only a hint: systems merge sentences with commas or
+  "and", or run them together with no space after the full stop); ``omission``, the source sentences
+  whose content the output lacks (under ``LOST_CONTENT`` of their known content words, numbers and
+  Latin-script names found in the output, or under ``LOST_CONTENT_FEWER`` when the output also has fewer
+  sentences: a system that drops the second sentence of a line); ``glued_sentences``, output sentences
+  run together with no space after the full stop (a flaw of form; the English splitter counts them as
+  the sentences they are); ``sentence_coverage_min``, the ``src_coverage`` of the worst-covered source
   sentence (at most ``src_coverage``; bad when low);
 * structure: ``punctuation_mismatch``, how far the output's punctuation (clause ends: commas and full
   stops; quotes; brackets; question and exclamation marks; colons and semicolons; dashes; counted by
@@ -41,8 +47,8 @@ scored as well:
   for names: capitalised words of the output (not opening a sentence) against the source's Latin-script
   tokens and content words the lexicon does not know (mostly names); an output that drops or invents
   names, quotes and brackets is far from the reference;
-* output form: ``target_chars``, ``capitalised`` (share of capitalised words after the first: names
-  carried over), ``long_words`` (share of words of 7+ letters) and ``word_length``: weak systems fall
+* output form: ``target_chars``, ``capitalised`` (share of capitalised words that do not open a
+  sentence: names carried over), ``long_words`` (share of words of 7+ letters) and ``word_length``: weak systems fall
   back on short, generic words, and these two track system quality (COMET) closely on FLORES;
 * with the engine: ``logprob`` (mean log-probability per output token) and the engine ``flags``
   (``source_windows``, ``hit_max_length``, ``empty_output``) kept as they are;
@@ -100,34 +106,35 @@ GUARDS = {
     "repetition": -6.0,
 }
 CALIBRATION = {
-    "intercept": -0.241,
-    "length_z2": -0.074,
-    "log_length": 0.233,
-    "numbers_extra": -0.116,
-    "capitalised": 1.255,
-    "long_words": 1.097,
-    "word_length": 0.165,
-    "src_coverage": 0.367,
+    "intercept": -0.14,
+    "length_z2": -0.076,
+    "log_length": 0.231,
+    "numbers_extra": -0.207,
+    "capitalised": 1.184,
+    "long_words": 1.083,
+    "word_length": 0.162,
+    "src_coverage": 0.362,
     "tgt_coverage": 0.0,
-    "src_unknown": -0.13,
-    "tgt_unknown": 0.813,
+    "src_unknown": -0.114,
+    "tgt_unknown": 0.786,
     "ibm1_forward": 0.0,
-    "ibm1_backward": 0.133,
-    "ibm1_backward_floored": 0.366,
+    "ibm1_backward": 0.134,
+    "ibm1_backward_floored": 0.365,
     "length_short": -0.082,
-    "sentence_coverage_min": 0.47,
-    "sentences_missing": -0.473,
-    "tgt_oov": -5.169,
-    "tgt_rare": 0.344,
-    "tgt_zipf": -0.157,
-    "src_oov": -1.116,
-    "src_rare": -1.115,
-    "src_zipf": 0.161,
-    "log_source_length": 0.23,
-    "soft_coverage": 2.174,
+    "sentence_coverage_min": 0.431,
+    "omission": -0.409,
+    "glued_sentences": 0.0,
+    "tgt_oov": -5.093,
+    "tgt_rare": 0.339,
+    "tgt_zipf": -0.159,
+    "src_oov": -1.088,
+    "src_rare": -1.097,
+    "src_zipf": 0.158,
+    "log_source_length": 0.226,
+    "soft_coverage": 2.15,
     "src_ambiguity": -0.054,
-    "punctuation_mismatch": -0.945,
-    "names_mismatch": -0.312,
+    "punctuation_mismatch": -0.949,
+    "names_mismatch": -0.305,
 }
 IBM1_FLOOR = -5.0           # below this, further drops of the backward likelihood count less (a noisier tail)
 # hand-set (not fitted): a mean token log-probability of -0.6 is neutral; each nat lower costs 1.5 logits
@@ -147,7 +154,7 @@ class Quality:
 # -- model-free signals -------------------------------------------------------------------------
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹٫", "01234567890123456789.")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
-_THOUSANDS = re.compile(r"(?<=\d)[,٬](?=\d{3}(?!\d))")
+_THOUSANDS = re.compile(r"(?<=\d)[,٬،](?=\d{3}(?!\d))")     # 2,220; 783،562 (an Arabic comma)
 _LATIN_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*")
 _ARABIC_LETTER = re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
 _LETTER = re.compile(r"[^\W\d_]")
@@ -155,10 +162,105 @@ _WORD = re.compile(r"\w+")
 _LATIN_WORD = re.compile(r"[A-Za-z]+")
 
 
+_DECIMAL_COMMA = re.compile(r"(?<=\d),(?=\d{1,2}(?!\d))")     # 6,34 (an Arabic decimal comma), not 2,220
+
+
 def numbers(text: str) -> list[str]:
     """Numbers as normalised strings: Western digits, no thousands separators, no leading zeros."""
-    text = _THOUSANDS.sub("", text.translate(_DIGITS))
+    text = _THOUSANDS.sub("", _DECIMAL_COMMA.sub(".", text.translate(_DIGITS)))
     return [m.group().lstrip("0") or "0" for m in _NUMBER.finditer(text)]
+
+
+# numbers written as words: a system may write "15" for الخمسة عشر, or "fifteen" for 15; these only ever
+# excuse a number, never count as one (a word such as "one" or أحد is often no number at all)
+_ENGLISH_NUMBER_WORDS = {
+    **{w: i for i, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+        "seventeen eighteen nineteen".split())},
+    **{w: 10 * i for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split(), 2)},
+    **{w: i for i, w in enumerate("first second third fourth fifth sixth seventh eighth ninth tenth".split(), 1)},
+    "hundred": 100, "thousand": 1000, "dozen": 12,
+}
+# normalised as lexicon.normalize_arabic writes them (ة -> ه, ى -> ي, hamza seats folded)
+_ARABIC_NUMBER_WORDS = {
+    **{w: value for value, forms in enumerate((
+        "واحد واحده احد احدي اول اولي", "اثنان اثنين اثنتان اثنتين اثنا اثنتا ثاني ثانيه",
+        "ثلاث ثلاثه ثالث ثالثه", "اربع اربعه رابع رابعه", "خمس خمسه خامس خامسه", "ست سته سادس سادسه",
+        "سبع سبعه سابع سابعه", "ثمان ثماني ثمانيه ثامن ثامنه", "تسع تسعه تاسع تاسعه", "عشر عشره عاشر عاشره"), 1)
+       for w in forms.split()},
+    **{w: 10 * value for value, forms in enumerate((
+        "عشرون عشرين", "ثلاثون ثلاثين", "اربعون اربعين", "خمسون خمسين", "ستون ستين", "سبعون سبعين",
+        "ثمانون ثمانين", "تسعون تسعين"), 2) for w in forms.split()},
+    "مايه": 100, "ميه": 100, "مايتان": 200, "مايتين": 200, "الف": 1000, "الفان": 2000, "الفين": 2000,
+}
+_ARABIC_PROCLITIC = re.compile("^(?:[وفبلك]{0,2}ال|[وفبلك]{1,2})")
+_ARABIC_DECADE = re.compile("^(?:[وفبلك]{0,2}ال)?(\\w+ين)(?:يات|ات)$")
+
+
+def _arabic_number_value(word: str) -> int | None:
+    if word in _ARABIC_NUMBER_WORDS:
+        return _ARABIC_NUMBER_WORDS[word]
+    return _ARABIC_NUMBER_WORDS.get(_ARABIC_PROCLITIC.sub("", word, count=1))
+
+
+def _combine(values: list[tuple[int | None, bool]], arabic: bool) -> list[str]:
+    """Numbers spelt over several words: in Arabic a unit and ten (خمسة عشر: 15) and a unit and "and" tens
+    (خمسة وعشرون: 25); in English tens and a unit (twenty-five). ``values``: (value or None, joined by
+    "and") per word."""
+    out, i = [], 0
+    while i < len(values):
+        value, _ = values[i]
+        following, joined = values[i + 1] if i + 1 < len(values) else (None, False)
+        if arabic and value is not None and value < 10 and following == 10:      # a teen
+            out.append(str(value + 10))
+            i += 2
+            continue
+        if arabic and value is not None and value < 10 and following and following % 10 == 0 and 20 <= following < 100 \
+                and joined:
+            out.append(str(value + following))                                  # unit and tens
+            i += 2
+            continue
+        if not arabic and value is not None and 20 <= value < 100 and value % 10 == 0 and following \
+                and following < 10:
+            out.append(str(value + following))                                  # tens and unit
+            i += 2
+            continue
+        if value is not None:
+            out.append(str(value))
+        i += 1
+    return out
+
+
+def number_words(text: str, language: str) -> list[str]:
+    """Numbers written as words in ``text`` (English or Arabic), as ``numbers`` writes them."""
+    if language == "en":
+        words = re.findall(r"[a-z]+", text.lower())
+        return _combine([(_ENGLISH_NUMBER_WORDS.get(w), False) for w in words], arabic=False)
+    words = _ARABIC_WORD.findall(normalize_arabic(text))
+    # a decade (السبعينيات, the 1970s) excuses 1970 and 70
+    decades = [str(_ARABIC_NUMBER_WORDS[m.group(1)]) for w in words if (m := _ARABIC_DECADE.match(w))
+               and m.group(1) in _ARABIC_NUMBER_WORDS]
+    return [*_combine([(_arabic_number_value(w), w.startswith("و")) for w in words], arabic=True),
+            *decades, *("19" + d for d in decades)]
+
+
+def _unmatched(wanted: list[str], present: list[str], other_text: str, other_language: str) -> list[str]:
+    """``wanted`` numbers (a multiset) not in ``present``, nor written as words in ``other_text``."""
+    left = Counter(wanted) - Counter(present)
+    if left:                                   # words are looked for only when some number is unmatched
+        left -= Counter(number_words(other_text, other_language))
+    return list(left.elements())
+
+
+def missing_numbers(source: str, target: str) -> list[str]:
+    """The source's numbers the output lacks (as many times as they are missing), a number the output
+    writes as words counting as present."""
+    return _unmatched(numbers(source), numbers(target), target, "en")
+
+
+def extra_numbers(source: str, target: str) -> list[str]:
+    """The output's numbers the source lacks, a number the source writes as words counting as present."""
+    return _unmatched(numbers(target), numbers(source), source, "ar")
 
 
 def _missing(wanted: list[str], present: list[str]) -> int:
@@ -221,22 +323,60 @@ def _frequency(words: list[str], language: str) -> tuple[float, float, float]:
 _ARABIC_SENTENCE_END = re.compile(
     r"(?<=[^\s.]{2})[.!?؟]+[\"'»”)]*\s+(?=[\"'«“(]?[\u0621-\u064a0-9\u0660-\u0669])")
 _ENGLISH_SENTENCE_END = re.compile(r"(?<=[^\s.]{2})[.!?]+[\"'”’)]*\s+(?=[\"'“‘(]?[A-Z0-9])")
-_ENGLISH_ABBREVIATIONS = frozenset("mr mrs ms dr st jr sr vs no gen gov sen rep lt col sgt prof inc ltd co corp".split())
+# some systems glue two sentences with no space after the full stop ("...Best Original Song.Lionsgate
+# received..."): a full stop between a word of two or more letters (the last lower-case: not an initialism)
+# or a number, and a capitalised word also ends a sentence; a decimal has no capital after it, and URLs and e-mail
+# addresses are recognised by their token (see _glued_is_boundary)
+_ENGLISH_GLUED_END = re.compile(r"(?:(?<=[A-Za-z0-9][a-z0-9])|(?<=[a-z0-9][)\"”’]))\.(?=[\"'“‘(]?[A-Z][a-z]|[A-Z]{2,}\b)")
+_ENGLISH_ABBREVIATIONS = frozenset(
+    "mr mrs ms dr st jr sr vs no gen gov sen rep lt col sgt prof inc ltd co corp mt ft jan feb mar apr aug sep sept "
+    "oct nov dec etc al fig vol".split())
+# the last part of a web address glued as "Amazon.Com": not a sentence start
+_DOMAIN_ENDINGS = frozenset("com org net gov edu int mil info biz io uk eu de fr ca au".split())
+
+
+def _glued_is_boundary(text: str, dot: int) -> bool:
+    """Whether the full stop at ``dot``, with no space after it, ends a sentence: not after an abbreviation,
+    not inside a URL, an e-mail address or a domain name."""
+    token_start = max(text.rfind(" ", 0, dot), text.rfind("\n", 0, dot)) + 1
+    token_end = len(text) if (space := text.find(" ", dot)) < 0 else space
+    token = text[token_start:token_end]
+    if "@" in token or "/" in token or token.lower().lstrip("(\"'“").startswith("www."):
+        return False
+    word_before = re.findall(r"[A-Za-z]+$", text[token_start:dot])
+    word_after = re.match(r"[\"'“‘(]?([A-Za-z]+)", text[dot + 1:])
+    if word_before and word_before[0].lower() in _ENGLISH_ABBREVIATIONS:
+        return False
+    return not (word_after and word_after.group(1).lower() in _DOMAIN_ENDINGS)
 
 
 def sentence_spans(text: str, language: str) -> list[str]:
-    """The sentences of one line (a light splitter: only for counting, not for segmentation)."""
+    """The sentences of one line (a light splitter: only for counting, not for segmentation). In English
+    a full stop followed directly by a capitalised word ends a sentence too (the piece before it then
+    ends without a space: see ``glued_sentences``)."""
     pattern = _ARABIC_SENTENCE_END if language == "ar" else _ENGLISH_SENTENCE_END
-    parts, start = [], 0
+    cuts = []
     for match in pattern.finditer(text):
-        before = text[start:match.start()].split()
+        before = text[:match.start()].split()
         if language == "en" and before and (before[-1].lower().strip("\"'“(") in _ENGLISH_ABBREVIATIONS
                                             or "." in before[-1]):
             continue
-        parts.append(text[start:match.end()])
-        start = match.end()
+        cuts.append(match.end())
+    if language == "en":
+        cuts.extend(m.end() for m in _ENGLISH_GLUED_END.finditer(text) if _glued_is_boundary(text, m.start()))
+        cuts.sort()
+    parts, start = [], 0
+    for cut in cuts:
+        parts.append(text[start:cut])
+        start = cut
     parts.append(text[start:])
     return [p for p in parts if p.strip()]
+
+
+def glued_sentences(sentences: list[str]) -> int:
+    """How many of the sentences (from ``sentence_spans``) run into the next with no space after their full
+    stop: a small flaw of fluency, not an omission."""
+    return sum(1 for sentence in sentences[:-1] if not sentence[-1:].isspace())
 
 
 def prepare() -> None:
@@ -246,10 +386,34 @@ def prepare() -> None:
     zipf_table("ar")
 
 
-def _sentence_coverage(sentence: str, lexicon, covered: set[str]) -> float | None:
-    """Share of one source sentence's known content words that are ``covered``; None under 3 such words."""
+def _sentence_shares(sentence: str, lexicon, covered: set[str], target_numbers: list[str],
+                     target_latin: list[str]) -> tuple[float | None, float | None]:
+    """Of one source sentence: the share of its known content words that are ``covered`` (None under 3
+    such words), and the share of its content found in the output: those words, its numbers and its
+    Latin-script names (None under 3 such items)."""
     known = [w for w in arabic_tokens(sentence) if w not in ARABIC_STOPWORDS and w in lexicon.forward]
-    return sum(1 for w in known if w in covered) / len(known) if len(known) >= 3 else None
+    hits = sum(1 for w in known if w in covered)
+    sentence_numbers = numbers(sentence)
+    latin = [t.lower() for t in _LATIN_TOKEN.findall(sentence)]
+    items = len(known) + len(sentence_numbers) + len(latin)
+    found = (hits + len(sentence_numbers) - _missing(sentence_numbers, target_numbers)
+             + len(latin) - _missing(latin, target_latin)) if items >= 3 else 0
+    return hits / len(known) if len(known) >= 3 else None, found / items if items >= 3 else None
+
+
+# a source sentence whose content the output lacks is omitted: below LOST_CONTENT of its content found, or
+# below LOST_CONTENT_FEWER when the output also has fewer sentences than the source (the count is a hint,
+# never proof: systems merge sentences with commas or "and")
+LOST_CONTENT = 0.35
+LOST_CONTENT_FEWER = 0.5
+SHORT_OUTPUT = -1.5         # length_z below which the output is short enough to hint at an omission
+
+
+def omitted_sentences(content: list[float | None], sentences_missing: int, length_z: float) -> int:
+    """Source sentences judged left out of the output, from each one's share of content found; an output
+    with fewer sentences than the source, or shorter than expected, makes the test less strict."""
+    limit = LOST_CONTENT_FEWER if sentences_missing > 0 or length_z < SHORT_OUTPUT else LOST_CONTENT
+    return sum(1 for share in content if share is not None and share < limit)
 
 
 SOFT_TRANSLATIONS = 4       # translations of a source word whose character grams soft_coverage looks for
@@ -295,8 +459,11 @@ def _adequacy(source: str, target: str, source_sentences: list[str]) -> dict:
     tgt_hits = sum(1 for e in known_tgt if e in tgt_linked)
     # omission: the coverage of the worst-covered source sentence (a dropped sentence scores near 0)
     sentences = source_sentences if known_src else []
-    sentence_coverage = [c for c in (_sentence_coverage(s, lexicon, covered) for s in sentences) if c is not None] \
+    target_numbers, target_latin = numbers(target), [t.lower() for t in _LATIN_TOKEN.findall(target)]
+    shares = [_sentence_shares(s, lexicon, covered, target_numbers, target_latin) for s in sentences] \
         if len(sentences) > 1 else []
+    sentence_coverage = [coverage for coverage, _ in shares if coverage is not None]
+    sentence_content = [content for _, content in shares]
     # IBM Model 1 log-likelihood per word in both directions, floored so one unknown word cannot dominate
     forward_mass, backward_mass = Counter(), Counter()
     for a in src_all:
@@ -313,6 +480,7 @@ def _adequacy(source: str, target: str, source_sentences: list[str]) -> dict:
         # with no source word known, the FLORES dev mean
         "src_ambiguity": sum(len(forward_table[a]) for a in known_src) / len(known_src) if known_src else 10.5,
         "unknown_names": unknown_names,
+        "sentence_content": sentence_content,
         # with nothing to check, coverage is neutral (0.5) rather than perfect
         "src_coverage": src_coverage,
         "sentence_coverage_min": min([src_coverage, *sentence_coverage]),
@@ -369,6 +537,14 @@ def names_mismatch(source: str, target_sentences: list[str], unknown_names: int)
     return _mismatch(capitalised, unknown_names + len(latin))
 
 
+def capitalised_share(sentences: list[str]) -> float:
+    """Share of the words that are capitalised without opening a sentence (names carried into the output);
+    how the output divides its sentences (merged with commas, split) does not change it."""
+    words = [sentence.split() for sentence in sentences]
+    total = sum(map(len, words))
+    return sum(1 for each in words for w in each[1:] if w[:1].isupper()) / total if total else 0.0
+
+
 def signals_for(source: str, target: str) -> dict:
     """Every model-free signal of a pair (see the module docstring)."""
     # some MT services return HTML-escaped text (&quot; &#39;); that is an encoding matter, not quality
@@ -389,10 +565,14 @@ def signals_for(source: str, target: str) -> dict:
     try:
         adequacy = _adequacy(source, target, source_sentences)
     except LexiconError:
-        adequacy = {"soft_coverage": 0.5, "src_ambiguity": 10.5, "unknown_names": 0, "src_coverage": 0.5,
+        adequacy = {"soft_coverage": 0.5, "src_ambiguity": 10.5, "unknown_names": 0, "sentence_content": [],
+                    "src_coverage": 0.5,
                     "sentence_coverage_min": 0.5, "tgt_coverage": 0.5, "src_unknown": 0.0, "tgt_unknown": 0.0,
                     "ibm1_forward": -5.0, "ibm1_backward": -5.0}
     unknown_names = adequacy.pop("unknown_names")         # a count for names_mismatch, not a signal
+    sentence_content = adequacy.pop("sentence_content")   # per source sentence, for the omission test
+    sentences_missing = max(0, len(source_sentences) - len(target_sentences)) if target.strip() \
+        else len(source_sentences)
     tgt_oov, tgt_rare, tgt_zipf = _frequency(_ENGLISH_WORD.findall(target.lower()), "en")
     src_oov, src_rare, src_zipf = _frequency(_ARABIC_WORD.findall(normalize_arabic(source)), "ar")
     words = target.split()
@@ -400,14 +580,14 @@ def signals_for(source: str, target: str) -> dict:
     return {
         "length_z": round(length_z, 3),
         "target_chars": tgt_chars,
-        "numbers_missing": _missing(src_numbers, tgt_numbers),
-        "numbers_extra": _missing(tgt_numbers, src_numbers),
+        "numbers_missing": len(_unmatched(src_numbers, tgt_numbers, target, "en")),
+        "numbers_extra": len(_unmatched(tgt_numbers, src_numbers, source, "ar")),
         "source_numbers": len(src_numbers),
         "latin_missing": _missing([t.lower() for t in latin], [t.lower() for t in _LATIN_TOKEN.findall(target)]),
         "arabic_left": round(arabic_left, 3),
         "repetition": round(max(0.0, _repeated_trigrams(target) - _repeated_trigrams(source)), 3),
         # share of capitalised words after the first: names carried into the output
-        "capitalised": round(sum(1 for w in words[1:] if w[:1].isupper()) / len(words), 3) if words else 0.0,
+        "capitalised": round(capitalised_share(target_sentences), 3),
         # precise vocabulary: weak systems fall back on short, generic words
         "long_words": round(sum(1 for w in latin_words if len(w) >= 7) / len(latin_words), 3) if latin_words else 0.0,
         "word_length": round(sum(map(len, latin_words)) / len(latin_words), 3) if latin_words else 0.0,
@@ -423,10 +603,13 @@ def signals_for(source: str, target: str) -> dict:
         # structure: punctuation and names of the source against the output's
         "punctuation_mismatch": round(punctuation_mismatch(source, target), 3),
         "names_mismatch": round(names_mismatch(source, target_sentences, unknown_names), 3),
-        # omission: sentences of the source with no sentence in the output
+        # omission: sentences of the source whose content the output lacks (the sentence count is a hint);
+        # sentences glued with no space after the full stop are a flaw of form, not an omission
         "source_sentences": len(source_sentences),
-        "sentences_missing": max(0, len(source_sentences) - len(target_sentences)) if target.strip()
+        "sentences_missing": sentences_missing,
+        "omission": omitted_sentences(sentence_content, sentences_missing, length_z) if target.strip()
         else len(source_sentences),
+        "glued_sentences": glued_sentences(target_sentences),
     }
 
 
@@ -453,7 +636,8 @@ def features(signals: dict) -> dict[str, float]:
         "ibm1_backward_floored": max(signals["ibm1_backward"], IBM1_FLOOR),
         "length_short": min(max(0.0, -signals["length_z"]), 4.0),
         "sentence_coverage_min": signals["sentence_coverage_min"],
-        "sentences_missing": min(signals["sentences_missing"], 2),
+        "omission": min(signals["omission"], 2),
+        "glued_sentences": min(signals["glued_sentences"], 2),
         "tgt_oov": signals["tgt_oov"],
         "tgt_rare": signals["tgt_rare"],
         "tgt_zipf": signals["tgt_zipf"],

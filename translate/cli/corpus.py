@@ -27,8 +27,9 @@ def segment(
     html: bool = typer.Option(False, "--html", help="Extract the article text of HTML pages (refused without)."),
 ) -> None:
     """Print one sentence per line (or JSONL with offsets into the decoded text)."""
+    from ..api import segment as split_sentences
     from ..inputs import find_inputs, input_kinds
-    from ..pipeline import InputError, display_path, iter_segments, read_document
+    from ..pipeline import InputError, display_path, read_document
 
     check_encoding(encoding)
     skipped: list[str] = []
@@ -50,7 +51,7 @@ def segment(
             continue
         for note in notes:
             typer.echo(f"warning: {note}", err=True)
-        for seg in iter_segments(text, max_words=max_words):
+        for seg in split_sentences(text, max_words=max_words):
             if jsonl:
                 typer.echo(json.dumps({"file": display_path(path), "start": seg.start, "end": seg.end,
                                        "text": seg.text, "sentence": seg.sentence, "part": seg.part},
@@ -117,8 +118,8 @@ def score(
     jsonl: bool = typer.Option(False, "--jsonl", help="One JSON object per line with every signal."),
 ) -> None:
     """Estimate the quality of each (source, translation) line pair; no model needed."""
+    from ..api import score as score_pair
     from ..pipeline import InputError, read_lines
-    from ..score import score_pair
 
     try:
         sources, hypotheses = read_lines(src), read_lines(hyp)

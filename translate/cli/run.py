@@ -48,7 +48,7 @@ def run(
     vmap: Optional[bool] = typer.Option(None, "--vmap/--no-vmap",
                                         help="Decode with the model's vocabulary map (default: if it has one)."),
     ray: bool = typer.Option(False, "--ray", help="Translate on a Ray cluster (RAY_ADDRESS, else a new local one); "
-                             "the store stays here. Needs pip install 'translate\\[ray]'."),
+                             "the store stays here. Needs pip install 'translate-arabic\\[ray]'."),
     ray_address: Optional[str] = typer.Option(None, "--ray-address", metavar="ADDR",
                                               help="Ray cluster to use (implies --ray): auto, host:port or ray://host:port."),
     ray_actors: int = typer.Option(0, "--ray-actors", min=0,

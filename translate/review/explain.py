@@ -67,10 +67,11 @@ def reasons(source: str, target: str, signals: dict, label: str | None, limit: i
     if s.get("latin_missing", 0) > 0:
         n = s["latin_missing"]
         add(30, f"{n} Latin-script name{'s' if n != 1 else ''} or code{'s' if n != 1 else ''} of the source missing")
-    missing_sentences = s.get("sentences_missing", 0) or 0
+    # omission is decided from each source sentence's content; pairs scored before it was, by sentence count
+    missing_sentences = s.get("omission", s.get("sentences_missing", 0)) or 0
     if missing_sentences > 0:
-        add(45 + missing_sentences, f"the Arabic has {missing_sentences} sentence{'s' if missing_sentences != 1 else ''}"
-            " more than the English: part may be left out")
+        add(45 + missing_sentences, f"{missing_sentences} Arabic sentence{'s' if missing_sentences != 1 else ''} "
+            "with few of its words, numbers or names in the English: part may be left out")
     elif (s.get("source_sentences", 1) or 1) > 1 and s.get("sentence_coverage_min", 1) < 0.2 \
             and s.get("src_coverage", 0) >= 0.4:
         add(35, "one Arabic sentence has almost no words matching the English: it may be left out")
@@ -80,6 +81,8 @@ def reasons(source: str, target: str, signals: dict, label: str | None, limit: i
             add(20, "punctuation differs (Arabic / English): " + ", ".join(differing))
     if s.get("names_mismatch", 0) >= 0.6:
         add(15, "names differ: the capitalised English words do not match the names in the Arabic")
+    if s.get("glued_sentences", 0) > 0:
+        add(5, "sentences run together with no space after the full stop")
     if s.get("tgt_oov", 0) >= 0.15:
         add(15, f"{s['tgt_oov']:.0%} of the English words are not English words (misspelt or garbled)")
     z = s.get("length_z")

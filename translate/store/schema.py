@@ -152,51 +152,6 @@ ALTER TABLE documents ADD COLUMN superseded_at TEXT;
 -- translation memory (action 'import')
 ALTER TABLE review_log ADD COLUMN from_pair INTEGER REFERENCES translations(id);
 """),
-    # team review: reviewer accounts (tokens stored hashed), claims with leases on pending pairs, the
-    # blind votes of the overlap sample, and the queue a lead settles (see store.reviewers)
-    (10, "team review: reviewers, claims, blind votes, adjudication", """
-CREATE TABLE reviewers (
-    id INTEGER PRIMARY KEY,
-    name TEXT NOT NULL,                   -- recorded as review_log.reviewer / edits.reviewer
-    role TEXT NOT NULL CHECK (role IN ('reviewer', 'lead')),
-    token_hash TEXT NOT NULL,             -- sha256 of the token (the token itself is shown once)
-    created_at TEXT NOT NULL,
-    removed_at TEXT                       -- set by `review users remove`: the token stops working
-);
-CREATE UNIQUE INDEX reviewers_name ON reviewers(name) WHERE removed_at IS NULL;
-CREATE TABLE review_claims (
-    translation_id INTEGER PRIMARY KEY REFERENCES translations(id),
-    reviewer_id INTEGER NOT NULL REFERENCES reviewers(id),
-    claimed_at TEXT NOT NULL,
-    expires_at REAL NOT NULL,             -- unix time; renewed by the reviewer's activity
-    note TEXT                             -- a lead's comment when the pair was sent back
-);
-CREATE INDEX review_claims_reviewer ON review_claims(reviewer_id, expires_at);
-CREATE TABLE review_votes (
-    translation_id INTEGER NOT NULL REFERENCES translations(id),
-    reviewer_id INTEGER NOT NULL REFERENCES reviewers(id),
-    status TEXT NOT NULL CHECK (status IN ('approved', 'rejected', 'edited')),
-    reason TEXT,
-    comment TEXT,
-    text TEXT,                            -- the English of an 'edited' vote
-    created_at TEXT NOT NULL,
-    PRIMARY KEY (translation_id, reviewer_id)
-);
-CREATE INDEX review_votes_reviewer ON review_votes(reviewer_id);
-CREATE TABLE adjudications (
-    id INTEGER PRIMARY KEY,
-    translation_id INTEGER NOT NULL REFERENCES translations(id),
-    kind TEXT NOT NULL CHECK (kind IN ('disagreement', 'flag')),
-    comment TEXT,
-    opened_by TEXT NOT NULL,
-    opened_at TEXT NOT NULL,
-    resolved_by TEXT,
-    resolved_at TEXT,
-    log_id INTEGER REFERENCES review_log(id)   -- the lead's decision that settled it
-);
-CREATE INDEX adjudications_pair ON adjudications(translation_id, id);
-CREATE INDEX adjudications_open ON adjudications(translation_id) WHERE resolved_at IS NULL;
-"""),
     # Alignments as stand-off links (issue 19). `translate align` stores both documents (the English one
     # with lang 'en', its sentences as segments), the document pair, the sentence lists the alignment
     # uses (segment ids, in order, with the bridge MT of each Arabic sentence) and one link per row of
@@ -254,6 +209,51 @@ CREATE TABLE link_log (
     undone_at TEXT
 );
 CREATE INDEX link_log_pair ON link_log(document_pair_id, id);
+"""),
+    # team review: reviewer accounts (tokens stored hashed), claims with leases on pending pairs, the
+    # blind votes of the overlap sample, and the queue a lead settles (see store.reviewers)
+    (10, "team review: reviewers, claims, blind votes, adjudication", """
+CREATE TABLE reviewers (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,                   -- recorded as review_log.reviewer / edits.reviewer
+    role TEXT NOT NULL CHECK (role IN ('reviewer', 'lead')),
+    token_hash TEXT NOT NULL,             -- sha256 of the token (the token itself is shown once)
+    created_at TEXT NOT NULL,
+    removed_at TEXT                       -- set by `review users remove`: the token stops working
+);
+CREATE UNIQUE INDEX reviewers_name ON reviewers(name) WHERE removed_at IS NULL;
+CREATE TABLE review_claims (
+    translation_id INTEGER PRIMARY KEY REFERENCES translations(id),
+    reviewer_id INTEGER NOT NULL REFERENCES reviewers(id),
+    claimed_at TEXT NOT NULL,
+    expires_at REAL NOT NULL,             -- unix time; renewed by the reviewer's activity
+    note TEXT                             -- a lead's comment when the pair was sent back
+);
+CREATE INDEX review_claims_reviewer ON review_claims(reviewer_id, expires_at);
+CREATE TABLE review_votes (
+    translation_id INTEGER NOT NULL REFERENCES translations(id),
+    reviewer_id INTEGER NOT NULL REFERENCES reviewers(id),
+    status TEXT NOT NULL CHECK (status IN ('approved', 'rejected', 'edited')),
+    reason TEXT,
+    comment TEXT,
+    text TEXT,                            -- the English of an 'edited' vote
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (translation_id, reviewer_id)
+);
+CREATE INDEX review_votes_reviewer ON review_votes(reviewer_id);
+CREATE TABLE adjudications (
+    id INTEGER PRIMARY KEY,
+    translation_id INTEGER NOT NULL REFERENCES translations(id),
+    kind TEXT NOT NULL CHECK (kind IN ('disagreement', 'flag')),
+    comment TEXT,
+    opened_by TEXT NOT NULL,
+    opened_at TEXT NOT NULL,
+    resolved_by TEXT,
+    resolved_at TEXT,
+    log_id INTEGER REFERENCES review_log(id)   -- the lead's decision that settled it
+);
+CREATE INDEX adjudications_pair ON adjudications(translation_id, id);
+CREATE INDEX adjudications_open ON adjudications(translation_id) WHERE resolved_at IS NULL;
 """),
 ]
 
