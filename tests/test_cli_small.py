@@ -34,7 +34,7 @@ def store(tmp_path, tiny_model, env) -> Path:
 def test_run_help_shows_the_ray_extra(env):
     result = run_cli("run", "--help", env=env)
     assert result.returncode == 0, result.stderr
-    assert "pip install 'translate[ray]'" in " ".join(result.stdout.split())
+    assert "pip install 'translate-arabic[ray]'" in " ".join(result.stdout.split())
 
 
 def test_models_list_labels_its_columns_and_remove_names_the_bundled_model(env):
