@@ -30,7 +30,50 @@ def test_matching_pairs_and_leaves_orphans_unmatched():
     order = [3, 0, 2]
     pairs = match_documents(arabic, [english[k] for k in order])
     assert sorted((a, order[e]) for a, e, _ in pairs) == [(0, 0), (2, 2), (3, 3)]
-    assert all(margin > 1 for _, _, margin in pairs)
+    assert all(0.95 <= confidence <= 1 for _, _, confidence in pairs)
+    # the texts are read once (an archive is never held in memory): generators do
+    again = match_documents(iter(arabic), (english[k] for k in order))
+    assert [(p.ar, p.en) for p in again] == [(p.ar, p.en) for p in pairs]
+
+
+def test_documents_that_share_only_a_name_and_common_words_are_not_paired():
+    # unrelated articles that mention the same place: a wrong pair would poison every sentence pair
+    arabic = ["زار الرئيس مدريد يوم الاثنين والتقى رئيس الوزراء لمناقشة التجارة.",
+              "ذهب الولد إلى المدرسة صباحا وكانت السماء تمطر بغزارة."]
+    english = ["The museum in Madrid opened a new exhibition of paintings on Monday.",
+               "The team won the match in the second half."]
+    assert match_documents(arabic, english) == []
+
+
+def test_neighbourhood_levels_and_rivals_match_a_direct_count():
+    from translate.docalign import NEIGHBOURS, neighbourhood
+
+    rng = random.Random(3)
+    owner = [rng.randrange(6) for _ in range(60)] + [9]           # document 9 has one candidate only
+    cosines = [round(rng.random(), 3) + k * 1e-6 for k in range(61)]      # no ties
+    import numpy as np
+
+    level, rival = neighbourhood(np.array(owner), np.array(cosines))
+    for k in range(61):
+        others = sorted((c for j, c in enumerate(cosines) if owner[j] == owner[k] and j != k), reverse=True)
+        if not others:
+            assert np.isnan(level[k]) and np.isnan(rival[k])
+            continue
+        assert level[k] == pytest.approx(sum(others[:NEIGHBOURS]) / len(others[:NEIGHBOURS]))
+        assert rival[k] == pytest.approx(others[0])
+
+
+def test_a_large_group_of_candidate_pairs_is_linked_one_to_one():
+    from translate.docalign import EXACT_GROUP, best_assignment
+
+    rng = random.Random(2)
+    size = EXACT_GROUP
+    edges = {(a, e): rng.uniform(0, 3) for a in range(size) for e in range(size) if rng.random() < 0.2}
+    chosen = best_assignment(edges, 1.0)
+    assert len({a for a, _ in chosen}) == len(chosen) == len({e for _, e in chosen}) > size // 3
+    assert all(edges[k] > 1.0 for k in chosen)
+    # competitive linking: the best edge of all is always taken
+    assert max(edges, key=edges.get) in chosen
 
 
 def test_flores_folders(shared_dir):

@@ -166,6 +166,14 @@ def using_lexicon(lexicon: Lexicon):
         translation_tables.cache_clear()
 
 
+def lexicon_in_use() -> Lexicon | None:
+    """The lexicon alignment uses now (the shipped one, or the one of ``using_lexicon``); None if none."""
+    try:
+        return _lexicon_in_use or load_lexicon()
+    except LexiconError:
+        return None
+
+
 @lru_cache(maxsize=1)
 def translation_tables() -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]]:
     """(Arabic stem -> English stems it translates to, English stem -> Arabic stems), from the lexicon

@@ -248,16 +248,16 @@ def _align_folders(ar_dir: Path, en_dir: Path, presegmented: bool, jsonl: bool, 
         model_id = store.model_id(model_info.name, model_info.weights_sha256) if store and model_info else None
         total = sum(len(texts["ar"][a][1]) for a, _, _ in pairs)
         with typer.progressbar(length=total, label="aligning", file=sys.stderr, show_eta=True) as bar:
-            for a, e, margin in pairs:
+            for a, e, confidence in pairs:
                 (ar_file, ar_text), (en_file, en_text) = texts["ar"][a], texts["en"][e]
-                record = {"ar_file": str(ar_file), "en_file": str(en_file), "score": round(margin, 4)}
+                record = {"ar_file": str(ar_file), "en_file": str(en_file), "score": round(confidence, 4)}
                 key = (document_sha256(ar_text), document_sha256(en_text), bridge_name)
                 if key in done:
                     counts["skipped"] += 1
                     if jsonl:
                         typer.echo(json.dumps({**record, "beads": None, "aligned_before": True}, ensure_ascii=False))
                     else:
-                        typer.echo(f"{ar_file}\t{en_file}\t{margin:.3f}\taligned before")
+                        typer.echo(f"{ar_file}\t{en_file}\t{confidence:.3f}\taligned before")
                     bar.update(len(ar_text))
                     continue
                 segments = arabic_sentences(ar_text, presegmented)
@@ -275,11 +275,11 @@ def _align_folders(ar_dir: Path, en_dir: Path, presegmented: bool, jsonl: bool, 
                         {"ar": [segments[i].text for i in b.ar], "en": [english[j] for j in b.en],
                          "score": round(b.score, 4)} for b in beads]}, ensure_ascii=False))
                 else:
-                    typer.echo(f"{ar_file}\t{en_file}\t{margin:.3f}\t"
+                    typer.echo(f"{ar_file}\t{en_file}\t{confidence:.3f}\t"
                                f"{sum(1 for b in beads if b.ar and b.en)} sentence pairs")
                 if store:
                     options = {"ar": str(ar_file), "en": str(en_file), "ar_sha256": key[0], "en_sha256": key[1],
-                               "bridge": bridge_name, "presegmented": presegmented, "document_score": margin}
+                               "bridge": bridge_name, "presegmented": presegmented, "document_score": confidence}
                     summary = store_alignment(store, str(ar_file), ar_text, segments, english, mt, beads,
                                               model_id, options)
                     counts["stored"] += summary.stored
