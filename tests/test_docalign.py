@@ -189,3 +189,66 @@ def test_align_folders_plain_output(folders, tmp_path):
         ("b07.txt", "unmatched"), ("m44.txt", "2 sentence pairs"), ("q3.txt", "2 sentence pairs"),
         ("x91.txt", "2 sentence pairs")]
     assert not (tmp_path / "unused.sqlite").exists()
+
+
+# -- two files: the document check --------------------------------------------------------------
+def _two_files(tmp_path, arabic: list[str], english: list[str]):
+    ar, en = tmp_path / "a.txt", tmp_path / "e.txt"
+    ar.write_text("\n".join(arabic) + "\n", encoding="utf-8")
+    en.write_text("\n".join(english) + "\n", encoding="utf-8")
+    return ar, en
+
+
+def _stored(db):
+    if not db.exists():
+        return []
+    with sqlite3.connect(db) as conn:
+        return conn.execute("SELECT t.text, s.label, s.score, s.signals FROM translations t"
+                            " JOIN scores s ON s.translation_id = t.id").fetchall()
+
+
+def test_two_unrelated_files_are_refused_and_stored_as_bad_with_force(tmp_path, shared_dir):
+    docs = [json.loads(line) for line in
+            (shared_dir / "data" / "flores-dev" / "flores-dev.docs.jsonl").read_text(encoding="utf-8").splitlines()]
+    ar, en = _two_files(tmp_path, docs[0]["ar"], docs[7]["en"])       # two unrelated news articles
+    db = tmp_path / "c.sqlite"
+    refused = run_cli("align", ar, en, "--no-bridge", "--db", db)
+    lines = refused.stderr.strip().splitlines()
+    assert refused.returncode == 1 and len(lines) == 1
+    assert str(ar) in lines[0] and str(en) in lines[0] and "not look like translations" in lines[0]
+    assert _stored(db) == []
+    forced = run_cli("align", ar, en, "--no-bridge", "--force", "--db", db)
+    assert forced.returncode == 0, forced.stderr
+    stored = _stored(db)
+    assert stored and all(label == "bad" and json.loads(signals)["not_a_translation"]
+                          for _, label, _, signals in stored)
+    # the real translation of the same article passes the check
+    ar, en = _two_files(tmp_path, docs[7]["ar"], docs[7]["en"])
+    result = run_cli("align", ar, en, "--no-bridge", "--db", db)
+    assert result.returncode == 0, result.stderr
+
+
+def test_inputs_in_the_wrong_language_are_refused_in_one_line(tmp_path):
+    arabic, english = ARTICLES[0]
+    ar, en = _two_files(tmp_path, arabic, english)
+    db = tmp_path / "c.sqlite"
+    for args, named, words in (((en, ar), f"{en}, {ar}", "swapped"), ((ar, ar), str(ar), "not English"),
+                               ((en, en), str(en), "not Arabic")):
+        result = run_cli("align", *args, "--no-bridge", "--force", "--db", db)
+        lines = result.stderr.strip().splitlines()
+        assert result.returncode == 1 and len(lines) == 1, result.stderr
+        assert named in lines[0] and words in lines[0]
+    assert _stored(db) == []
+
+
+def test_a_confident_link_does_not_lift_an_untranslated_pair_out_of_bad(tmp_path):
+    arabic = [ar for ar, _ in ARTICLES for ar in ar]
+    english = [en for _, en in ARTICLES for en in en]
+    english[3] = arabic[3]                      # one sentence left untranslated on the English side
+    ar, en = _two_files(tmp_path, arabic, english)
+    db = tmp_path / "c.sqlite"
+    result = run_cli("align", ar, en, "--no-bridge", "--presegmented", "--db", db)
+    assert result.returncode == 0, result.stderr
+    stored = {text: (label, score) for text, label, score, _ in _stored(db)}
+    assert len(stored) >= 6 and stored[arabic[3]][0] == "bad"
+    assert sum(1 for label, _ in stored.values() if label != "bad") >= 5

@@ -589,11 +589,15 @@ class StoreSummary:
 
 
 def store_alignment(store: Store, ar_path: str, ar_text: str, segments: list[NewSegment], english: list[str],
-                    mt: list[str] | None, beads: list[Bead], model_id: int | None, options: dict) -> StoreSummary:
+                    mt: list[str] | None, beads: list[Bead], model_id: int | None, options: dict,
+                    not_a_translation: bool = False) -> StoreSummary:
     """Store the linked beads as human-translation pairs (MT as bridge); re-running adds nothing new.
 
-    A pair's score averages the quality estimate of (Arabic, English) with the alignment probability;
-    its signals hold every quality signal plus ``alignment_score`` and ``alignment`` ("2-1" ...).
+    A pair's score averages the quality estimate of (Arabic, English) with the alignment probability,
+    but never rises above the quality estimate of a pair that it labels bad (an untranslated or
+    wrong-language pair is not rescued by a confident link); ``not_a_translation`` (documents that
+    failed the document check, stored with --force) labels every pair bad. Its signals hold every
+    quality signal plus ``alignment_score`` and ``alignment`` ("2-1" ...).
     """
     from .score import label_for, score_pair
 
@@ -613,11 +617,18 @@ def store_alignment(store: Store, ar_path: str, ar_text: str, segments: list[New
                 target = " ".join(english[j] for j in bead.en)
                 bridge = " ".join(mt[i] for i in bead.ar) if mt is not None else None
                 quality = score_pair(source, target)
-                score = round(0.5 * quality.score + 0.5 * bead.score, 4)
+                score = 0.5 * quality.score + 0.5 * bead.score
+                if quality.label == "bad":
+                    score = min(score, quality.score)
+                score = round(score, 4)
                 signals = {**quality.signals, "alignment_score": round(bead.score, 4),
                            "alignment": f"{len(bead.ar)}-{len(bead.en)}"}
+                label = label_for(score)
+                if not_a_translation:
+                    signals["not_a_translation"] = True
+                    label = "bad"
                 added = store.add_translation(
-                    db, segment_ids[bead.ar[0]], target, model_id, run_id, score, label_for(score), signals,
+                    db, segment_ids[bead.ar[0]], target, model_id, run_id, score, label, signals,
                     origin="human", segment_count=len(bead.ar), source_end=last.end, bridge=bridge)
                 if added is None:
                     summary.existing += 1

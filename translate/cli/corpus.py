@@ -139,6 +139,8 @@ def align(
                                                               "length only (fast)."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Bridge MT model (default: best installed)."),
     device: str = typer.Option("cpu", help="cpu or cuda (for the bridge MT)."),
+    force: bool = typer.Option(False, "--force", help="Two files that do not look like translations of each "
+                                                      "other: align them anyway and store the pairs labelled bad."),
 ) -> None:
     """Align Arabic documents with their English translations and store the pairs.
 
@@ -171,6 +173,7 @@ def align(
         mt = read_translations(translations, len(segments)) if translations is not None else None
     except (InputError, AlignError) as exc:
         fail(str(exc))
+    not_a_translation = _check_pair(ar_path, en_path, ar_text, en_text, [s.text for s in segments], english, force)
     model_info = None
     if translations is None and not no_bridge:
         engine, model_info = _bridge_engine(model, device)
@@ -200,11 +203,33 @@ def align(
                            "translations": str(translations) if translations else None,
                            "model": model_info.name if model_info else None}
                 summary = store_alignment(store, display_path(ar_path), ar_text, segments, english, mt, beads, model_id,
-                                          options)
+                                          options, not_a_translation=not_a_translation)
         finally:
             store.close()
         message += f"; stored {summary.stored} new pairs ({summary.existing} already stored) in {db}"
     typer.echo(message, err=True)
+
+
+def _check_pair(ar_path: Path, en_path: Path, ar_text: str, en_text: str, arabic: list[str], english: list[str],
+                force: bool) -> bool:
+    """Refuse a pair in the wrong languages; refuse one that does not look like a translation unless
+    --force (then True: its pairs are stored labelled bad)."""
+    from ..docalign import TRANSLATION_EVIDENCE, language_problem, translation_evidence
+
+    problem = language_problem(ar_text, en_text)
+    if problem is not None:
+        side, why = problem
+        named = {"ar": f"{ar_path}: ", "en": f"{en_path}: ", "swapped": f"{ar_path}, {en_path}: "}[side]
+        fail(named + why)
+    evidence = translation_evidence(arabic, english)
+    if evidence >= TRANSLATION_EVIDENCE:
+        return False
+    message = (f"{ar_path}, {en_path}: do not look like translations of each other (document evidence "
+               f"{evidence:.2f}, translations reach {TRANSLATION_EVIDENCE})")
+    if not force:
+        fail(message + "; --force aligns them anyway and stores the pairs labelled bad")
+    typer.echo(f"warning: {message}; storing the pairs labelled bad (--force)", err=True)
+    return True
 
 
 def _bridge_engine(model: Optional[str], device: str):
