@@ -252,3 +252,80 @@ def test_a_confident_link_does_not_lift_an_untranslated_pair_out_of_bad(tmp_path
     stored = {text: (label, score) for text, label, score, _ in _stored(db)}
     assert len(stored) >= 6 and stored[arabic[3]][0] == "bad"
     assert sum(1 for label, _ in stored.values() if label != "bad") >= 5
+
+
+# -- metadata -----------------------------------------------------------------------------------
+def _write(path, lines):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _pairs_of(result, ar_dir, en_dir):
+    return {r["ar_file"][len(str(ar_dir)) + 1:]: r["en_file"][len(str(en_dir)) + 1:]
+            for r in map(json.loads, result.stdout.splitlines()) if r["ar_file"] and r["en_file"]}
+
+
+def _align_jsonl(ar_dir, en_dir, *options):
+    result = run_cli("align", ar_dir, en_dir, "--no-bridge", "--no-store", "--jsonl", *options,
+                     "--db", ar_dir.parent / "unused.sqlite")
+    assert result.returncode == 0, result.stderr
+    return _pairs_of(result, ar_dir, en_dir)
+
+
+def test_dates_in_paths_decide_between_copies_the_text_cannot_tell_apart(tmp_path):
+    # the same brief published on two days: by content the copies tie, and the first takes the first
+    (brief_ar, brief_en), (other_ar, other_en) = ARTICLES[0], ARTICLES[3]
+    plain, dated = tmp_path / "plain", tmp_path / "dated"
+    for folder, ar_names, en_names in ((plain, ["s1.txt", "s2.txt"], ["a.txt", "b.txt"]),
+                                       (dated, ["2024-01-01-story.txt", "2024-03-05-story.txt"],
+                                        ["a-2024-03-05.txt", "b-2024-01-01.txt"])):
+        for ar_name, en_name in zip(ar_names, en_names):
+            _write(folder / "ar" / ar_name, brief_ar)
+            _write(folder / "en" / en_name, brief_en)
+        _write(folder / "ar" / "x.txt", other_ar)
+        _write(folder / "en" / "y.txt", other_en)
+    assert _align_jsonl(plain / "ar", plain / "en") == {"x.txt": "y.txt", "s1.txt": "a.txt", "s2.txt": "b.txt"}
+    assert _align_jsonl(dated / "ar", dated / "en") == {
+        "x.txt": "y.txt", "2024-01-01-story.txt": "b-2024-01-01.txt", "2024-03-05-story.txt": "a-2024-03-05.txt"}
+
+
+def test_metadata_of_paths():
+    import numpy as np
+
+    from translate.docalign import DATE_EVIDENCE, PATH_EVIDENCE, Metadata, path_day, path_key
+
+    assert path_key("2024/ar/story-ar.txt") == path_key("2024/en/story-en.txt") != path_key("2024/en/other-en.txt")
+    assert path_key("news.ar.html.txt") == path_key("news.en.html.txt")
+    assert path_day("2024/05/03/x.txt") == path_day("20240503-x.txt") == path_day("x_2024-05-03.txt")
+    assert path_day("x-20241340.txt") is None and path_day("1234567.txt") is None
+    metadata = Metadata(["ar/1.txt", "ar/2024-01-09-b.txt", "7.txt"], ["en/1.txt", "en/2024-01-01-b.txt", "7.txt"],
+                        hints=[(2, 2)])
+    # same names but for the marker: evidence; a bare shared number is not; dates 8 days apart count against
+    assert metadata.proposed() == [(0, 0), (2, 2)]
+    odds = metadata.log_odds(np.array([0, 1, 2, 0]), np.array([0, 1, 2, 1]))
+    assert list(odds) == [PATH_EVIDENCE, DATE_EVIDENCE, 4.0, 0.0]
+
+
+def test_pairs_hint_file(tmp_path):
+    (brief_ar, brief_en), (other_ar, other_en) = ARTICLES[0], ARTICLES[3]
+    for name in ("a1.txt", "a2.txt"):
+        _write(tmp_path / "ar" / name, brief_ar)
+    for name in ("e1.txt", "e2.txt"):
+        _write(tmp_path / "en" / name, brief_en)
+    _write(tmp_path / "ar" / "x.txt", other_ar)
+    _write(tmp_path / "en" / "y.txt", other_en)
+    hint = tmp_path / "hints.tsv"
+    hint.write_text("# known pairs\na1.txt\te2.txt\na2.txt\te1.txt\n", encoding="utf-8")
+    assert _align_jsonl(tmp_path / "ar", tmp_path / "en") == {"a1.txt": "e1.txt", "a2.txt": "e2.txt", "x.txt": "y.txt"}
+    assert _align_jsonl(tmp_path / "ar", tmp_path / "en", "--pairs-hint", hint) == {
+        "a1.txt": "e2.txt", "a2.txt": "e1.txt", "x.txt": "y.txt"}
+    # a hint is evidence, not an order: a pair that shares nothing is still not made
+    hint.write_text("a1.txt\te2.txt\nx.txt\te1.txt\n", encoding="utf-8")
+    pairs = _align_jsonl(tmp_path / "ar", tmp_path / "en", "--pairs-hint", hint)
+    assert pairs["a1.txt"] == "e2.txt" and pairs.get("x.txt") != "e1.txt"
+    hint.write_text("a1.txt\te2.txt\na9.txt\te1.txt\n", encoding="utf-8")
+    result = run_cli("align", tmp_path / "ar", tmp_path / "en", "--no-bridge", "--no-store",
+                     "--pairs-hint", hint, "--db", tmp_path / "c.sqlite")
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 1 and len(lines) == 1
+    assert f"{hint}: line 2" in lines[0] and "a9.txt" in lines[0] and "Arabic folder" in lines[0]

@@ -141,6 +141,9 @@ def align(
     device: str = typer.Option("cpu", help="cpu or cuda (for the bridge MT)."),
     force: bool = typer.Option(False, "--force", help="Two files that do not look like translations of each "
                                                       "other: align them anyway and store the pairs labelled bad."),
+    pairs_hint: Optional[Path] = typer.Option(
+        None, "--pairs-hint", help="Folders: a file of known pairs, one `ARABIC<TAB>ENGLISH` path per line (relative "
+                                   "to the folders); evidence, not orders."),
 ) -> None:
     """Align Arabic documents with their English translations and store the pairs.
 
@@ -150,12 +153,16 @@ def align(
     from ..align import AlignError
     from ..pipeline import InputError
 
+    if pairs_hint is not None and not (ar_path.is_dir() and en_path.is_dir()):
+        fail("--pairs-hint: only for aligning two folders", 2)
     if ar_path.is_dir() or en_path.is_dir():
         if not (ar_path.is_dir() and en_path.is_dir()):
             fail(f"{en_path if ar_path.is_dir() else ar_path}: give two files or two folders")
+        if force:
+            fail("--force: only for aligning two files (folders pair only documents that translate each other)", 2)
         if translations is not None:
             fail("--translations: only for aligning two files", 2)
-        _align_folders(ar_path, en_path, presegmented, jsonl, db, no_store, no_bridge, model, device)
+        _align_folders(ar_path, en_path, presegmented, jsonl, db, no_store, no_bridge, model, device, pairs_hint)
         return
     from ..align import align as align_sentences
     from ..align import (
@@ -243,39 +250,110 @@ def _bridge_engine(model: Optional[str], device: str):
 
 
 def _align_folders(ar_dir: Path, en_dir: Path, presegmented: bool, jsonl: bool, db: Path, no_store: bool,
-                   no_bridge: bool, model: Optional[str], device: str) -> None:
-    """`translate align AR_DIR EN_DIR`: match the documents, then align and store every pair."""
-    from ..align import AlignError, arabic_sentences, english_sentences, store_alignment
-    from ..align import align as align_sentences
-    from ..docalign import aligned_before, document_sha256, match_documents
+                   no_bridge: bool, model: Optional[str], device: str, pairs_hint: Optional[Path] = None) -> None:
+    """`translate align AR_DIR EN_DIR`: match the documents, then align and store every pair.
+
+    The texts are read twice and never all held: once to index them (docalign keeps bags of feature
+    ids), then each matched pair again to align it, so memory is bounded by the index."""
+    from ..docalign import Metadata, match_documents
     from ..pipeline import InputError, display_path, find_inputs, read_document
 
-    texts: dict[str, list[tuple[str, str]]] = {"ar": [], "en": []}
-    failed = False
+    files = {side: find_inputs([folder])[0] for side, folder in (("ar", ar_dir), ("en", en_dir))}
     for side, folder in (("ar", ar_dir), ("en", en_dir)):
-        files, _ = find_inputs([folder])
-        for path in files:
+        if not files[side]:
+            fail(f"{folder}: no readable .txt documents")
+    # the names as shown and stored (any byte sequence, escaped): see pipeline.display_path
+    names = {side: [display_path(p) for p in paths] for side, paths in files.items()}
+    relative = {side: [display_path(p.relative_to(folder)) for p in files[side]]
+                for side, folder in (("ar", ar_dir), ("en", en_dir))}
+    hints = _read_pairs_hint(pairs_hint, relative, names) if pairs_hint is not None else []
+    unreadable: dict[str, int] = {"ar": 0, "en": 0}
+
+    def texts(side: str):
+        for path in files[side]:
             try:
-                # the name as shown and stored (any byte sequence, escaped): see pipeline.display_path
-                texts[side].append((display_path(path), read_document(path)))
+                yield read_document(path)
             except InputError as exc:
                 typer.echo(f"error: {exc}", err=True)
-                failed = True
-    if not texts["ar"] or not texts["en"]:
-        fail(f"{ar_dir if not texts['ar'] else en_dir}: no readable .txt documents")
-    pairs = match_documents([t for _, t in texts["ar"]], [t for _, t in texts["en"]])
+                unreadable[side] += 1
+                yield ""                    # keeps the numbering; an empty document matches nothing
+
+    total = len(files["ar"]) + len(files["en"])
+    with typer.progressbar(length=total, label="indexing", file=sys.stderr, show_eta=True) as bar:
+        pairs = match_documents(texts("ar"), texts("en"), metadata=Metadata(relative["ar"], relative["en"], hints),
+                                progress=lambda side, count: bar.update(1))
+    for side, folder in (("ar", ar_dir), ("en", en_dir)):
+        if unreadable[side] == len(files[side]):
+            fail(f"{folder}: no readable .txt documents")
+    failed = _align_pairs(pairs, files, names, presegmented, jsonl, db, no_store, no_bridge, model, device)
+    failed = failed or any(unreadable.values())
+    matched_ar, matched_en = {p.ar for p in pairs}, {p.en for p in pairs}
+    unmatched = ([(name, None) for k, name in enumerate(names["ar"]) if k not in matched_ar]
+                 + [(None, name) for k, name in enumerate(names["en"]) if k not in matched_en])
+    for ar_file, en_file in unmatched:
+        if jsonl:
+            typer.echo(json.dumps({"ar_file": ar_file, "en_file": en_file, "score": None, "beads": []},
+                                  ensure_ascii=False))
+        else:
+            typer.echo(f"{ar_file or '-'}\t{en_file or '-'}\t-\tunmatched")
+    if failed:
+        raise typer.Exit(1)
+
+
+def _read_pairs_hint(path: Path, relative: dict[str, list[str]], names: dict[str, list[str]]) -> list[tuple[int, int]]:
+    """--pairs-hint: one `ARABIC<TAB>ENGLISH` pair of paths per line (relative to the folders, or as
+    given on the command line with them); # starts a comment."""
+    from ..pipeline import InputError, read_document
+
+    where = {side: {**{name: k for k, name in enumerate(relative[side])}, **{name: k for k, name in enumerate(names[side])}}
+             for side in ("ar", "en")}
+    try:
+        lines = read_document(path).splitlines()
+    except InputError as exc:
+        fail(str(exc))
+    hints = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        fields = line.rstrip("\n").split("\t")
+        if len(fields) != 2:
+            fail(f"{path}: line {number}: expected two tab-separated paths (Arabic, English)")
+        for side, field_ in zip(("ar", "en"), fields):
+            if field_.strip() not in where[side]:
+                fail(f"{path}: line {number}: {field_.strip()!r} is not a document of the "
+                     f"{'Arabic' if side == 'ar' else 'English'} folder")
+        hints.append((where["ar"][fields[0].strip()], where["en"][fields[1].strip()]))
+    return hints
+
+
+def _align_pairs(pairs, files: dict, names: dict, presegmented: bool, jsonl: bool, db: Path, no_store: bool,
+                 no_bridge: bool, model: Optional[str], device: str) -> bool:
+    """Align and store every matched pair (each read again), skipping those a finished run stored;
+    prints one record per pair and the summary; True if some pair failed."""
+    from ..align import AlignError, arabic_sentences, english_sentences, store_alignment
+    from ..align import align as align_sentences
+    from ..docalign import aligned_before, document_sha256
+    from ..pipeline import InputError, read_document
+
     engine, model_info = (None, None) if no_bridge else _bridge_engine(model, device)
     bridge_name = model_info.name if model_info else None
     store = None if no_store else open_store(db)
     done = aligned_before(store) if store else set()
     counts = {"pairs": 0, "skipped": 0, "stored": 0, "existing": 0}
+    failed = False
     try:
         model_id = store.model_id(model_info.name, model_info.weights_sha256) if store and model_info else None
-        total = sum(len(texts["ar"][a][1]) for a, _, _ in pairs)
-        with typer.progressbar(length=total, label="aligning", file=sys.stderr, show_eta=True) as bar:
+        with typer.progressbar(length=len(pairs), label="aligning", file=sys.stderr, show_eta=True) as bar:
             for a, e, confidence in pairs:
-                (ar_file, ar_text), (en_file, en_text) = texts["ar"][a], texts["en"][e]
-                record = {"ar_file": str(ar_file), "en_file": str(en_file), "score": round(confidence, 4)}
+                bar.update(1)
+                ar_file, en_file = names["ar"][a], names["en"][e]
+                try:
+                    ar_text, en_text = read_document(files["ar"][a]), read_document(files["en"][e])
+                except InputError as exc:       # changed since it was indexed
+                    typer.echo(f"error: {exc}", err=True)
+                    failed = True
+                    continue
+                record = {"ar_file": ar_file, "en_file": en_file, "score": round(confidence, 4)}
                 key = (document_sha256(ar_text), document_sha256(en_text), bridge_name)
                 if key in done:
                     counts["skipped"] += 1
@@ -283,7 +361,6 @@ def _align_folders(ar_dir: Path, en_dir: Path, presegmented: bool, jsonl: bool, 
                         typer.echo(json.dumps({**record, "beads": None, "aligned_before": True}, ensure_ascii=False))
                     else:
                         typer.echo(f"{ar_file}\t{en_file}\t{confidence:.3f}\taligned before")
-                    bar.update(len(ar_text))
                     continue
                 segments = arabic_sentences(ar_text, presegmented)
                 english = english_sentences(en_text, presegmented)
@@ -303,33 +380,22 @@ def _align_folders(ar_dir: Path, en_dir: Path, presegmented: bool, jsonl: bool, 
                     typer.echo(f"{ar_file}\t{en_file}\t{confidence:.3f}\t"
                                f"{sum(1 for b in beads if b.ar and b.en)} sentence pairs")
                 if store:
-                    options = {"ar": str(ar_file), "en": str(en_file), "ar_sha256": key[0], "en_sha256": key[1],
+                    options = {"ar": ar_file, "en": en_file, "ar_sha256": key[0], "en_sha256": key[1],
                                "bridge": bridge_name, "presegmented": presegmented, "document_score": confidence}
-                    summary = store_alignment(store, str(ar_file), ar_text, segments, english, mt, beads,
-                                              model_id, options)
+                    summary = store_alignment(store, ar_file, ar_text, segments, english, mt, beads, model_id, options)
                     counts["stored"] += summary.stored
                     counts["existing"] += summary.existing
-                bar.update(len(ar_text))
     finally:
         if store:
             store.close()
-    matched_ar, matched_en = {a for a, _, _ in pairs}, {e for _, e, _ in pairs}
-    unmatched = ([(str(p), None) for k, (p, _) in enumerate(texts["ar"]) if k not in matched_ar]
-                 + [(None, str(p)) for k, (p, _) in enumerate(texts["en"]) if k not in matched_en])
-    for ar_file, en_file in unmatched:
-        if jsonl:
-            typer.echo(json.dumps({"ar_file": ar_file, "en_file": en_file, "score": None, "beads": []},
-                                  ensure_ascii=False))
-        else:
-            typer.echo(f"{ar_file or '-'}\t{en_file or '-'}\t-\tunmatched")
-    message = (f"{len(texts['ar'])} Arabic and {len(texts['en'])} English documents: {len(pairs)} pairs "
+    n_ar, n_en = len(names["ar"]), len(names["en"])
+    message = (f"{n_ar} Arabic and {n_en} English documents: {len(pairs)} pairs "
                f"({counts['pairs']} aligned, {counts['skipped']} aligned before), "
-               f"{len(texts['ar']) - len(pairs)} Arabic and {len(texts['en']) - len(pairs)} English unmatched")
+               f"{n_ar - len(pairs)} Arabic and {n_en - len(pairs)} English unmatched")
     if store:
         message += f"; stored {counts['stored']} new sentence pairs ({counts['existing']} already stored) in {db}"
     typer.echo(message, err=True)
-    if failed:
-        raise typer.Exit(1)
+    return failed
 
 
 @app.command("import")
