@@ -25,10 +25,11 @@ its own process, which reports its peak RSS (``ru_maxrss``); time is wall-clock 
 text generation included (measured alone too: ``texts s``). Growth exponent: log(time ratio) / log(size
 ratio) between consecutive sizes of the same run.
 
-``--fit``: logistic regression of right (candidate pair is the true pair) on log(margin) over every
+``--fit`` (also on UD PUD's real articles, see RealArchive): two logistic regressions of right (the candidate pair is the true pair), its own evidence
+first (PAIR_WEIGHTS), then its score against its rivals' (CALIBRATION), over every
 candidate pair of a news archive of 5,000 documents, a weak one and a short one of 2,000, with seeds
 not used by the measure;
-prints CALIBRATION and the observed share of right pairs per confidence band.
+prints both and the observed share of right pairs per confidence band.
 """
 from __future__ import annotations
 
@@ -53,6 +54,7 @@ from translate.align import using_lexicon  # noqa: E402
 from translate.lexicon import Lexicon, load_lexicon  # noqa: E402
 
 ORPHANS = 0.2
+REAL_WEIGHT = 3.0    # the real articles count three times as much as one synthetic archive in the fit
 OPENINGS = [("بسم الله الرحمن الرحيم", "In the name of God, the Most Gracious, the Most Merciful."),
             ("السلام عليكم ورحمة الله وبركاته", "Peace be upon you, and the mercy of God and His blessings."),
             ("قال الراوي: حدثنا صاحبنا قال", "The narrator said: our companion told us, saying")]
@@ -129,6 +131,33 @@ class Archive:
             yield "\n".join(sentence(self.pools, item, side) for item in self.plans[doc])
 
 
+class RealArchive:
+    """The documents of UD Arabic PUD as they are (397 news and Wikipedia articles of 1 to 5 sentences,
+    grouped by sentence id), 20% of the English removed: real articles for the fit, which the synthetic
+    archives are not. Aligned with a lexicon that has not seen PUD (the shipped one has)."""
+
+    def __init__(self, data: Path, seed: int):
+        rows = (data / "ud-arabic-pud" / "ar_pud_parallel.tsv").read_text(encoding="utf-8").splitlines()[1:]
+        documents: dict[str, tuple[list[str], list[str]]] = {}
+        for row in rows:
+            sent_id, ar, en = row.split("\t")
+            documents.setdefault(sent_id[:6], ([], []))
+            documents[sent_id[:6]][0].append(ar)
+            documents[sent_id[:6]][1].append(en)
+        self.documents = list(documents.values())
+        rng = random.Random(seed)
+        size = len(self.documents)
+        self.ar_order = list(range(size))
+        rng.shuffle(self.ar_order)
+        self.en_order = rng.sample(range(size), round(size * (1 - ORPHANS)))
+        position = {doc: a for a, doc in enumerate(self.ar_order)}
+        self.truth = {position[doc]: e for e, doc in enumerate(self.en_order)}
+
+    def texts(self, side: str):
+        for doc in (self.ar_order if side == "ar" else self.en_order):
+            yield "\n".join(self.documents[doc][0 if side == "ar" else 1])
+
+
 def weak_lexicon(seed: int) -> Lexicon:
     """The shipped lexicon with 10% of its Arabic stems (and only their entries) kept."""
     full = load_lexicon()
@@ -142,7 +171,10 @@ def weak_lexicon(seed: int) -> Lexicon:
     return Lexicon({ar: full.forward[ar] for ar in kept}, backward)
 
 
-def lexicon_for(kind: str):
+def lexicon_for(kind: str, data: Path | None = None):
+    if kind == "pud":
+        from align_eval import fitting_lexicon      # bench/align_eval.py: Tatoeba-only recipe + FreeDict
+        return using_lexicon(fitting_lexicon(data))
     return using_lexicon(weak_lexicon(1)) if kind == "weak" else nullcontext()
 
 
@@ -173,37 +205,47 @@ def run_child(data: Path, kind: str, size: int, seed: int, threshold: float) -> 
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def logistic(x: np.ndarray, y: np.ndarray, weight: np.ndarray, l2: float = 1e-3) -> np.ndarray:
+    """Weights and offset of an L2-regularised, weighted logistic regression (Newton steps)."""
+    design = np.c_[x, np.ones(len(x))]
+    w = np.zeros(design.shape[1])
+    for _ in range(50):
+        p = 1 / (1 + np.exp(-np.clip(design @ w, -30, 30)))
+        gradient = design.T @ (weight * (p - y)) + l2 * w
+        hessian = design.T @ (design * (weight * p * (1 - p))[:, None]) + l2 * np.eye(len(w))
+        w -= np.linalg.solve(hessian, gradient)
+    return w
+
+
 def fit(data: Path) -> None:
     pools = Pools(data)
-    features, right, kinds = [], [], []
-    for kind, seed, size in (("news", 1001, 5000), ("weak", 1002, 2000), ("short", 1003, 2000)):
-        archive = Archive(pools, kind, size, seed)
-        with lexicon_for(kind):
-            found = docalign.find_candidates(docalign.index_documents(archive.texts("ar"), archive.texts("en")))
-        features.append(docalign.pair_features(found))
-        right.append(np.array([archive.truth.get(int(a)) == int(e) for a, e in zip(found.ar, found.en)], dtype=float))
-        kinds.extend([kind] * len(found.ar))
-    x, y = np.concatenate(features), np.concatenate(right)
-    design = np.c_[x, np.ones(len(x))]
+    found, right, kinds = [], [], []
+    for kind, seed, size in (("news", 1001, 5000), ("weak", 1002, 2000), ("short", 1003, 2000), ("pud", 1004, 0)):
+        archive = RealArchive(data, seed) if kind == "pud" else Archive(pools, kind, size, seed)
+        with lexicon_for(kind, data):
+            candidates = docalign.find_candidates(docalign.index_documents(archive.texts("ar"), archive.texts("en")))
+        found.append(candidates)
+        right.append(np.array([archive.truth.get(int(a)) == int(e) for a, e in zip(candidates.ar, candidates.en)],
+                              dtype=float))
+        kinds.extend([kind] * len(candidates.ar))
+    y, kinds = np.concatenate(right), np.array(kinds)
     # each archive weighs the same in the fit (the news archive has more candidates than the others)
-    kinds = np.array(kinds)
     weight = np.zeros(len(y))
     for kind in set(kinds):
-        weight[kinds == kind] = len(y) / (3 * (kinds == kind).sum())
-    w = np.zeros(design.shape[1])
-    for _ in range(50):                       # Newton steps of an L2-regularised logistic regression
-        p = 1 / (1 + np.exp(-design @ w))
-        gradient = design.T @ (weight * (p - y)) + 1e-3 * w
-        hessian = design.T @ (design * (weight * p * (1 - p))[:, None]) + 1e-3 * np.eye(len(w))
-        w -= np.linalg.solve(hessian, gradient)
-    print(f"CALIBRATION = ({', '.join(f'{v:.3f}' for v in w)})   # {docalign.CALIBRATED_FEATURES} and offset; "
+        weight[kinds == kind] = len(y) / (len(set(kinds)) * (kinds == kind).sum()) * (REAL_WEIGHT if kind == "pud" else 1.0)
+    first = logistic(np.concatenate([docalign.pair_evidence(c) for c in found]), y, weight)
+    docalign.PAIR_WEIGHTS = tuple(first)
+    second = logistic(np.concatenate([docalign.pair_features(c) for c in found]), y, weight)
+    print(f"PAIR_WEIGHTS = ({', '.join(f'{v:.3f}' for v in first)})   # {docalign.PAIR_FEATURES} and offset")
+    print(f"CALIBRATION = ({', '.join(f'{v:.3f}' for v in second)})   # {docalign.CALIBRATED_FEATURES} and offset; "
           f"{len(y)} candidate pairs, {int(y.sum())} right")
-    confidence = 1 / (1 + np.exp(-design @ w))
+    docalign.CALIBRATION = tuple(second)
+    confidence = docalign.confidence_of(np.concatenate([docalign.pair_features(c) for c in found]))
     for lo, hi in ((0.5, 0.8), (0.8, 0.9), (0.9, 0.95), (0.95, 0.99), (0.99, 1.01)):
         band = (confidence >= lo) & (confidence < hi)
         if band.any():
             print(f"  confidence {lo:.2f}-{min(hi, 1):.2f}: {band.sum()} pairs, {y[band].mean():.3f} right")
-    for kind in ("news", "weak", "short"):
+    for kind in ("news", "weak", "short", "pud"):
         mine = kinds == kind
         for threshold in (0.5, 0.8, 0.9, 0.95, 0.98):
             above = mine & (confidence >= threshold)

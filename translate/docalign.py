@@ -54,9 +54,13 @@ NEIGHBOURS = 4              # best other candidates that set a document's level 
 # the least level a margin is measured against: very short documents share almost nothing with any
 # other, and a ratio against next to nothing would make a chance overlap look decisive
 LEVEL_FLOOR = 0.04
-# confidence = sigmoid(CALIBRATION . (CALIBRATED_FEATURES, 1)), fitted by
+# two logistic stages, fitted by `python bench/docalign_scale.py --fit` on archives of FLORES dev and
+# Tatoeba documents: pair score = PAIR_WEIGHTS . (PAIR_FEATURES, 1) from the pair's own evidence;
+# confidence = sigmoid(CALIBRATION . (CALIBRATED_FEATURES, 1)) from its score against its rivals' scores
+PAIR_WEIGHTS = (6.528, -11.863, -2.491, 25.470, 16.745, -4.931)
+# (was: confidence = sigmoid(CALIBRATION . (CALIBRATED_FEATURES, 1))), fitted by
 # `python bench/docalign_scale.py --fit` on archives of FLORES dev and Tatoeba documents
-CALIBRATION = (10.361, 145.769, 2.977, -19.176, -8.738, -1.560, 16.681, 8.102, 0.081)
+CALIBRATION = (-0.234, 1.113, 11.657, 1.357, -0.896)
 CONFIDENCE_THRESHOLD = 0.95 # precision first: pairs less likely than this to be right are not made
 EXACT_GROUP = 60            # connected groups up to this many documents get the exact assignment
 CHUNK_ROWS = 2048           # documents whose candidates are looked up in one sparse product
@@ -299,8 +303,9 @@ class Candidates(NamedTuple):
         return Candidates(*(column[mask] for column in self))
 
 
-CALIBRATED_FEATURES = ("log_margin", "above_rival", "below_rival", "cosine", "length", "evidence",
-                       "ar_coverage", "en_coverage")
+PAIR_FEATURES = ("cosine", "length", "evidence", "ar_coverage", "en_coverage")
+CALIBRATED_FEATURES = ("pair_score", "margin", "above_rival", "below_rival")
+SCORE_FLOOR = -4.0          # the least pair score a margin is measured against (chance overlaps score less)
 FULL_EVIDENCE = 20          # shared features from which a pair's margins count in full
 ROUNDS = 4                  # rounds of decisions (see match_documents)
 
@@ -332,29 +337,39 @@ def find_candidates(indexed: Indexed, extra: Iterable[tuple[int, int]] = ()) -> 
                       shared / np.maximum(1, np.diff(en.indptr)[cols]))
 
 
-def pair_features(found: Candidates) -> np.ndarray:
-    """CALIBRATED_FEATURES of each candidate pair: the ratio margin over its documents' other candidates,
-    the ratio to the strongest rival of either document (above its rivals or not is a different
-    question from by how much: the two get their own weights),
-    the cosine, the lengths, the shared evidence and the coverages."""
-    tiny = 1e-6
-    (ar_level, ar_rival), (en_level, en_rival) = (neighbourhood(found.ar, found.cosine),
-                                                  neighbourhood(found.en, found.cosine))
+def pair_evidence(found: Candidates) -> np.ndarray:
+    """PAIR_FEATURES of each candidate pair: what the two documents share, whatever their rivals."""
+    # standing out on two or three shared words is chance: evidence counts up to FULL_EVIDENCE features
+    evidence = np.minimum(found.shared, FULL_EVIDENCE) / FULL_EVIDENCE
+    return np.c_[found.cosine, found.length, evidence, found.ar_coverage, found.en_coverage]
+
+
+def pair_scores(found: Candidates) -> np.ndarray:
+    """The first stage: log-odds that a pair is right from its own evidence alone (PAIR_WEIGHTS)."""
+    *weights, offset = PAIR_WEIGHTS
+    return pair_evidence(found) @ np.array(weights) + offset
+
+
+def pair_features(found: Candidates, metadata_log_odds: np.ndarray | float = 0.0) -> np.ndarray:
+    """CALIBRATED_FEATURES of each candidate pair, the second stage: its pair score; how far it stands
+    above the mean score of its documents' NEIGHBOURS best other candidates (the margin over k
+    neighbours, as a difference of log-odds); and how far above (or below) the strongest rival of either
+    document (above its rivals or not is a different question from by how much: the two get their own
+    weights). Margins count in proportion to the shared evidence. Metadata's log-odds count in the
+    scores that are compared, so a pair that metadata favours stands out from rivals it disfavours."""
+    scores = pair_scores(found) + metadata_log_odds
+    (ar_level, ar_rival), (en_level, en_rival) = neighbourhood(found.ar, scores), neighbourhood(found.en, scores)
     # a pair whose documents have no other candidate at all (a small collection) has no margin to speak
-    # of: its margins count as nothing either way, and the cosine and coverage decide alone
+    # of: its margins count as nothing either way, and its own evidence decides alone
     alone = np.isnan(ar_rival) & np.isnan(en_rival)
     both = np.c_[ar_level, en_level]
-    both[alone] = 1.0
-    level = np.maximum(LEVEL_FLOOR, np.nanmean(both, axis=1))
-    rival = np.maximum(LEVEL_FLOOR, np.where(alone, 1.0, np.fmax(ar_rival, en_rival)))
-    cosine = np.maximum(found.cosine, tiny)
-    over_rival = np.where(alone, 0.0, np.log(cosine / rival))
-    margin = np.where(alone, 0.0, np.log(cosine / level))
-    # standing out from rivals on two or three words is chance: the margins count in proportion to the
-    # shared features, up to FULL_EVIDENCE of them
+    both[alone] = 0.0
+    level = np.maximum(SCORE_FLOOR, np.nanmean(both, axis=1))
+    rival = np.maximum(SCORE_FLOOR, np.where(alone, 0.0, np.fmax(ar_rival, en_rival)))
+    margin = np.where(alone, 0.0, scores - level)
+    gap = np.where(alone, 0.0, scores - rival)
     evidence = np.minimum(found.shared, FULL_EVIDENCE) / FULL_EVIDENCE
-    return np.c_[margin * evidence, np.maximum(over_rival, 0) * evidence, np.minimum(over_rival, 0), found.cosine,
-                 found.length, evidence, found.ar_coverage, found.en_coverage]
+    return np.c_[scores, margin * evidence, np.maximum(gap, 0) * evidence, np.minimum(gap, 0)]
 
 
 def match_documents(ar_texts: Iterable[str], en_texts: Iterable[str], threshold: float = CONFIDENCE_THRESHOLD,
@@ -377,7 +392,7 @@ def match_documents(ar_texts: Iterable[str], en_texts: Iterable[str], threshold:
     bonus = metadata.log_odds(found.ar, found.en) if metadata else np.zeros(len(found.ar))
     made: list[DocumentPair] = []
     for _ in range(ROUNDS):
-        confidence = confidence_of(pair_features(found), bonus)
+        confidence = confidence_of(pair_features(found, bonus), bonus)
         keep = confidence >= threshold
         edges = {(int(a), int(e)): float(c) for a, e, c in zip(found.ar[keep], found.en[keep], confidence[keep])}
         chosen = best_assignment({k: _logit(c) - _logit(threshold) for k, c in edges.items()}, 0.0)
