@@ -538,6 +538,16 @@ def align(mt: Sequence[str] | None, english: Sequence[str], arabic: Sequence[str
     return beads
 
 
+def align_documents(ar_text: str, en_text: str, presegmented: bool, engine=None) -> tuple:
+    """(Arabic segments, English sentences, bridge MT or None, beads) of one document pair: both sides
+    split into sentences, the Arabic translated by ``engine`` (a translate.Engine) if one is given, and
+    the sentences aligned. Raises AlignError."""
+    segments = arabic_sentences(ar_text, presegmented)
+    english = english_sentences(en_text, presegmented)
+    mt = [h.text for h in engine.translate([s.text for s in segments])] if engine is not None else None
+    return segments, english, mt, align(mt, english, [s.text for s in segments])
+
+
 # -- sentences ----------------------------------------------------------------------------------
 def arabic_sentences(text: str, presegmented: bool) -> list[NewSegment]:
     """Arabic sentences with offsets into ``text``: one per non-blank line, or by the segmenter."""

@@ -144,6 +144,11 @@ def align(
     pairs_hint: Optional[Path] = typer.Option(
         None, "--pairs-hint", help="Folders: a file of known pairs, one `ARABIC<TAB>ENGLISH` path per line (relative "
                                    "to the folders); evidence, not orders."),
+    ray: bool = typer.Option(False, "--ray", help="Folders: align the pairs (and their bridge MT) on a Ray cluster "
+                                                  "(RAY_ADDRESS, else a new local one); the store stays here."),
+    ray_address: Optional[str] = typer.Option(None, "--ray-address", metavar="ADDR",
+                                              help="Ray cluster to use (implies --ray): auto, host:port or ray://host:port."),
+    ray_actors: int = typer.Option(0, "--ray-actors", min=0, help="With --ray: aligner actors (0: one per CPU)."),
 ) -> None:
     """Align Arabic documents with their English translations and store the pairs.
 
@@ -155,6 +160,10 @@ def align(
 
     if pairs_hint is not None and not (ar_path.is_dir() and en_path.is_dir()):
         fail("--pairs-hint: only for aligning two folders", 2)
+    if ray_address is not None:
+        ray = True
+    if ray and not (ar_path.is_dir() and en_path.is_dir()):
+        fail("--ray: only for aligning two folders", 2)
     if ar_path.is_dir() or en_path.is_dir():
         if not (ar_path.is_dir() and en_path.is_dir()):
             fail(f"{en_path if ar_path.is_dir() else ar_path}: give two files or two folders")
@@ -162,7 +171,8 @@ def align(
             fail("--force: only for aligning two files (folders pair only documents that translate each other)", 2)
         if translations is not None:
             fail("--translations: only for aligning two files", 2)
-        _align_folders(ar_path, en_path, presegmented, jsonl, db, no_store, no_bridge, model, device, pairs_hint)
+        _align_folders(ar_path, en_path, presegmented, jsonl, db, no_store, no_bridge, model, device, pairs_hint,
+                       (ray_address or "auto") if ray else None, ray_actors)
         return
     from ..align import align as align_sentences
     from ..align import (
@@ -250,7 +260,8 @@ def _bridge_engine(model: Optional[str], device: str):
 
 
 def _align_folders(ar_dir: Path, en_dir: Path, presegmented: bool, jsonl: bool, db: Path, no_store: bool,
-                   no_bridge: bool, model: Optional[str], device: str, pairs_hint: Optional[Path] = None) -> None:
+                   no_bridge: bool, model: Optional[str], device: str, pairs_hint: Optional[Path] = None,
+                   ray_address: Optional[str] = None, ray_actors: int = 0) -> None:
     """`translate align AR_DIR EN_DIR`: match the documents, then align and store every pair.
 
     The texts are read twice and never all held: once to index them (docalign keeps bags of feature
@@ -285,7 +296,8 @@ def _align_folders(ar_dir: Path, en_dir: Path, presegmented: bool, jsonl: bool, 
     for side, folder in (("ar", ar_dir), ("en", en_dir)):
         if unreadable[side] == len(files[side]):
             fail(f"{folder}: no readable .txt documents")
-    failed = _align_pairs(pairs, files, names, presegmented, jsonl, db, no_store, no_bridge, model, device)
+    failed = _align_pairs(pairs, files, names, presegmented, jsonl, db, no_store, no_bridge, model, device,
+                          ray_address, ray_actors)
     failed = failed or any(unreadable.values())
     matched_ar, matched_en = {p.ar for p in pairs}, {p.en for p in pairs}
     unmatched = ([(name, None) for k, name in enumerate(names["ar"]) if k not in matched_ar]
@@ -327,51 +339,77 @@ def _read_pairs_hint(path: Path, relative: dict[str, list[str]], names: dict[str
 
 
 def _align_pairs(pairs, files: dict, names: dict, presegmented: bool, jsonl: bool, db: Path, no_store: bool,
-                 no_bridge: bool, model: Optional[str], device: str) -> bool:
+                 no_bridge: bool, model: Optional[str], device: str, ray_address: Optional[str] = None,
+                 ray_actors: int = 0) -> bool:
     """Align and store every matched pair (each read again), skipping those a finished run stored;
-    prints one record per pair and the summary; True if some pair failed."""
-    from ..align import AlignError, arabic_sentences, english_sentences, store_alignment
-    from ..align import align as align_sentences
+    prints one record per pair and the summary; True if some pair failed. With ``ray_address`` the
+    pairs are aligned (and bridged) on Ray actors, and stored here as they come back."""
+    from ..align import AlignError, align_documents, store_alignment
     from ..docalign import aligned_before, document_sha256
     from ..pipeline import InputError, read_document
 
-    engine, model_info = (None, None) if no_bridge else _bridge_engine(model, device)
+    from ..distributed import RayAligner, RayUnavailable     # imports Ray only when RayAligner is made
+
+    engine, model_info = None, None
+    if ray_address is not None:
+        try:
+            model_info = None if no_bridge else model_store.resolve_model(model)
+            aligner = RayAligner(model_info, ray_address, actors=ray_actors, device=device)
+        except (model_store.ModelError, RayUnavailable) as exc:
+            fail(str(exc))
+    elif not no_bridge:
+        engine, model_info = _bridge_engine(model, device)
     bridge_name = model_info.name if model_info else None
     store = None if no_store else open_store(db)
     done = aligned_before(store) if store else set()
-    counts = {"pairs": 0, "skipped": 0, "stored": 0, "existing": 0}
-    failed = False
+    counts = {"pairs": 0, "skipped": 0, "stored": 0, "existing": 0, "failed": 0}
+    waiting: dict[int, tuple[str, tuple]] = {}      # pairs read and sent: their Arabic text and store key
+
+    def to_align():
+        """(index, Arabic text, English text) of each pair not aligned before; reports the others."""
+        for index, (a, e, confidence) in enumerate(pairs):
+            ar_file, en_file = names["ar"][a], names["en"][e]
+            try:
+                ar_text, en_text = read_document(files["ar"][a]), read_document(files["en"][e])
+            except InputError as exc:       # changed since it was indexed
+                typer.echo(f"error: {exc}", err=True)
+                counts["failed"] += 1
+                continue
+            key = (document_sha256(ar_text), document_sha256(en_text), bridge_name)
+            if key in done:
+                counts["skipped"] += 1
+                if jsonl:
+                    typer.echo(json.dumps({"ar_file": ar_file, "en_file": en_file, "score": round(confidence, 4),
+                                           "beads": None, "aligned_before": True}, ensure_ascii=False))
+                else:
+                    typer.echo(f"{ar_file}\t{en_file}\t{confidence:.3f}\taligned before")
+                continue
+            waiting[index] = (ar_text, key)
+            yield index, ar_text, en_text
+
+    def aligned_here():
+        for index, ar_text, en_text in to_align():
+            try:
+                yield index, align_documents(ar_text, en_text, presegmented, engine), None
+            except AlignError as exc:
+                yield index, None, str(exc)
+
     try:
         model_id = store.model_id(model_info.name, model_info.weights_sha256) if store and model_info else None
+        results = aligner.align(to_align(), presegmented) if ray_address is not None else aligned_here()
         with typer.progressbar(length=len(pairs), label="aligning", file=sys.stderr, show_eta=True) as bar:
-            for a, e, confidence in pairs:
+            for index, alignment, error in results:
                 bar.update(1)
+                a, e, confidence = pairs[index]
                 ar_file, en_file = names["ar"][a], names["en"][e]
-                try:
-                    ar_text, en_text = read_document(files["ar"][a]), read_document(files["en"][e])
-                except InputError as exc:       # changed since it was indexed
-                    typer.echo(f"error: {exc}", err=True)
-                    failed = True
+                ar_text, key = waiting.pop(index)
+                if error is not None:
+                    typer.echo(f"error: {ar_file}: {error}", err=True)
+                    counts["failed"] += 1
                     continue
-                record = {"ar_file": ar_file, "en_file": en_file, "score": round(confidence, 4)}
-                key = (document_sha256(ar_text), document_sha256(en_text), bridge_name)
-                if key in done:
-                    counts["skipped"] += 1
-                    if jsonl:
-                        typer.echo(json.dumps({**record, "beads": None, "aligned_before": True}, ensure_ascii=False))
-                    else:
-                        typer.echo(f"{ar_file}\t{en_file}\t{confidence:.3f}\taligned before")
-                    continue
-                segments = arabic_sentences(ar_text, presegmented)
-                english = english_sentences(en_text, presegmented)
-                mt = [h.text for h in engine.translate([s.text for s in segments])] if engine else None
-                try:
-                    beads = align_sentences(mt, english, [s.text for s in segments])
-                except AlignError as exc:
-                    typer.echo(f"error: {ar_file}: {exc}", err=True)
-                    failed = True
-                    continue
+                segments, english, mt, beads = alignment
                 counts["pairs"] += 1
+                record = {"ar_file": ar_file, "en_file": en_file, "score": round(confidence, 4)}
                 if jsonl:
                     typer.echo(json.dumps({**record, "beads": [
                         {"ar": [segments[i].text for i in b.ar], "en": [english[j] for j in b.en],
@@ -385,6 +423,8 @@ def _align_pairs(pairs, files: dict, names: dict, presegmented: bool, jsonl: boo
                     summary = store_alignment(store, ar_file, ar_text, segments, english, mt, beads, model_id, options)
                     counts["stored"] += summary.stored
                     counts["existing"] += summary.existing
+    except RayUnavailable as exc:           # the cluster failed: one line, what was stored stays
+        fail(str(exc))
     finally:
         if store:
             store.close()
@@ -395,7 +435,7 @@ def _align_pairs(pairs, files: dict, names: dict, presegmented: bool, jsonl: boo
     if store:
         message += f"; stored {counts['stored']} new sentence pairs ({counts['existing']} already stored) in {db}"
     typer.echo(message, err=True)
-    return failed
+    return counts["failed"] > 0
 
 
 @app.command("import")
