@@ -25,11 +25,12 @@ its own process, which reports its peak RSS (``ru_maxrss``); time is wall-clock 
 text generation included (measured alone too: ``texts s``). Growth exponent: log(time ratio) / log(size
 ratio) between consecutive sizes of the same run.
 
-``--fit`` (also on UD PUD's real articles, see RealArchive): two logistic regressions of right (the candidate pair is the true pair), its own evidence
-first (PAIR_WEIGHTS), then its score against its rivals' (CALIBRATION), over every
-candidate pair of a news archive of 5,000 documents, a weak one and a short one of 2,000, with seeds
-not used by the measure;
-prints both and the observed share of right pairs per confidence band.
+``--fit``: two logistic regressions of right (the candidate pair is the true pair), on its own evidence
+first (PAIR_WEIGHTS), then on its score against its rivals' (CALIBRATION), over every candidate pair of
+a news archive of 5,000 documents, a weak one and a short one of 2,000 (seeds not used by the measure)
+and UD PUD's real articles (RealArchive; they weigh REAL_WEIGHT times one synthetic archive); prints
+both, the observed share of right pairs per confidence band and the right and wrong candidates above
+several thresholds per archive.
 """
 from __future__ import annotations
 
@@ -232,7 +233,8 @@ def fit(data: Path) -> None:
     # each archive weighs the same in the fit (the news archive has more candidates than the others)
     weight = np.zeros(len(y))
     for kind in set(kinds):
-        weight[kinds == kind] = len(y) / (len(set(kinds)) * (kinds == kind).sum()) * (REAL_WEIGHT if kind == "pud" else 1.0)
+        share = len(y) / (len(set(kinds)) * (kinds == kind).sum())
+        weight[kinds == kind] = share * (REAL_WEIGHT if kind == "pud" else 1.0)
     first = logistic(np.concatenate([docalign.pair_evidence(c) for c in found]), y, weight)
     docalign.PAIR_WEIGHTS = tuple(first)
     second = logistic(np.concatenate([docalign.pair_features(c) for c in found]), y, weight)

@@ -40,8 +40,8 @@ from typing import NamedTuple
 import numpy as np
 from scipy import sparse
 
-from .align import (ENGLISH_WORD, EXPECTED_LENGTH_RATIO, LATIN_TOKEN, arabic_skeleton, english_skeleton, lexicon_in_use, numbers,
-                    translation_tables)
+from .align import (ENGLISH_WORD, EXPECTED_LENGTH_RATIO, LATIN_TOKEN, arabic_skeleton, english_skeleton,
+                    lexicon_in_use, numbers, translation_tables)
 from .lexicon import ARABIC_STOPWORDS, ENGLISH_STOPWORDS, arabic_stem, english_stem, normalize_arabic
 
 TRANSLATIONS = 4            # most probable English stems an Arabic word contributes (some stems have
@@ -50,16 +50,12 @@ CANDIDATES = 24             # k: candidates kept per document, in each direction
 QUERY_FEATURES = 40         # features of a document that look up its candidates in the inverted index
 COMMON_DF = 2000            # features in more documents than this find no candidates (they still count
                             # in the cosine): their postings would make the lookup grow with the archive
-NEIGHBOURS = 4              # best other candidates that set a document's level (the ratio margin)
-# the least level a margin is measured against: very short documents share almost nothing with any
-# other, and a ratio against next to nothing would make a chance overlap look decisive
-LEVEL_FLOOR = 0.04
-# two logistic stages, fitted by `python bench/docalign_scale.py --fit` on archives of FLORES dev and
-# Tatoeba documents: pair score = PAIR_WEIGHTS . (PAIR_FEATURES, 1) from the pair's own evidence;
-# confidence = sigmoid(CALIBRATION . (CALIBRATED_FEATURES, 1)) from its score against its rivals' scores
+NEIGHBOURS = 4              # best other candidates that set a document's level (the margin)
+# two logistic stages, fitted by `python bench/docalign_scale.py --fit` on synthetic archives of FLORES
+# dev and Tatoeba documents and on UD PUD's articles: pair score = PAIR_WEIGHTS . (PAIR_FEATURES, 1)
+# from the pair's own evidence; confidence = sigmoid(CALIBRATION . (CALIBRATED_FEATURES, 1)) from its
+# score against its rivals' scores
 PAIR_WEIGHTS = (6.528, -11.863, -2.491, 25.470, 16.745, -4.931)
-# (was: confidence = sigmoid(CALIBRATION . (CALIBRATED_FEATURES, 1))), fitted by
-# `python bench/docalign_scale.py --fit` on archives of FLORES dev and Tatoeba documents
 CALIBRATION = (-0.234, 1.113, 11.657, 1.357, -0.896)
 CONFIDENCE_THRESHOLD = 0.95 # precision first: pairs less likely than this to be right are not made
 EXACT_GROUP = 60            # connected groups up to this many documents get the exact assignment

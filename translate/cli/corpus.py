@@ -317,7 +317,7 @@ def _read_pairs_hint(path: Path, relative: dict[str, list[str]], names: dict[str
     given on the command line with them); # starts a comment."""
     from ..pipeline import InputError, read_document
 
-    where = {side: {**{name: k for k, name in enumerate(relative[side])}, **{name: k for k, name in enumerate(names[side])}}
+    where = {side: {name: k for listing in (relative[side], names[side]) for k, name in enumerate(listing)}
              for side in ("ar", "en")}
     try:
         lines = read_document(path).splitlines()
