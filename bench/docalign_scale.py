@@ -55,7 +55,7 @@ from translate.align import using_lexicon  # noqa: E402
 from translate.lexicon import Lexicon, load_lexicon  # noqa: E402
 
 ORPHANS = 0.2
-REAL_WEIGHT = 3.0    # the real articles count three times as much as one synthetic archive in the fit
+REAL_WEIGHT = 8.0    # the real articles count eight times as much as one synthetic archive in the fit
 OPENINGS = [("بسم الله الرحمن الرحيم", "In the name of God, the Most Gracious, the Most Merciful."),
             ("السلام عليكم ورحمة الله وبركاته", "Peace be upon you, and the mercy of God and His blessings."),
             ("قال الراوي: حدثنا صاحبنا قال", "The narrator said: our companion told us, saying")]

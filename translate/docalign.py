@@ -55,8 +55,8 @@ NEIGHBOURS = 4              # best other candidates that set a document's level 
 # dev and Tatoeba documents and on UD PUD's articles: pair score = PAIR_WEIGHTS . (PAIR_FEATURES, 1)
 # from the pair's own evidence; confidence = sigmoid(CALIBRATION . (CALIBRATED_FEATURES, 1)) from its
 # score against its rivals' scores
-PAIR_WEIGHTS = (6.528, -11.863, -2.491, 25.470, 16.745, -4.931)
-CALIBRATION = (-0.234, 1.113, 11.657, 1.357, -0.896)
+PAIR_WEIGHTS = (9.450, -12.696, -2.915, 25.970, 20.064, -5.031)
+CALIBRATION = (-0.291, 1.193, 13.362, 1.347, -0.758)
 CONFIDENCE_THRESHOLD = 0.95 # precision first: pairs less likely than this to be right are not made
 EXACT_GROUP = 60            # connected groups up to this many documents get the exact assignment
 CHUNK_ROWS = 2048           # documents whose candidates are looked up in one sparse product
