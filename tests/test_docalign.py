@@ -30,7 +30,50 @@ def test_matching_pairs_and_leaves_orphans_unmatched():
     order = [3, 0, 2]
     pairs = match_documents(arabic, [english[k] for k in order])
     assert sorted((a, order[e]) for a, e, _ in pairs) == [(0, 0), (2, 2), (3, 3)]
-    assert all(margin > 1 for _, _, margin in pairs)
+    assert all(0.95 <= confidence <= 1 for _, _, confidence in pairs)
+    # the texts are read once (an archive is never held in memory): generators do
+    again = match_documents(iter(arabic), (english[k] for k in order))
+    assert [(p.ar, p.en) for p in again] == [(p.ar, p.en) for p in pairs]
+
+
+def test_documents_that_share_only_a_name_and_common_words_are_not_paired():
+    # unrelated articles that mention the same place: a wrong pair would poison every sentence pair
+    arabic = ["زار الرئيس مدريد يوم الاثنين والتقى رئيس الوزراء لمناقشة التجارة.",
+              "ذهب الولد إلى المدرسة صباحا وكانت السماء تمطر بغزارة."]
+    english = ["The museum in Madrid opened a new exhibition of paintings on Monday.",
+               "The team won the match in the second half."]
+    assert match_documents(arabic, english) == []
+
+
+def test_neighbourhood_levels_and_rivals_match_a_direct_count():
+    from translate.docalign import NEIGHBOURS, neighbourhood
+
+    rng = random.Random(3)
+    owner = [rng.randrange(6) for _ in range(60)] + [9]           # document 9 has one candidate only
+    cosines = [round(rng.random(), 3) + k * 1e-6 for k in range(61)]      # no ties
+    import numpy as np
+
+    level, rival = neighbourhood(np.array(owner), np.array(cosines))
+    for k in range(61):
+        others = sorted((c for j, c in enumerate(cosines) if owner[j] == owner[k] and j != k), reverse=True)
+        if not others:
+            assert np.isnan(level[k]) and np.isnan(rival[k])
+            continue
+        assert level[k] == pytest.approx(sum(others[:NEIGHBOURS]) / len(others[:NEIGHBOURS]))
+        assert rival[k] == pytest.approx(others[0])
+
+
+def test_a_large_group_of_candidate_pairs_is_linked_one_to_one():
+    from translate.docalign import EXACT_GROUP, best_assignment
+
+    rng = random.Random(2)
+    size = EXACT_GROUP
+    edges = {(a, e): rng.uniform(0, 3) for a in range(size) for e in range(size) if rng.random() < 0.2}
+    chosen = best_assignment(edges, 1.0)
+    assert len({a for a, _ in chosen}) == len(chosen) == len({e for _, e in chosen}) > size // 3
+    assert all(edges[k] > 1.0 for k in chosen)
+    # competitive linking: the best edge of all is always taken
+    assert max(edges, key=edges.get) in chosen
 
 
 def test_flores_folders(shared_dir):
@@ -146,3 +189,143 @@ def test_align_folders_plain_output(folders, tmp_path):
         ("b07.txt", "unmatched"), ("m44.txt", "2 sentence pairs"), ("q3.txt", "2 sentence pairs"),
         ("x91.txt", "2 sentence pairs")]
     assert not (tmp_path / "unused.sqlite").exists()
+
+
+# -- two files: the document check --------------------------------------------------------------
+def _two_files(tmp_path, arabic: list[str], english: list[str]):
+    ar, en = tmp_path / "a.txt", tmp_path / "e.txt"
+    ar.write_text("\n".join(arabic) + "\n", encoding="utf-8")
+    en.write_text("\n".join(english) + "\n", encoding="utf-8")
+    return ar, en
+
+
+def _stored(db):
+    if not db.exists():
+        return []
+    with sqlite3.connect(db) as conn:
+        return conn.execute("SELECT t.text, s.label, s.score, s.signals FROM translations t"
+                            " JOIN scores s ON s.translation_id = t.id").fetchall()
+
+
+def test_two_unrelated_files_are_refused_and_stored_as_bad_with_force(tmp_path, shared_dir):
+    docs = [json.loads(line) for line in
+            (shared_dir / "data" / "flores-dev" / "flores-dev.docs.jsonl").read_text(encoding="utf-8").splitlines()]
+    ar, en = _two_files(tmp_path, docs[0]["ar"], docs[7]["en"])       # two unrelated news articles
+    db = tmp_path / "c.sqlite"
+    refused = run_cli("align", ar, en, "--no-bridge", "--db", db)
+    lines = refused.stderr.strip().splitlines()
+    assert refused.returncode == 1 and len(lines) == 1
+    assert str(ar) in lines[0] and str(en) in lines[0] and "not look like translations" in lines[0]
+    assert _stored(db) == []
+    forced = run_cli("align", ar, en, "--no-bridge", "--force", "--db", db)
+    assert forced.returncode == 0, forced.stderr
+    stored = _stored(db)
+    assert stored and all(label == "bad" and json.loads(signals)["not_a_translation"]
+                          for _, label, _, signals in stored)
+    # the real translation of the same article passes the check
+    ar, en = _two_files(tmp_path, docs[7]["ar"], docs[7]["en"])
+    result = run_cli("align", ar, en, "--no-bridge", "--db", db)
+    assert result.returncode == 0, result.stderr
+
+
+def test_inputs_in_the_wrong_language_are_refused_in_one_line(tmp_path):
+    arabic, english = ARTICLES[0]
+    ar, en = _two_files(tmp_path, arabic, english)
+    db = tmp_path / "c.sqlite"
+    for args, named, words in (((en, ar), f"{en}, {ar}", "swapped"), ((ar, ar), str(ar), "not English"),
+                               ((en, en), str(en), "not Arabic")):
+        result = run_cli("align", *args, "--no-bridge", "--force", "--db", db)
+        lines = result.stderr.strip().splitlines()
+        assert result.returncode == 1 and len(lines) == 1, result.stderr
+        assert named in lines[0] and words in lines[0]
+    assert _stored(db) == []
+
+
+def test_a_confident_link_does_not_lift_an_untranslated_pair_out_of_bad(tmp_path):
+    arabic = [ar for ar, _ in ARTICLES for ar in ar]
+    english = [en for _, en in ARTICLES for en in en]
+    english[3] = arabic[3]                      # one sentence left untranslated on the English side
+    ar, en = _two_files(tmp_path, arabic, english)
+    db = tmp_path / "c.sqlite"
+    result = run_cli("align", ar, en, "--no-bridge", "--presegmented", "--db", db)
+    assert result.returncode == 0, result.stderr
+    stored = {text: (label, score) for text, label, score, _ in _stored(db)}
+    assert len(stored) >= 6 and stored[arabic[3]][0] == "bad"
+    assert sum(1 for label, _ in stored.values() if label != "bad") >= 5
+
+
+# -- metadata -----------------------------------------------------------------------------------
+def _write(path, lines):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _pairs_of(result, ar_dir, en_dir):
+    return {r["ar_file"][len(str(ar_dir)) + 1:]: r["en_file"][len(str(en_dir)) + 1:]
+            for r in map(json.loads, result.stdout.splitlines()) if r["ar_file"] and r["en_file"]}
+
+
+def _align_jsonl(ar_dir, en_dir, *options):
+    result = run_cli("align", ar_dir, en_dir, "--no-bridge", "--no-store", "--jsonl", *options,
+                     "--db", ar_dir.parent / "unused.sqlite")
+    assert result.returncode == 0, result.stderr
+    return _pairs_of(result, ar_dir, en_dir)
+
+
+def test_dates_in_paths_decide_between_copies_the_text_cannot_tell_apart(tmp_path):
+    # the same brief published on two days: by content the copies tie, and no pair of them is made
+    (brief_ar, brief_en), (other_ar, other_en) = ARTICLES[0], ARTICLES[3]
+    plain, dated = tmp_path / "plain", tmp_path / "dated"
+    for folder, ar_names, en_names in ((plain, ["s1.txt", "s2.txt"], ["a.txt", "b.txt"]),
+                                       (dated, ["2024-01-01-story.txt", "2024-03-05-story.txt"],
+                                        ["a-2024-03-05.txt", "b-2024-01-01.txt"])):
+        for ar_name, en_name in zip(ar_names, en_names):
+            _write(folder / "ar" / ar_name, brief_ar)
+            _write(folder / "en" / en_name, brief_en)
+        _write(folder / "ar" / "x.txt", other_ar)
+        _write(folder / "en" / "y.txt", other_en)
+    assert _align_jsonl(plain / "ar", plain / "en") == {"x.txt": "y.txt"}
+    assert _align_jsonl(dated / "ar", dated / "en") == {
+        "x.txt": "y.txt", "2024-01-01-story.txt": "b-2024-01-01.txt", "2024-03-05-story.txt": "a-2024-03-05.txt"}
+
+
+def test_metadata_of_paths():
+    import numpy as np
+
+    from translate.docalign import DATE_EVIDENCE, PATH_EVIDENCE, Metadata, path_day, path_key
+
+    assert path_key("2024/ar/story-ar.txt") == path_key("2024/en/story-en.txt") != path_key("2024/en/other-en.txt")
+    assert path_key("news.ar.html.txt") == path_key("news.en.html.txt")
+    assert path_day("2024/05/03/x.txt") == path_day("20240503-x.txt") == path_day("x_2024-05-03.txt")
+    assert path_day("x-20241340.txt") is None and path_day("1234567.txt") is None
+    metadata = Metadata(["ar/1.txt", "ar/2024-01-09-b.txt", "7.txt"], ["en/1.txt", "en/2024-01-01-b.txt", "7.txt"],
+                        hints=[(2, 2)])
+    # same names but for the marker: evidence; a bare shared number is not; dates 8 days apart count against
+    assert metadata.proposed() == [(0, 0), (2, 2)]
+    odds = metadata.log_odds(np.array([0, 1, 2, 0]), np.array([0, 1, 2, 1]))
+    assert list(odds) == [PATH_EVIDENCE, DATE_EVIDENCE, 4.0, 0.0]
+
+
+def test_pairs_hint_file(tmp_path):
+    (brief_ar, brief_en), (other_ar, other_en) = ARTICLES[0], ARTICLES[3]
+    for name in ("a1.txt", "a2.txt"):
+        _write(tmp_path / "ar" / name, brief_ar)
+    for name in ("e1.txt", "e2.txt"):
+        _write(tmp_path / "en" / name, brief_en)
+    _write(tmp_path / "ar" / "x.txt", other_ar)
+    _write(tmp_path / "en" / "y.txt", other_en)
+    hint = tmp_path / "hints.tsv"
+    hint.write_text("# known pairs\na1.txt\te2.txt\na2.txt\te1.txt\n", encoding="utf-8")
+    assert _align_jsonl(tmp_path / "ar", tmp_path / "en") == {"x.txt": "y.txt"}
+    assert _align_jsonl(tmp_path / "ar", tmp_path / "en", "--pairs-hint", hint) == {
+        "a1.txt": "e2.txt", "a2.txt": "e1.txt", "x.txt": "y.txt"}
+    # a hint is evidence, not an order: a pair that shares nothing is still not made
+    hint.write_text("a1.txt\te2.txt\nx.txt\te1.txt\n", encoding="utf-8")
+    pairs = _align_jsonl(tmp_path / "ar", tmp_path / "en", "--pairs-hint", hint)
+    assert pairs["a1.txt"] == "e2.txt" and pairs.get("x.txt") != "e1.txt"
+    hint.write_text("a1.txt\te2.txt\na9.txt\te1.txt\n", encoding="utf-8")
+    result = run_cli("align", tmp_path / "ar", tmp_path / "en", "--no-bridge", "--no-store",
+                     "--pairs-hint", hint, "--db", tmp_path / "c.sqlite")
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 1 and len(lines) == 1
+    assert f"{hint}: line 2" in lines[0] and "a9.txt" in lines[0] and "Arabic folder" in lines[0]

@@ -209,3 +209,45 @@ def test_losing_the_cluster_ends_the_run_with_one_line_and_keeps_what_was_commit
     saved = count(db, "SELECT COUNT(*) FROM translations")
     assert committed <= saved < total
     assert f"{saved} segments of this run were saved" in last
+
+
+def _article_folders(base: Path) -> tuple[Path, Path]:
+    """Six FLORES-like articles a side from tests/test_docalign.py, the English of one missing."""
+    from test_docalign import ARTICLES
+
+    ar_dir, en_dir = base / "ar", base / "en"
+    ar_dir.mkdir()
+    en_dir.mkdir()
+    for k, (ar, en) in enumerate(ARTICLES):
+        (ar_dir / f"a{k}.txt").write_text("\n".join(ar) + "\n", encoding="utf-8")
+        if k != 1:
+            (en_dir / f"e{(k * 3) % 4}.txt").write_text(" ".join(en) + "\n", encoding="utf-8")
+    return ar_dir, en_dir
+
+
+def test_ray_align_stores_what_a_local_align_stores_and_resumes(tmp_path, tiny_model, cluster, env):
+    import json
+
+    from translate import models
+
+    ar_dir, en_dir = _article_folders(tmp_path)
+    bridges = [["--no-bridge"]]
+    # the actors load a model directory through models.load_model_dir (public on main since the split)
+    if hasattr(models, "load_model_dir"):
+        bridges.append(["--model", str(tiny_model)])
+    for bridge in bridges:
+        local_db, ray_db = tmp_path / f"local{len(bridge)}.sqlite", tmp_path / f"ray{len(bridge)}.sqlite"
+        local = run_cli("align", ar_dir, en_dir, *bridge, "--jsonl", "--db", local_db, env=env)
+        assert local.returncode == 0, local.stderr
+        remote = run_cli("align", ar_dir, en_dir, *bridge, "--jsonl", "--db", ray_db,
+                         "--ray-address", cluster.address, env=env)
+        assert remote.returncode == 0, remote.stderr
+        records = lambda out: sorted(map(json.loads, out.splitlines()), key=json.dumps)  # noqa: E731
+        assert records(remote.stdout) == records(local.stdout) and len(records(local.stdout)) == 4
+        assert pairs(ray_db) == pairs(local_db) and len(pairs(ray_db)) == 6
+        if len(bridge) == 2:        # the bridge MT was made on the actors, and stored as the local one
+            assert all(row[4] for row in pairs(ray_db))
+        again = run_cli("align", ar_dir, en_dir, *bridge, "--db", ray_db, "--ray-address", cluster.address, env=env)
+        assert again.returncode == 0, again.stderr
+        assert "3 pairs (0 aligned, 3 aligned before)" in again.stderr
+        assert pairs(ray_db) == pairs(local_db)

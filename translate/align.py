@@ -167,6 +167,14 @@ def using_lexicon(lexicon: Lexicon):
         translation_tables.cache_clear()
 
 
+def lexicon_in_use() -> Lexicon | None:
+    """The lexicon alignment uses now (the shipped one, or the one of ``using_lexicon``); None if none."""
+    try:
+        return _lexicon_in_use or load_lexicon()
+    except LexiconError:
+        return None
+
+
 @lru_cache(maxsize=1)
 def translation_tables() -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]]:
     """(Arabic stem -> English stems it translates to, English stem -> Arabic stems), from the lexicon
@@ -531,6 +539,16 @@ def align(mt: Sequence[str] | None, english: Sequence[str], arabic: Sequence[str
     return beads
 
 
+def align_documents(ar_text: str, en_text: str, presegmented: bool, engine=None) -> tuple:
+    """(Arabic segments, English sentences, bridge MT or None, beads) of one document pair: both sides
+    split into sentences, the Arabic translated by ``engine`` (a translate.Engine) if one is given, and
+    the sentences aligned. Raises AlignError."""
+    segments = arabic_sentences(ar_text, presegmented)
+    english = english_sentences(en_text, presegmented)
+    mt = [h.text for h in engine.translate([s.text for s in segments])] if engine is not None else None
+    return segments, english, mt, align(mt, english, [s.text for s in segments])
+
+
 # -- sentences ----------------------------------------------------------------------------------
 def arabic_sentences(text: str, presegmented: bool) -> list[NewSegment]:
     """Arabic sentences with offsets into ``text``: one per non-blank line, or by the segmenter."""
@@ -585,13 +603,17 @@ class StoreSummary:
 
 def store_alignment(store: Store, ar_path: str, ar_text: str, segments: list[NewSegment], english: list[str],
                     mt: list[str] | None, beads: list[Bead], model_id: int | None, options: dict,
-                    en_path: str | None = None, en_text: str | None = None) -> StoreSummary:
+                    en_path: str | None = None, en_text: str | None = None,
+                    not_a_translation: bool = False) -> StoreSummary:
     """Store both documents, their sentences, and the alignment as the document pair's links; the pairs
     are derived from the links (translate.alignment_edit): re-running adds nothing new, and a document
     pair aligned again (another bridge, or none) has its automatic rows replaced, its confirmed ones kept.
 
-    A pair's score averages the quality estimate of (Arabic, English) with the alignment probability;
-    its signals hold every quality signal plus ``alignment_score`` and ``alignment`` ("2-1" ...).
+    A pair's score averages the quality estimate of (Arabic, English) with the alignment probability,
+    but never rises above the quality estimate of a pair that it labels bad (an untranslated or
+    wrong-language pair is not rescued by a confident link); ``not_a_translation`` (documents that
+    failed the document check, stored with --force) labels every pair bad. Its signals hold every
+    quality signal plus ``alignment_score`` and ``alignment`` ("2-1" ...).
     """
     from .alignment_edit import locate_sentences, store_auto_alignment
     from .store import AlignedSentence
@@ -615,7 +637,7 @@ def store_alignment(store: Store, ar_path: str, ar_text: str, segments: list[New
     try:
         bridge = options.get("bridge", options.get("model")) if mt is not None else ""
         done = store_auto_alignment(store, document_id, ar_sentences, en_document_id, en_sentences, beads,
-                                    model_id, bridge, run_id)
+                                    model_id, bridge, run_id, not_a_translation=not_a_translation)
         status = "done"
     finally:
         store.finish_run(run_id, status)

@@ -339,21 +339,30 @@ class AlignSummary:
     document_pair_id: int = 0
 
 
-def _make_pair(status_source: str):
+def _make_pair(status_source: str, not_a_translation: bool = False):
     """(source, English, row) -> (score, label, signals) of a pair made by a link: quality of the pair,
-    averaged with the aligner's link probability for automatic rows."""
+    averaged with the aligner's link probability for automatic rows, but never above the quality of a
+    pair that quality labels bad (a confident link does not rescue an untranslated or wrong-language
+    pair). ``not_a_translation`` (documents that failed the document check, stored with --force)
+    labels every pair bad."""
     from .score import label_for, score_pair
 
     def make(source: str, english: str, row: LinkRow) -> tuple[float, str, dict]:
         quality = score_pair(source, english)
         signals = {**quality.signals, "alignment": row.kind(), "link_status": row.status}
+        score = quality.score
         if row.score is not None:
-            score = round(0.5 * quality.score + 0.5 * row.score, 4)
+            score = 0.5 * quality.score + 0.5 * row.score
+            if quality.label == "bad":
+                score = min(score, quality.score)
             signals["alignment_score"] = round(row.score, 4)
-        else:
-            score = quality.score
+        score = round(score, 4)
         signals["made_by"] = status_source
-        return score, label_for(score), signals
+        label = label_for(score)
+        if not_a_translation:
+            signals["not_a_translation"] = True
+            label = "bad"
+        return score, label, signals
     return make
 
 
@@ -370,7 +379,7 @@ def _content(alignment: StoredAlignment) -> tuple:
 def store_auto_alignment(store: Store, ar_document_id: int, ar_sentences: list[AlignedSentence],
                          en_document_id: int, en_sentences: list[AlignedSentence], beads: list[Bead],
                          model_id: int | None, bridge: str | None, run_id: int,
-                         reviewer: str = "aligner") -> AlignSummary:
+                         reviewer: str = "aligner", not_a_translation: bool = False) -> AlignSummary:
     """Store an automatic alignment of a document pair as its links and pairs.
 
     A document pair has one alignment. A new one takes the beads as they are; one with confirmed rows
@@ -378,7 +387,7 @@ def store_auto_alignment(store: Store, ar_document_id: int, ar_sentences: list[A
     MT of the sentences it still shares, and re-aligns the unconfirmed rows between the confirmed ones.
     Pairs stored before links existed are reused where a link makes the same pair (their reviews stay)."""
     summary = AlignSummary()
-    make_pair = _make_pair("align")
+    make_pair = _make_pair("align", not_a_translation)
     with store.transaction() as db:
         pair_id = store.document_pair_id(ar_document_id, en_document_id)
         created = pair_id is None

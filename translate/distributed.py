@@ -308,3 +308,79 @@ def describe_ray_error(exc: BaseException) -> str:
 def _first_line(exc: BaseException) -> str:
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
     return lines[0] if lines else type(exc).__name__
+
+
+# -- `translate align AR_DIR EN_DIR --ray` ------------------------------------------------------
+class AlignerActor:
+    """Aligns document pairs on a worker: the sentences of both sides, the bridge MT when the run has a
+    model (located as for ``translate run --ray``), and the sentence alignment. The driver keeps the
+    document matching, the store and the resume lookups."""
+
+    def __init__(self, model: dict | None, shipped_ref: list, engine_options: dict):
+        self.engine = None
+        if model is not None:
+            from .translate import Engine
+
+            path = locate_model(model["name"], model["weights_sha256"], shipped_ref)
+            self.engine = Engine(model_store.load_model_dir(path, bundled=False), **engine_options)
+        self.node = _node_name()
+
+    def align(self, index: int, ar_text: str, en_text: str, presegmented: bool) -> tuple:
+        """(index, (Arabic segments, English sentences, bridge MT or None, beads) or None, error or None)."""
+        from .align import AlignError, align_documents
+
+        try:
+            return index, align_documents(ar_text, en_text, presegmented, self.engine), None
+        except AlignError as exc:
+            return index, None, str(exc)
+
+
+class RayAligner:
+    """A pool of AlignerActors on a Ray cluster (``address`` as for RayTranslator); ``actors``: 0 for
+    one per CPU of the cluster. At most IN_FLIGHT_PER_ACTOR pairs per actor are sent ahead, so the
+    driver holds the texts of a few pairs only."""
+
+    IN_FLIGHT_PER_ACTOR = 2
+
+    def __init__(self, model: model_store.ModelInfo | None, address: str = "auto", *, actors: int = 0,
+                 device: str = "cpu", threads: int = 1):
+        ray = import_ray()
+        try:
+            ray.init(address=None if address == "auto" else address, logging_level=logging.WARNING,
+                     log_to_driver=False, configure_logging=False)
+        except Exception as exc:   # ConnectionError, ValueError, RuntimeError: Ray's own types vary
+            raise RayUnavailable(f"--ray-address {address}: cannot connect to the Ray cluster "
+                                 f"({_first_line(exc)})") from None
+        cpus = sum(int(n["Resources"].get("CPU", 0)) for n in ray.nodes() if n.get("Alive"))
+        self.size = actors or max(1, cpus // max(1, threads))
+        shipped = None
+        described = None
+        if model is not None:
+            shipped = ray.put({p.name: p.read_bytes() for p in sorted(model.path.iterdir()) if p.is_file()})
+            described = {"name": model.name, "weights_sha256": model.weights_sha256}
+        options = {"device": device, "threads": threads, "inter_threads": 1}
+        remote = ray.remote(num_cpus=threads)(AlignerActor)
+        self.actors = [remote.remote(described, [shipped], options) for _ in range(self.size)]
+        self.address = address
+
+    def align(self, items, presegmented: bool):
+        """Results of ``AlignerActor.align`` for each (index, Arabic text, English text) of ``items``, in
+        the order they finish."""
+        import ray
+
+        in_flight: list = []
+        turn = 0
+        try:
+            for index, ar_text, en_text in items:
+                while len(in_flight) >= self.IN_FLIGHT_PER_ACTOR * self.size:
+                    done, in_flight = ray.wait(in_flight, num_returns=1)
+                    yield ray.get(done[0])
+                in_flight.append(self.actors[turn % self.size].align.remote(index, ar_text, en_text, presegmented))
+                turn += 1
+            while in_flight:
+                done, in_flight = ray.wait(in_flight, num_returns=1)
+                yield ray.get(done[0])
+        except RayUnavailable:
+            raise
+        except Exception as exc:   # an error of the cluster: one line, what was stored stays
+            raise RayUnavailable(describe_ray_error(exc)) from None

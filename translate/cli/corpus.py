@@ -162,6 +162,16 @@ def align(
                                                               "length only (fast)."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Bridge MT model (default: best installed)."),
     device: str = typer.Option("cpu", help="cpu or cuda (for the bridge MT)."),
+    force: bool = typer.Option(False, "--force", help="Two files that do not look like translations of each "
+                                                      "other: align them anyway and store the pairs labelled bad."),
+    pairs_hint: Optional[Path] = typer.Option(
+        None, "--pairs-hint", help="Folders: a file of known pairs, one `ARABIC<TAB>ENGLISH` path per line (relative "
+                                   "to the folders); evidence, not orders."),
+    ray: bool = typer.Option(False, "--ray", help="Folders: align the pairs (and their bridge MT) on a Ray cluster "
+                                                  "(RAY_ADDRESS, else a new local one); the store stays here."),
+    ray_address: Optional[str] = typer.Option(None, "--ray-address", metavar="ADDR",
+                                              help="Ray cluster to use (implies --ray): auto, host:port or ray://host:port."),
+    ray_actors: int = typer.Option(0, "--ray-actors", min=0, help="With --ray: aligner actors (0: one per CPU)."),
 ) -> None:
     """Align Arabic documents with their English translations and store the pairs.
 
@@ -173,12 +183,21 @@ def align(
 
     if translations is not None and no_bridge:
         fail("--translations is an MT bridge and --no-bridge aligns without one: give one of them", 2)
+    if pairs_hint is not None and not (ar_path.is_dir() and en_path.is_dir()):
+        fail("--pairs-hint: only for aligning two folders", 2)
+    if ray_address is not None:
+        ray = True
+    if ray and not (ar_path.is_dir() and en_path.is_dir()):
+        fail("--ray: only for aligning two folders", 2)
     if ar_path.is_dir() or en_path.is_dir():
         if not (ar_path.is_dir() and en_path.is_dir()):
             fail(f"{en_path if ar_path.is_dir() else ar_path}: give two files or two folders")
+        if force:
+            fail("--force: only for aligning two files (folders pair only documents that translate each other)", 2)
         if translations is not None:
             fail("--translations: only for aligning two files", 2)
-        _align_folders(ar_path, en_path, presegmented, jsonl, db, no_store, no_bridge, model, device)
+        _align_folders(ar_path, en_path, presegmented, jsonl, db, no_store, no_bridge, model, device, pairs_hint,
+                       (ray_address or "auto") if ray else None, ray_actors)
         return
     from ..align import align as align_sentences
     from ..align import (
@@ -196,6 +215,7 @@ def align(
         mt = read_translations(translations, len(segments)) if translations is not None else None
     except (InputError, AlignError) as exc:
         fail(str(exc))
+    not_a_translation = _check_pair(ar_path, en_path, ar_text, en_text, [s.text for s in segments], english, force)
     model_info = None
     if translations is None and not no_bridge:
         engine, model_info = _bridge_engine(model, device)
@@ -225,7 +245,8 @@ def align(
                            "translations": str(translations) if translations else None,
                            "model": model_info.name if model_info else None}
                 summary = store_alignment(store, display_path(ar_path), ar_text, segments, english, mt, beads, model_id,
-                                          options, en_path=display_path(en_path), en_text=en_text)
+                                          options, en_path=display_path(en_path), en_text=en_text,
+                                          not_a_translation=not_a_translation)
         except AlignError as exc:
             fail(str(exc))
         finally:
@@ -234,6 +255,28 @@ def align(
         if summary.kept_confirmed:
             message += f"; kept {summary.kept_confirmed} confirmed rows and re-aligned the rows between them"
     typer.echo(message, err=True)
+
+
+def _check_pair(ar_path: Path, en_path: Path, ar_text: str, en_text: str, arabic: list[str], english: list[str],
+                force: bool) -> bool:
+    """Refuse a pair in the wrong languages; refuse one that does not look like a translation unless
+    --force (then True: its pairs are stored labelled bad)."""
+    from ..docalign import TRANSLATION_EVIDENCE, language_problem, translation_evidence
+
+    problem = language_problem(ar_text, en_text)
+    if problem is not None:
+        side, why = problem
+        named = {"ar": f"{ar_path}: ", "en": f"{en_path}: ", "swapped": f"{ar_path}, {en_path}: "}[side]
+        fail(named + why)
+    evidence = translation_evidence(arabic, english)
+    if evidence >= TRANSLATION_EVIDENCE:
+        return False
+    message = (f"{ar_path}, {en_path}: do not look like translations of each other (document evidence "
+               f"{evidence:.2f}, translations reach {TRANSLATION_EVIDENCE})")
+    if not force:
+        fail(message + "; --force aligns them anyway and stores the pairs labelled bad")
+    typer.echo(f"warning: {message}; storing the pairs labelled bad (--force)", err=True)
+    return True
 
 
 def _bridge_engine(model: Optional[str], device: str):
@@ -247,96 +290,188 @@ def _bridge_engine(model: Optional[str], device: str):
 
 
 def _align_folders(ar_dir: Path, en_dir: Path, presegmented: bool, jsonl: bool, db: Path, no_store: bool,
-                   no_bridge: bool, model: Optional[str], device: str) -> None:
-    """`translate align AR_DIR EN_DIR`: match the documents, then align and store every pair."""
-    from ..align import AlignError, arabic_sentences, english_sentences, store_alignment
-    from ..align import align as align_sentences
-    from ..docalign import aligned_before, document_sha256, match_documents
+                   no_bridge: bool, model: Optional[str], device: str, pairs_hint: Optional[Path] = None,
+                   ray_address: Optional[str] = None, ray_actors: int = 0) -> None:
+    """`translate align AR_DIR EN_DIR`: match the documents, then align and store every pair.
+
+    The texts are read twice and never all held: once to index them (docalign keeps bags of feature
+    ids), then each matched pair again to align it, so memory is bounded by the index."""
+    from ..docalign import Metadata, match_documents
     from ..pipeline import InputError, display_path, find_inputs, read_document
 
-    texts: dict[str, list[tuple[str, str]]] = {"ar": [], "en": []}
-    failed = False
+    files = {}
     for side, folder in (("ar", ar_dir), ("en", en_dir)):
         skipped: list[str] = []
-        files, _ = find_inputs([folder], skipped=skipped)
+        files[side], _ = find_inputs([folder], skipped=skipped)
         for message in skipped:
             typer.echo(f"warning: {message}", err=True)
-        for path in files:
+    for side, folder in (("ar", ar_dir), ("en", en_dir)):
+        if not files[side]:
+            fail(f"{folder}: no readable .txt documents")
+    # the names as shown and stored (any byte sequence, escaped): see pipeline.display_path
+    names = {side: [display_path(p) for p in paths] for side, paths in files.items()}
+    relative = {side: [display_path(p.relative_to(folder)) for p in files[side]]
+                for side, folder in (("ar", ar_dir), ("en", en_dir))}
+    hints = _read_pairs_hint(pairs_hint, relative, names) if pairs_hint is not None else []
+    unreadable: dict[str, int] = {"ar": 0, "en": 0}
+
+    def texts(side: str):
+        for path in files[side]:
             try:
-                # the name as shown and stored (any byte sequence, escaped): see pipeline.display_path
-                texts[side].append((display_path(path), read_document(path)))
+                yield read_document(path)
             except InputError as exc:
                 typer.echo(f"error: {exc}", err=True)
-                failed = True
-    if not texts["ar"] or not texts["en"]:
-        fail(f"{ar_dir if not texts['ar'] else en_dir}: no readable .txt documents")
-    pairs = match_documents([t for _, t in texts["ar"]], [t for _, t in texts["en"]])
-    engine, model_info = (None, None) if no_bridge else _bridge_engine(model, device)
-    bridge_name = model_info.name if model_info else None
-    store = None if no_store else open_store(db)
-    done = aligned_before(store) if store else set()
-    counts = {"pairs": 0, "skipped": 0, "stored": 0, "existing": 0}
-    try:
-        model_id = store.model_id(model_info.name, model_info.weights_sha256) if store and model_info else None
-        total = sum(len(texts["ar"][a][1]) for a, _, _ in pairs)
-        with typer.progressbar(length=total, label="aligning", file=sys.stderr, show_eta=True) as bar:
-            for a, e, margin in pairs:
-                (ar_file, ar_text), (en_file, en_text) = texts["ar"][a], texts["en"][e]
-                record = {"ar_file": str(ar_file), "en_file": str(en_file), "score": round(margin, 4)}
-                key = (document_sha256(ar_text), document_sha256(en_text), bridge_name)
-                if key in done:
-                    counts["skipped"] += 1
-                    if jsonl:
-                        typer.echo(json.dumps({**record, "beads": None, "aligned_before": True}, ensure_ascii=False))
-                    else:
-                        typer.echo(f"{ar_file}\t{en_file}\t{margin:.3f}\taligned before")
-                    bar.update(len(ar_text))
-                    continue
-                segments = arabic_sentences(ar_text, presegmented)
-                english = english_sentences(en_text, presegmented)
-                mt = [h.text for h in engine.translate([s.text for s in segments])] if engine else None
-                try:
-                    beads = align_sentences(mt, english, [s.text for s in segments])
-                except AlignError as exc:
-                    typer.echo(f"error: {ar_file}: {exc}", err=True)
-                    failed = True
-                    continue
-                counts["pairs"] += 1
-                if jsonl:
-                    typer.echo(json.dumps({**record, "beads": [
-                        {"ar": [segments[i].text for i in b.ar], "en": [english[j] for j in b.en],
-                         "score": round(b.score, 4)} for b in beads]}, ensure_ascii=False))
-                else:
-                    typer.echo(f"{ar_file}\t{en_file}\t{margin:.3f}\t"
-                               f"{sum(1 for b in beads if b.ar and b.en)} sentence pairs")
-                if store:
-                    options = {"ar": str(ar_file), "en": str(en_file), "ar_sha256": key[0], "en_sha256": key[1],
-                               "bridge": bridge_name, "presegmented": presegmented, "document_score": margin}
-                    summary = store_alignment(store, str(ar_file), ar_text, segments, english, mt, beads,
-                                              model_id, options, en_path=str(en_file), en_text=en_text)
-                    counts["stored"] += summary.stored
-                    counts["existing"] += summary.existing
-                bar.update(len(ar_text))
-    finally:
-        if store:
-            store.close()
-    matched_ar, matched_en = {a for a, _, _ in pairs}, {e for _, e, _ in pairs}
-    unmatched = ([(str(p), None) for k, (p, _) in enumerate(texts["ar"]) if k not in matched_ar]
-                 + [(None, str(p)) for k, (p, _) in enumerate(texts["en"]) if k not in matched_en])
+                unreadable[side] += 1
+                yield ""                    # keeps the numbering; an empty document matches nothing
+
+    total = len(files["ar"]) + len(files["en"])
+    with typer.progressbar(length=total, label="indexing", file=sys.stderr, show_eta=True) as bar:
+        pairs = match_documents(texts("ar"), texts("en"), metadata=Metadata(relative["ar"], relative["en"], hints),
+                                progress=lambda side, count: bar.update(1))
+    for side, folder in (("ar", ar_dir), ("en", en_dir)):
+        if unreadable[side] == len(files[side]):
+            fail(f"{folder}: no readable .txt documents")
+    failed = _align_pairs(pairs, files, names, presegmented, jsonl, db, no_store, no_bridge, model, device,
+                          ray_address, ray_actors)
+    failed = failed or any(unreadable.values())
+    matched_ar, matched_en = {p.ar for p in pairs}, {p.en for p in pairs}
+    unmatched = ([(name, None) for k, name in enumerate(names["ar"]) if k not in matched_ar]
+                 + [(None, name) for k, name in enumerate(names["en"]) if k not in matched_en])
     for ar_file, en_file in unmatched:
         if jsonl:
             typer.echo(json.dumps({"ar_file": ar_file, "en_file": en_file, "score": None, "beads": []},
                                   ensure_ascii=False))
         else:
             typer.echo(f"{ar_file or '-'}\t{en_file or '-'}\t-\tunmatched")
-    message = (f"{len(texts['ar'])} Arabic and {len(texts['en'])} English documents: {len(pairs)} pairs "
+    if failed:
+        raise typer.Exit(1)
+
+
+def _read_pairs_hint(path: Path, relative: dict[str, list[str]], names: dict[str, list[str]]) -> list[tuple[int, int]]:
+    """--pairs-hint: one `ARABIC<TAB>ENGLISH` pair of paths per line (relative to the folders, or as
+    given on the command line with them); # starts a comment."""
+    from ..pipeline import InputError, read_document
+
+    where = {side: {name: k for listing in (relative[side], names[side]) for k, name in enumerate(listing)}
+             for side in ("ar", "en")}
+    try:
+        lines = read_document(path).splitlines()
+    except InputError as exc:
+        fail(str(exc))
+    hints = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        fields = line.rstrip("\n").split("\t")
+        if len(fields) != 2:
+            fail(f"{path}: line {number}: expected two tab-separated paths (Arabic, English)")
+        for side, field_ in zip(("ar", "en"), fields):
+            if field_.strip() not in where[side]:
+                fail(f"{path}: line {number}: {field_.strip()!r} is not a document of the "
+                     f"{'Arabic' if side == 'ar' else 'English'} folder")
+        hints.append((where["ar"][fields[0].strip()], where["en"][fields[1].strip()]))
+    return hints
+
+
+def _align_pairs(pairs, files: dict, names: dict, presegmented: bool, jsonl: bool, db: Path, no_store: bool,
+                 no_bridge: bool, model: Optional[str], device: str, ray_address: Optional[str] = None,
+                 ray_actors: int = 0) -> bool:
+    """Align and store every matched pair (each read again), skipping those a finished run stored;
+    prints one record per pair and the summary; True if some pair failed. With ``ray_address`` the
+    pairs are aligned (and bridged) on Ray actors, and stored here as they come back."""
+    from ..align import AlignError, align_documents, store_alignment
+    from ..docalign import aligned_before, document_sha256
+    from ..pipeline import InputError, read_document
+
+    from ..distributed import RayAligner, RayUnavailable     # imports Ray only when RayAligner is made
+
+    engine, model_info = None, None
+    if ray_address is not None:
+        try:
+            model_info = None if no_bridge else model_store.resolve_model(model)
+            aligner = RayAligner(model_info, ray_address, actors=ray_actors, device=device)
+        except (model_store.ModelError, RayUnavailable) as exc:
+            fail(str(exc))
+    elif not no_bridge:
+        engine, model_info = _bridge_engine(model, device)
+    bridge_name = model_info.name if model_info else None
+    store = None if no_store else open_store(db)
+    done = aligned_before(store) if store else set()
+    counts = {"pairs": 0, "skipped": 0, "stored": 0, "existing": 0, "failed": 0}
+    waiting: dict[int, tuple[str, str, tuple]] = {}   # pairs read and sent: their texts and store key
+
+    def to_align():
+        """(index, Arabic text, English text) of each pair not aligned before; reports the others."""
+        for index, (a, e, confidence) in enumerate(pairs):
+            ar_file, en_file = names["ar"][a], names["en"][e]
+            try:
+                ar_text, en_text = read_document(files["ar"][a]), read_document(files["en"][e])
+            except InputError as exc:       # changed since it was indexed
+                typer.echo(f"error: {exc}", err=True)
+                counts["failed"] += 1
+                continue
+            key = (document_sha256(ar_text), document_sha256(en_text), bridge_name)
+            if key in done:
+                counts["skipped"] += 1
+                if jsonl:
+                    typer.echo(json.dumps({"ar_file": ar_file, "en_file": en_file, "score": round(confidence, 4),
+                                           "beads": None, "aligned_before": True}, ensure_ascii=False))
+                else:
+                    typer.echo(f"{ar_file}\t{en_file}\t{confidence:.3f}\taligned before")
+                continue
+            waiting[index] = (ar_text, en_text, key)
+            yield index, ar_text, en_text
+
+    def aligned_here():
+        for index, ar_text, en_text in to_align():
+            try:
+                yield index, align_documents(ar_text, en_text, presegmented, engine), None
+            except AlignError as exc:
+                yield index, None, str(exc)
+
+    try:
+        model_id = store.model_id(model_info.name, model_info.weights_sha256) if store and model_info else None
+        results = aligner.align(to_align(), presegmented) if ray_address is not None else aligned_here()
+        with typer.progressbar(length=len(pairs), label="aligning", file=sys.stderr, show_eta=True) as bar:
+            for index, alignment, error in results:
+                bar.update(1)
+                a, e, confidence = pairs[index]
+                ar_file, en_file = names["ar"][a], names["en"][e]
+                ar_text, en_text, key = waiting.pop(index)
+                if error is not None:
+                    typer.echo(f"error: {ar_file}: {error}", err=True)
+                    counts["failed"] += 1
+                    continue
+                segments, english, mt, beads = alignment
+                counts["pairs"] += 1
+                record = {"ar_file": ar_file, "en_file": en_file, "score": round(confidence, 4)}
+                if jsonl:
+                    typer.echo(json.dumps({**record, "beads": [
+                        {"ar": [segments[i].text for i in b.ar], "en": [english[j] for j in b.en],
+                         "score": round(b.score, 4)} for b in beads]}, ensure_ascii=False))
+                else:
+                    typer.echo(f"{ar_file}\t{en_file}\t{confidence:.3f}\t"
+                               f"{sum(1 for b in beads if b.ar and b.en)} sentence pairs")
+                if store:
+                    options = {"ar": ar_file, "en": en_file, "ar_sha256": key[0], "en_sha256": key[1],
+                               "bridge": bridge_name, "presegmented": presegmented, "document_score": confidence}
+                    summary = store_alignment(store, ar_file, ar_text, segments, english, mt, beads, model_id, options,
+                                              en_path=en_file, en_text=en_text)
+                    counts["stored"] += summary.stored
+                    counts["existing"] += summary.existing
+    except RayUnavailable as exc:           # the cluster failed: one line, what was stored stays
+        fail(str(exc))
+    finally:
+        if store:
+            store.close()
+    n_ar, n_en = len(names["ar"]), len(names["en"])
+    message = (f"{n_ar} Arabic and {n_en} English documents: {len(pairs)} pairs "
                f"({counts['pairs']} aligned, {counts['skipped']} aligned before), "
-               f"{len(texts['ar']) - len(pairs)} Arabic and {len(texts['en']) - len(pairs)} English unmatched")
+               f"{n_ar - len(pairs)} Arabic and {n_en - len(pairs)} English unmatched")
     if store:
         message += f"; stored {counts['stored']} new sentence pairs ({counts['existing']} already stored) in {db}"
     typer.echo(message, err=True)
-    if failed:
-        raise typer.Exit(1)
+    return counts["failed"] > 0
 
 
 @app.command("import")
