@@ -1,0 +1,155 @@
+"""Filters of a training export: each has a name, a reason and settable thresholds.
+
+``check(pair)`` returns every filter a pair fails, as a bit mask in ``FILTERS`` order; the first one
+named is the one reported as having removed the pair. Filters look at one pair at a time (duplicates,
+test-set overlap and caps are decided over the whole export: see translate.dedup).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+
+from . import langid
+
+# (name, reason), in the order they are reported
+FILTERS: list[tuple[str, str]] = [
+    ("status", "review status not kept (see --keep-status)"),
+    ("empty", "a side is empty"),
+    ("markup-only", "a side is only a URL, e-mail address, markup, numbers or punctuation"),
+    ("untranslated", "the English side is the Arabic side (source = target)"),
+    ("source-script", "the Arabic side is not mostly in Arabic script"),
+    ("target-script", "Arabic script left in the English side"),
+    ("source-language", "the Arabic side is identified as another language"),
+    ("target-language", "the English side is identified as another language"),
+    ("length", "too few or too many words on a side"),
+    ("ratio", "the lengths of the two sides are too far apart"),
+    ("numbers", "the numbers of the two sides disagree"),
+    ("score", "quality estimate below --min-qe"),
+    ("label", "quality label dropped (--drop-label)"),
+]
+FILTER_NAMES = [name for name, _ in FILTERS]
+BIT = {name: 1 << i for i, name in enumerate(FILTER_NAMES)}
+LABELS = ("good", "check", "bad")
+
+
+class FilterConfigError(ValueError):
+    """A threshold out of range; the message says which and why."""
+
+
+@dataclass
+class FilterConfig:
+    """Thresholds of every filter (the defaults are those of ``--clean``)."""
+    keep_status: tuple[str, ...] = ("pending", "approved", "edited")
+    min_words: int = 1
+    max_words: int = 200
+    max_ratio: float = 3.0            # longer / shorter side, in characters without spaces
+    ratio_min_chars: int = 10         # pairs whose longer side is shorter than this are not compared
+    min_source_arabic: float = 0.5    # share of the Arabic side's letters in Arabic script
+    max_target_arabic: float = 0.0    # share of the English side's letters in Arabic script
+    min_lang_prob: float = 0.9        # a side is rejected as another language at this probability or more
+    min_qe: float | None = None
+    drop_labels: tuple[str, ...] = ()
+    disabled: tuple[str, ...] = field(default_factory=tuple)
+
+    def validate(self, statuses: tuple[str, ...]) -> None:
+        def need(ok: bool, problem: str) -> None:
+            if not ok:
+                raise FilterConfigError(problem)
+
+        need(all(s in statuses for s in self.keep_status),
+             f"--keep-status: unknown status in {','.join(self.keep_status)!r} (use {', '.join(statuses)})")
+        need(self.min_words >= 0, f"--min-words {self.min_words}: must be 0 or more")
+        need(self.max_words >= max(self.min_words, 1),
+             f"--max-words {self.max_words}: must be at least --min-words and 1")
+        need(self.max_ratio >= 1, f"--max-ratio {self.max_ratio}: must be 1 or more")
+        need(0 <= self.min_source_arabic <= 1, f"--min-source-arabic {self.min_source_arabic}: must be in 0..1")
+        need(0 <= self.max_target_arabic <= 1, f"--max-target-arabic {self.max_target_arabic}: must be in 0..1")
+        need(0.5 <= self.min_lang_prob <= 1, f"--min-lang-prob {self.min_lang_prob}: must be in 0.5..1")
+        need(self.min_qe is None or 0 <= self.min_qe <= 1, f"--min-qe {self.min_qe}: must be in 0..1")
+        need(all(label in LABELS for label in self.drop_labels),
+             f"--drop-label: unknown label in {','.join(self.drop_labels)!r} (use {', '.join(LABELS)})")
+        need(all(name in FILTER_NAMES for name in self.disabled),
+             f"--no-filter: unknown filter in {','.join(self.disabled)!r} (use {', '.join(FILTER_NAMES)})")
+
+    def as_json(self) -> dict:
+        return {**asdict(self), "filters": [n for n in FILTER_NAMES if n not in self.disabled],
+                "language_identifier": langid.identifier_version(), "language_min_letters": langid.MIN_LETTERS}
+
+
+_URL = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\w+|<[^>]*>|&\w+;")
+_ARABIC_DIGITS = str.maketrans({chr(0x0660 + d): str(d) for d in range(10)}
+                               | {chr(0x06F0 + d): str(d) for d in range(10)} | {"٫": ".", "٬": ","})
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def numbers(text: str) -> set[str]:
+    """The numbers written in digits, in one form: Arabic-Indic digits as ASCII, thousands separators
+    dropped ("1,000" = "1000" = "١٬٠٠٠"), a decimal comma or ٫ as a point."""
+    found = set()
+    for number in _NUMBER.findall(text.translate(_ARABIC_DIGITS)):
+        groups = re.split(r"[.,]", number)
+        if len(groups) > 1 and all(len(g) == 3 for g in groups[1:]):
+            found.add("".join(groups))           # thousands separators
+        else:
+            found.add(number.replace(",", "."))
+    return found
+
+
+class Filters:
+    """Checks pairs against one configuration."""
+
+    def __init__(self, config: FilterConfig):
+        self.config = config
+        self.enabled = 0
+        for name in FILTER_NAMES:
+            if name not in config.disabled:
+                self.enabled |= BIT[name]
+
+    def check(self, source: str, target: str, status: str, score: float | None, label: str | None,
+              source_key: str, target_key: str) -> int:
+        """The bit mask of every enabled filter this pair fails (0: it passes)."""
+        c, mask = self.config, 0
+        if status not in c.keep_status:
+            mask |= BIT["status"]
+        if not source.strip() or not target.strip():
+            return (mask | BIT["empty"]) & self.enabled
+        if not source_key or not target_key or not _letters_left(source) or not _letters_left(target):
+            mask |= BIT["markup-only"]
+        if source_key == target_key or source.strip() == target.strip():
+            mask |= BIT["untranslated"]
+        ar, en = langid.scripts(source), langid.scripts(target)
+        if ar.share("arabic") < c.min_source_arabic:
+            mask |= BIT["source-script"]
+        if en.letters and en.arabic / en.letters > c.max_target_arabic:
+            mask |= BIT["target-script"]
+        if self.enabled & BIT["source-language"] and ar.letters >= langid.MIN_LETTERS and ar.arabic:
+            lang, prob = langid.identify(source)
+            if lang != "ar" and prob >= c.min_lang_prob:
+                mask |= BIT["source-language"]
+        if self.enabled & BIT["target-language"] and en.letters >= langid.MIN_LETTERS and en.latin:
+            lang, prob = langid.identify(target)
+            if lang != "en" and prob >= c.min_lang_prob:
+                mask |= BIT["target-language"]
+        ar_words, en_words = len(source.split()), len(target.split())
+        if not (c.min_words <= ar_words <= c.max_words and c.min_words <= en_words <= c.max_words):
+            mask |= BIT["length"]
+        ar_chars, en_chars = len(source) - source.count(" "), len(target) - target.count(" ")
+        if max(ar_chars, en_chars) >= c.ratio_min_chars and max(ar_chars, en_chars) > c.max_ratio * min(ar_chars, en_chars):
+            mask |= BIT["ratio"]
+        ar_numbers, en_numbers = numbers(source), numbers(target)
+        if ar_numbers and en_numbers and ar_numbers != en_numbers:
+            mask |= BIT["numbers"]
+        if c.min_qe is not None and (score is None or score < c.min_qe):
+            mask |= BIT["score"]
+        if label in c.drop_labels:
+            mask |= BIT["label"]
+        return mask & self.enabled
+
+
+def _letters_left(text: str) -> bool:
+    return bool(langid.ANY_LETTER.search(_URL.sub(" ", text)))
+
+
+def names(mask: int) -> list[str]:
+    """The names of the filters in a mask, in report order."""
+    return [name for name in FILTER_NAMES if mask & BIT[name]]

@@ -1,0 +1,59 @@
+"""Language and script of a sentence: letter counts by script, and a language identifier.
+
+The identifier is py3langid (langid.py's model, bundled in the package), restricted to the languages a
+wrong side of an Arabic–English pair is likely to be in. Measured against lingua-language-detector on
+1,500 short Arabic and 1,500 short English sentences (Tatoeba dev, FLORES dev): the same accuracy (Arabic
+99.6 %, English 98.5 % with py3langid; 99.3 % and 98.3 % with lingua), py3langid 3x faster (bench/clean_eval.py).
+Very short sentences ("Okay.", "So?") are where identifiers fail, so a guess on fewer than
+``MIN_LETTERS`` letters is not used to reject anything.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+# Arabic, English and the languages a wrong side is most often in (other Arabic-script languages, the
+# large Latin-script ones). Fewer candidates: faster and fewer confusions on short text.
+CANDIDATES = ("ar", "fa", "ur", "ps", "en", "fr", "de", "es", "it", "pt", "nl", "tr", "id", "ms", "sw")
+MIN_LETTERS = 12
+
+ARABIC_LETTER = re.compile("[\u0620-\u064a\u066e-\u06d3\u06d5\u06fa-\u06ff\u0750-\u077f\u08a0-\u08ff"
+                           "\ufb50-\ufdff\ufe70-\ufefc]")
+LATIN_LETTER = re.compile("[A-Za-z\u00c0-\u024f]")
+ANY_LETTER = re.compile(r"[^\W\d_]")
+
+
+@dataclass(frozen=True)
+class Scripts:
+    letters: int
+    arabic: int
+    latin: int
+
+    def share(self, script: str) -> float:
+        return (self.arabic if script == "arabic" else self.latin) / self.letters if self.letters else 0.0
+
+
+def scripts(text: str) -> Scripts:
+    return Scripts(len(ANY_LETTER.findall(text)), len(ARABIC_LETTER.findall(text)), len(LATIN_LETTER.findall(text)))
+
+
+@lru_cache(maxsize=1)
+def _identifier():
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    identifier.set_languages(list(CANDIDATES))
+    return identifier
+
+
+def identify(text: str) -> tuple[str, float]:
+    """(ISO 639-1 code, probability among CANDIDATES)."""
+    lang, prob = _identifier().classify(text)
+    return lang, float(prob)
+
+
+def identifier_version() -> str:
+    from importlib.metadata import version
+
+    return f"py3langid {version('py3langid')}"

@@ -1,0 +1,89 @@
+"""Leak-free train/dev/test splits: whole documents go to one part, chosen by a hash of their identity.
+
+A document's identity is the sha256 of its text, so the same store and options give the same split
+every time (and a document stored in two stores lands in the same part). Documents that share a
+sentence (the same normalised Arabic or English side, or a near-duplicate pair) are joined into one
+group first and the group goes to one part, chosen by the smallest hash among its documents. Sentences
+shorter than ``LINK_MIN_WORDS`` words on a side ("Thank you.") would join unrelated documents: they do not
+join groups, and where one of them still lands in two parts only its best-ranked part keeps it.
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from .textkey import seeded_hash
+
+LINK_MIN_WORDS = 4
+_PART = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
+
+
+class SplitError(ValueError):
+    pass
+
+
+def parse_split(spec: str) -> list[tuple[str, float]]:
+    """``train=0.98,dev=0.01,test=0.01`` → [(name, fraction)]; fractions must sum to 1."""
+    parts: list[tuple[str, float]] = []
+    for item in spec.split(","):
+        name, sep, value = item.strip().partition("=")
+        if not sep or not _PART.match(name):
+            raise SplitError(f"--split {spec!r}: write parts as NAME=FRACTION separated by commas "
+                             "(e.g. train=0.98,dev=0.01,test=0.01)")
+        try:
+            fraction = float(value)
+        except ValueError:
+            raise SplitError(f"--split {spec!r}: {value!r} is not a number") from None
+        if not 0 < fraction <= 1:
+            raise SplitError(f"--split {spec!r}: the fraction of {name!r} must be in (0, 1]")
+        if name in (n for n, _ in parts):
+            raise SplitError(f"--split {spec!r}: part {name!r} named twice")
+        parts.append((name, fraction))
+    total = sum(f for _, f in parts)
+    if abs(total - 1) > 1e-6:
+        raise SplitError(f"--split {spec!r}: the fractions sum to {total:g}, not 1")
+    return parts
+
+
+class Groups:
+    """Union-find over document numbers 0..n-1."""
+
+    def __init__(self, n: int):
+        self.parent = list(range(n))
+
+    def find(self, x: int) -> int:
+        parent = self.parent
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    def join(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+def assign(doc_hashes: list[int], links: list[tuple[int, int]],
+           parts: list[tuple[str, float]]) -> tuple[np.ndarray, int]:
+    """The part number of each document (documents linked, directly or not, share a part, chosen by the
+    smallest identity hash of the group), and the number of documents in the largest group."""
+    groups = Groups(len(doc_hashes))
+    for a, b in links:
+        groups.join(a, b)
+    group_hash: dict[int, int] = {}
+    sizes: dict[int, int] = {}
+    for doc, h in enumerate(doc_hashes):
+        root = groups.find(doc)
+        group_hash[root] = min(group_hash.get(root, h), h)
+        sizes[root] = sizes.get(root, 0) + 1
+    bounds = np.cumsum([f for _, f in parts])
+    bounds[-1] = 1.0
+    position = np.array([group_hash[groups.find(doc)] / 2.0**64 for doc in range(len(doc_hashes))])
+    part = np.minimum(np.searchsorted(bounds, position, side="right"), len(parts) - 1).astype(np.int8)
+    return part, max(sizes.values(), default=0)
+
+
+def document_hash(document_sha256: str) -> int:
+    return seeded_hash(document_sha256, seed=0)
