@@ -22,7 +22,7 @@ FILTERS: list[tuple[str, str]] = [
     ("source-language", "the Arabic side is identified as another language"),
     ("target-language", "the English side is identified as another language"),
     ("length", "too few or too many words on a side"),
-    ("ratio", "the lengths of the two sides are too far apart"),
+    ("ratio", "the lengths of the two sides are too far apart (see --max-ratio)"),
     ("numbers", "the numbers of the two sides disagree"),
     ("score", "quality estimate below --min-qe"),
     ("label", "quality label dropped (--drop-label)"),
@@ -30,6 +30,11 @@ FILTERS: list[tuple[str, str]] = [
 FILTER_NAMES = [name for name, _ in FILTERS]
 BIT = {name: 1 << i for i, name in enumerate(FILTER_NAMES)}
 LABELS = ("good", "check", "bad")
+
+
+# added to both lengths before the ratio: short sentences differ more in length (جرح كتفه. / He was
+# wounded in the shoulder.) without being misaligned
+RATIO_SMOOTHING = 10
 
 
 class FilterConfigError(ValueError):
@@ -42,11 +47,10 @@ class FilterConfig:
     keep_status: tuple[str, ...] = ("pending", "approved", "edited")
     min_words: int = 1
     max_words: int = 200
-    max_ratio: float = 3.0            # longer / shorter side, in characters without spaces
-    ratio_min_chars: int = 10         # pairs whose longer side is shorter than this are not compared
+    max_ratio: float = 3.0            # (longer + 10) / (shorter + 10) side, in characters without spaces
     min_source_arabic: float = 0.5    # share of the Arabic side's letters in Arabic script
     max_target_arabic: float = 0.0    # share of the English side's letters in Arabic script
-    min_lang_prob: float = 0.9        # a side is rejected as another language at this probability or more
+    min_lang_prob: float = 0.9        # a side is rejected when another language has this probability or more
     min_qe: float | None = None
     drop_labels: tuple[str, ...] = ()
     disabled: tuple[str, ...] = field(default_factory=tuple)
@@ -78,21 +82,24 @@ class FilterConfig:
 
 _URL = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\w+|<[^>]*>|&\w+;")
 _ARABIC_DIGITS = str.maketrans({chr(0x0660 + d): str(d) for d in range(10)}
-                               | {chr(0x06F0 + d): str(d) for d in range(10)} | {"٫": ".", "٬": ","})
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+                               | {chr(0x06F0 + d): str(d) for d in range(10)})
+_THOUSANDS = re.compile(r"(?<=\d)[,٬](?=\d{3}(?!\d))")
+_DIGIT_RUN = re.compile(r"\d+")
 
 
 def numbers(text: str) -> set[str]:
-    """The numbers written in digits, in one form: Arabic-Indic digits as ASCII, thousands separators
-    dropped ("1,000" = "1000" = "١٬٠٠٠"), a decimal comma or ٫ as a point."""
-    found = set()
-    for number in _NUMBER.findall(text.translate(_ARABIC_DIGITS)):
-        groups = re.split(r"[.,]", number)
-        if len(groups) > 1 and all(len(g) == 3 for g in groups[1:]):
-            found.add("".join(groups))           # thousands separators
-        else:
-            found.add(number.replace(",", "."))
-    return found
+    """The runs of digits of a sentence, in one form: Arabic-Indic and Persian digits as ASCII, thousands
+    separators dropped ("1,000" = "1000" = "١٬٠٠٠"), leading zeros dropped; a decimal or time separator
+    splits a number in two ("1.4" = "1,4" = "1٫4", "23:45" = "23.45")."""
+    text = _THOUSANDS.sub("", text.translate(_ARABIC_DIGITS))
+    return {run.lstrip("0") or "0" for run in _DIGIT_RUN.findall(text)}
+
+
+def numbers_disagree(source: str, target: str) -> bool:
+    """Both sides have numbers in digits and neither side's are among the other's: one side writing some
+    numbers in words ("the 6th of June 2006" / "السادس من يونيو 2006") is not a disagreement."""
+    ar, en = numbers(source), numbers(target)
+    return bool(ar and en and not (ar <= en or en <= ar))
 
 
 class Filters:
@@ -123,21 +130,18 @@ class Filters:
         if en.letters and en.arabic / en.letters > c.max_target_arabic:
             mask |= BIT["target-script"]
         if self.enabled & BIT["source-language"] and ar.letters >= langid.MIN_LETTERS and ar.arabic:
-            lang, prob = langid.identify(source)
-            if lang != "ar" and prob >= c.min_lang_prob:
+            if langid.is_other_language(source, "ar", c.min_lang_prob):
                 mask |= BIT["source-language"]
         if self.enabled & BIT["target-language"] and en.letters >= langid.MIN_LETTERS and en.latin:
-            lang, prob = langid.identify(target)
-            if lang != "en" and prob >= c.min_lang_prob:
+            if langid.is_other_language(target, "en", c.min_lang_prob):
                 mask |= BIT["target-language"]
         ar_words, en_words = len(source.split()), len(target.split())
         if not (c.min_words <= ar_words <= c.max_words and c.min_words <= en_words <= c.max_words):
             mask |= BIT["length"]
         ar_chars, en_chars = len(source) - source.count(" "), len(target) - target.count(" ")
-        if max(ar_chars, en_chars) >= c.ratio_min_chars and max(ar_chars, en_chars) > c.max_ratio * min(ar_chars, en_chars):
+        if max(ar_chars, en_chars) + RATIO_SMOOTHING > c.max_ratio * (min(ar_chars, en_chars) + RATIO_SMOOTHING):
             mask |= BIT["ratio"]
-        ar_numbers, en_numbers = numbers(source), numbers(target)
-        if ar_numbers and en_numbers and ar_numbers != en_numbers:
+        if numbers_disagree(source, target):
             mask |= BIT["numbers"]
         if c.min_qe is not None and (score is None or score < c.min_qe):
             mask |= BIT["score"]

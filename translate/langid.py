@@ -15,11 +15,12 @@ from functools import lru_cache
 
 # Arabic, English and the languages a wrong side is most often in (other Arabic-script languages, the
 # large Latin-script ones). Fewer candidates: faster and fewer confusions on short text.
-CANDIDATES = ("ar", "fa", "ur", "ps", "en", "fr", "de", "es", "it", "pt", "nl", "tr", "id", "ms", "sw")
+# (Malay is left out: Indonesian covers it, and the two split a sentence's probability between them)
+CANDIDATES = ("ar", "fa", "ur", "ps", "en", "fr", "de", "es", "it", "pt", "nl", "tr", "id", "sw")
 MIN_LETTERS = 12
 
 ARABIC_LETTER = re.compile("[\u0620-\u064a\u066e-\u06d3\u06d5\u06fa-\u06ff\u0750-\u077f\u08a0-\u08ff"
-                           "\ufb50-\ufdff\ufe70-\ufefc]")
+                           "\ufb50-\ufdef\ufe70-\ufefc]")   # not the ligature signs U+FDF0-FDFF (ﷺ, ﷲ) used in English text
 LATIN_LETTER = re.compile("[A-Za-z\u00c0-\u024f]")
 ANY_LETTER = re.compile(r"[^\W\d_]")
 
@@ -47,10 +48,20 @@ def _identifier():
     return identifier
 
 
+# digits say nothing of the language, except Persian digits, which would make Arabic look Persian
+_DIGITS = str.maketrans({chr(0x0660 + d): str(d) for d in range(10)} | {chr(0x06F0 + d): str(d) for d in range(10)})
+
+
 def identify(text: str) -> tuple[str, float]:
     """(ISO 639-1 code, probability among CANDIDATES)."""
-    lang, prob = _identifier().classify(text)
+    lang, prob = _identifier().classify(text.translate(_DIGITS))
     return lang, float(prob)
+
+
+def is_other_language(text: str, lang: str, min_prob: float) -> bool:
+    """Whether the identifier puts ``text`` in one language other than ``lang`` with ``min_prob`` or more."""
+    guess, prob = identify(text)
+    return guess != lang and prob >= min_prob
 
 
 def identifier_version() -> str:
