@@ -308,7 +308,7 @@ def langid_eval(data: Path) -> dict:
         guesses = [langid.identify(s) for s in sentences]
         rate = len(sentences) / (time.perf_counter() - started)
         short_guesses = [langid.identify(s) for s in short]
-        rejected = sum(1 for s in sentences if langid.scripts(s).letters >= langid.MIN_LETTERS
+        rejected = sum(1 for s in sentences if langid.letters(s) >= langid.MIN_LETTERS
                        and langid.is_other_language(s, lang, 0.9))
         out[lang] = {"sentences": len(sentences), "accuracy": round(sum(g == lang for g, _ in guesses) / len(sentences), 4),
                      "short_sentences": len(short),

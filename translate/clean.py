@@ -83,21 +83,28 @@ class FilterConfig:
 _URL = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\w+|<[^>]*>|&\w+;")
 _ARABIC_DIGITS = str.maketrans({chr(0x0660 + d): str(d) for d in range(10)}
                                | {chr(0x06F0 + d): str(d) for d in range(10)})
+_NON_ASCII_DIGIT = re.compile("[\u0660-\u0669\u06f0-\u06f9]")
 _THOUSANDS = re.compile(r"(?<=\d)[,٬](?=\d{3}(?!\d))")
-_DIGIT_RUN = re.compile(r"\d+")
+_DIGIT_RUN = re.compile(r"[0-9]+")
+_ANY_DIGIT = re.compile(r"\d")
 
 
 def numbers(text: str) -> set[str]:
     """The runs of digits of a sentence, in one form: Arabic-Indic and Persian digits as ASCII, thousands
     separators dropped ("1,000" = "1000" = "١٬٠٠٠"), leading zeros dropped; a decimal or time separator
     splits a number in two ("1.4" = "1,4" = "1٫4", "23:45" = "23.45")."""
-    text = _THOUSANDS.sub("", text.translate(_ARABIC_DIGITS))
+    if not text.isascii() and _NON_ASCII_DIGIT.search(text):
+        text = text.translate(_ARABIC_DIGITS)
+    if "," in text or "٬" in text:
+        text = _THOUSANDS.sub("", text)
     return {run.lstrip("0") or "0" for run in _DIGIT_RUN.findall(text)}
 
 
 def numbers_disagree(source: str, target: str) -> bool:
     """Both sides have numbers in digits and neither side's are among the other's: one side writing some
     numbers in words ("the 6th of June 2006" / "السادس من يونيو 2006") is not a disagreement."""
+    if not _ANY_DIGIT.search(target) or not _ANY_DIGIT.search(source):
+        return False
     ar, en = numbers(source), numbers(target)
     return bool(ar and en and not (ar <= en or en <= ar))
 
@@ -120,22 +127,29 @@ class Filters:
             mask |= BIT["status"]
         if not source.strip() or not target.strip():
             return (mask | BIT["empty"]) & self.enabled
-        if not source_key or not target_key or not _letters_left(source) or not _letters_left(target):
+        if not _letters_left(source) or not _letters_left(target):
             mask |= BIT["markup-only"]
         if source_key == target_key or source.strip() == target.strip():
             mask |= BIT["untranslated"]
-        ar, en = langid.scripts(source), langid.scripts(target)
-        if ar.share("arabic") < c.min_source_arabic:
+        # most text is wholly in its script: the fast paths below answer for it without counting letters
+        other = langid.non_arabic_letters(source)
+        if other and langid.arabic_letters(source) < c.min_source_arabic * (langid.arabic_letters(source) + other):
             mask |= BIT["source-script"]
-        if en.letters and en.arabic / en.letters > c.max_target_arabic:
-            mask |= BIT["target-script"]
-        if self.enabled & BIT["source-language"] and ar.letters >= langid.MIN_LETTERS and ar.arabic:
+        if not target.isascii() and c.max_target_arabic < 1 and langid.ARABIC_LETTER.search(target):
+            arabic_in_target = langid.arabic_letters(target)
+            if arabic_in_target > c.max_target_arabic * (arabic_in_target + langid.non_arabic_letters(target)):
+                mask |= BIT["target-script"]
+        if self.enabled & BIT["source-language"] and langid.OTHER_ARABIC_SCRIPT.search(source) \
+                and langid.has_min_letters(source):
             if langid.is_other_language(source, "ar", c.min_lang_prob):
                 mask |= BIT["source-language"]
-        if self.enabled & BIT["target-language"] and en.letters >= langid.MIN_LETTERS and en.latin:
+        if self.enabled & BIT["target-language"] and langid.LATIN_LETTER.search(target) \
+                and langid.has_min_letters(target):
             if langid.is_other_language(target, "en", c.min_lang_prob):
                 mask |= BIT["target-language"]
-        ar_words, en_words = len(source.split()), len(target.split())
+        # words of the normalised text: a dash or a quote standing alone is not a word
+        ar_words = source_key.count(" ") + 1 if source_key else 0
+        en_words = target_key.count(" ") + 1 if target_key else 0
         if not (c.min_words <= ar_words <= c.max_words and c.min_words <= en_words <= c.max_words):
             mask |= BIT["length"]
         ar_chars, en_chars = len(source) - source.count(" "), len(target) - target.count(" ")
@@ -150,8 +164,14 @@ class Filters:
         return mask & self.enabled
 
 
+_MARKUP_HINT = re.compile(r"://|www\.|[@<&]")
+
+
 def _letters_left(text: str) -> bool:
-    return bool(langid.ANY_LETTER.search(_URL.sub(" ", text)))
+    """Whether the text has letters outside URLs, e-mail addresses, tags and entities."""
+    if _MARKUP_HINT.search(text):
+        text = _URL.sub(" ", text)
+    return bool(langid.ANY_LETTER.search(text))
 
 
 def names(mask: int) -> list[str]:

@@ -5,7 +5,8 @@ every time (and a document stored in two stores lands in the same part). Documen
 sentence (the same normalised Arabic or English side, or a near-duplicate pair) are joined into one
 group first and the group goes to one part, chosen by the smallest hash among its documents. Sentences
 shorter than ``LINK_MIN_WORDS`` words on a side ("Thank you.") would join unrelated documents: they do not
-join groups, and where one of them still lands in two parts only its best-ranked part keeps it.
+join groups; groups stop growing at half the expected documents of the smallest part; and a sentence that
+still lands in two parts is kept only in the part of its best-ranked pair (reason ``split-overlap``).
 """
 from __future__ import annotations
 
@@ -67,22 +68,29 @@ class Groups:
 
 def assign(doc_hashes: list[int], links: list[tuple[int, int]],
            parts: list[tuple[str, float]]) -> tuple[np.ndarray, int]:
-    """The part number of each document (documents linked, directly or not, share a part, chosen by the
-    smallest identity hash of the group), and the number of documents in the largest group."""
+    """The part number of each document, and the number of documents in the largest group.
+
+    Linked documents (directly or not) form a group that goes to one part, chosen by the smallest
+    identity hash of its documents. A link that would make a group larger than half the expected
+    documents of the smallest part is not followed (a group that large could not keep the fractions);
+    the sentences it stood for are then kept in one part only by the caller."""
     groups = Groups(len(doc_hashes))
+    size = [1] * len(doc_hashes)
+    max_group = max(2, int(min(f for _, f in parts) * len(doc_hashes) / 2))
     for a, b in links:
-        groups.join(a, b)
+        ra, rb = groups.find(a), groups.find(b)
+        if ra != rb and size[ra] + size[rb] <= max_group:
+            groups.join(ra, rb)
+            size[groups.find(ra)] = size[ra] + size[rb]
     group_hash: dict[int, int] = {}
-    sizes: dict[int, int] = {}
     for doc, h in enumerate(doc_hashes):
         root = groups.find(doc)
         group_hash[root] = min(group_hash.get(root, h), h)
-        sizes[root] = sizes.get(root, 0) + 1
     bounds = np.cumsum([f for _, f in parts])
     bounds[-1] = 1.0
     position = np.array([group_hash[groups.find(doc)] / 2.0**64 for doc in range(len(doc_hashes))])
     part = np.minimum(np.searchsorted(bounds, position, side="right"), len(parts) - 1).astype(np.int8)
-    return part, max(sizes.values(), default=0)
+    return part, max((size[groups.find(d)] for d in range(len(doc_hashes))), default=0)
 
 
 def document_hash(document_sha256: str) -> int:

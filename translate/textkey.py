@@ -21,18 +21,26 @@ NORMALISATION = ("NFKC; Arabic diacritics (U+064B-U+065F, U+0670, U+06D6-U+06ED)
                  "spacing collapsed; key hashed with xxh64")
 
 _FOLDS = {"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه", "ؤ": "و", "ئ": "ي"}
-_REMOVED = ([chr(c) for c in range(0x064B, 0x0660)] + ["\u0670", "\u0640"]
-            + [chr(c) for c in range(0x06D6, 0x06EE)])
-_DIGITS = {chr(0x0660 + d): str(d) for d in range(10)} | {chr(0x06F0 + d): str(d) for d in range(10)}
-_TABLE = str.maketrans({**_FOLDS, **_DIGITS, **{c: None for c in _REMOVED}})
+_REMOVED = re.compile("[\u064b-\u065f\u0670\u0640\u06d6-\u06ed]+")
+_DIGITS = str.maketrans({chr(0x0660 + d): str(d) for d in range(10)} | {chr(0x06F0 + d): str(d) for d in range(10)})
+_NON_ASCII_DIGIT = re.compile("[\u0660-\u0669\u06f0-\u06f9]")
 # anything that is not a letter or digit (\w also keeps "_", removed with the rest)
 _NOT_WORD = re.compile(r"[\W_]+")
 
 
 def normalise(text: str) -> str:
-    """The comparison form of a sentence (see the module docstring)."""
+    """The comparison form of a sentence (see the module docstring). Written with str.replace and
+    regular expressions rather than one str.translate table: this runs twice for every pair of an export,
+    and a translate table is looked up character by character in Python objects."""
     if not text.isascii():
-        text = unicodedata.normalize("NFKC", text).translate(_TABLE)
+        if not unicodedata.is_normalized("NFKC", text):
+            text = unicodedata.normalize("NFKC", text)
+        text = _REMOVED.sub("", text)
+        for old, new in _FOLDS.items():
+            if old in text:
+                text = text.replace(old, new)
+        if _NON_ASCII_DIGIT.search(text):
+            text = text.translate(_DIGITS)
     return _NOT_WORD.sub(" ", text.casefold()).strip()
 
 
