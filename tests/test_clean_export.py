@@ -324,3 +324,31 @@ def test_split_tmx_and_tsv_parts_are_complete_files(tmp_path):
         assert len(tsv) - 1 == len(units)
         total += len(units)
     assert total == pair_count(db)
+
+
+def test_review_stats_page_shows_the_training_export_counts(tmp_path):
+    import re
+    import time
+
+    import httpx
+    from test_review import Server
+
+    pairs = GOOD + [(a, e) for a, e, _ in FAULTS] + [("ذَهَبَ الوَلَدُ إلى المدرسة في الصباح الباكر", GOOD[0][1].upper())]
+    db = make_store(tmp_path, {"doc": pairs})
+    dry = run_cli("export", "--db", db, "--clean", "-f", "jsonl", "-o", tmp_path / "x.jsonl", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    expected = {line.split()[2]: int(line.split()[3]) for line in dry.stdout.splitlines()
+                if line.strip().startswith("removed by") and int(line.split()[3])}
+    server = Server(db, "--reviewer", "tester")
+    try:
+        deadline = time.monotonic() + 60
+        while "being computed" in (html := httpx.get(server.base + "/stats").text) and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        server.stop()
+    section = html[html.index('id="training-export"'):]
+    section = section[:section.index("</section>")]
+    assert f"{len(GOOD)} of {len(pairs)} pairs" in section
+    shown = dict((name, int(n.replace(",", ""))) for name, n in
+                 re.findall(r"<tr><td>([a-z-]+)</td><td>([\d,]+)</td>", section))
+    assert shown == {**expected, "duplicate": 1}

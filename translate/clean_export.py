@@ -458,6 +458,14 @@ def run(store: Store, store_path: Path, options: CleanOptions) -> dict:
     return result
 
 
+def preview(store: Store) -> dict:
+    """The report of a default `translate export --clean` of this store (nothing written): the review
+    stats page shows it."""
+    options = CleanOptions(fmt="jsonl", output=Path("preview"), clean=True)
+    s = scan(store, options)
+    return report(s, decide(s, [], options), options, [])
+
+
 def manifest_record(store_path: Path, options: CleanOptions, outputs: Outputs, exclusions: list[Exclusion],
                     result: dict) -> dict:
     return {
