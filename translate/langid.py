@@ -1,11 +1,13 @@
 """Language and script of a sentence: letter counts by script, and a language identifier.
 
 The identifier is py3langid (langid.py's model, bundled in the package), restricted to the languages a
-wrong side of an Arabic–English pair is likely to be in. Measured against lingua-language-detector on
-1,500 short Arabic and 1,500 short English sentences (Tatoeba dev, FLORES dev): the same accuracy (Arabic
-99.6 %, English 98.5 % with py3langid; 99.3 % and 98.3 % with lingua), py3langid 3x faster (bench/clean_eval.py).
-Very short sentences ("Okay.", "So?") are where identifiers fail, so a guess on fewer than
-``MIN_LETTERS`` letters is not used to reject anything.
+wrong side of an Arabic–English pair is likely to be in. Measured by bench/clean_eval.py on 1,997 Arabic and
+1,997 English sentences (Tatoeba dev and FLORES dev): py3langid right on 99.6 % of the Arabic and 98.8 % of
+the English (98.8 % / 95.2 % of those of five words or fewer), and none of them rejected by the filters
+below; lingua-language-detector (same candidates) 99.5 % / 98.6 %, about 13 times slower; heliport
+(all its languages, not restrictable) about 5 times faster but would reject 0.4–0.7 % of them as
+Afrikaans, Danish, Persian, Urdu, Sindhi... Very short sentences ("Okay.", "So?") are where identifiers
+fail, so a side of fewer than ``MIN_LETTERS`` letters is not judged.
 """
 from __future__ import annotations
 

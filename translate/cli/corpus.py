@@ -139,6 +139,8 @@ def _training_export(output: Path, fmt: str, db: Path, filters, split_spec: Opti
 
     if fmt not in FORMATS:
         fail(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}", 2)
+    if str(output) == "-":
+        fail("-o -: a training export writes files (and a manifest beside them): give a path", 2)
     if options["dedup"] is not None and options["dedup"] not in DEDUP_MODES:
         fail(f"--dedup {options['dedup']!r}: use one of {', '.join(DEDUP_MODES)}", 2)
     if not 0 < options["near_threshold"] <= 1:
