@@ -192,6 +192,7 @@ def decide(s: Scan, exclusions: list[Exclusion], options: CleanOptions) -> Decis
     for exclusion in exclusions:
         remove(exclusion.matches(s.ar_key) | exclusion.matches(s.en_key), f"excluded:{exclusion.path}")
     order = duplicates.best_first(s.status_rank, s.score, s.ids)
+    candidates = alive.copy()                # passed the filters and exclusions: their sentences link documents
     duplicate_of = np.full(n, duplicates.NONE, dtype=np.int64)
     if options.dedup_mode != "none":
         duplicate_of = duplicates.exact_duplicates(s.pair_key, alive, order)
@@ -208,23 +209,23 @@ def decide(s: Scan, exclusions: list[Exclusion], options: CleanOptions) -> Decis
     part = np.zeros(n, dtype=np.int8)
     largest = 1
     if options.split:
-        part, largest = _split(s, alive, near_links, options.split)
+        part, largest = _split(s, candidates, near_links, options.split)
         for keys in (s.ar_key, s.en_key):
             remove(duplicates.outside_best_part(keys, alive, order, part), "split-overlap")
     return Decisions(reasons, code, part, duplicate_of, largest)
 
 
-def _split(s: Scan, kept: np.ndarray, near_links: list[tuple[int, int]],
+def _split(s: Scan, candidates: np.ndarray, near_links: list[tuple[int, int]],
            parts: list[tuple[str, float]]) -> tuple[np.ndarray, int]:
-    """The part of each pair. Documents are linked when pairs still in the export share a sentence of
-    LINK_MIN_WORDS words or more (one source with two targets, or the reverse), and, with --dedup near,
-    when they hold near-duplicate pairs; linked documents share a part (translate.split). Exact duplicate
-    copies do not link documents: only one copy is exported, and wire copy repeated across hundreds of
-    articles would otherwise join them all into one part."""
+    """The part of each pair. Documents are linked when pairs that passed the filters share a sentence
+    of LINK_MIN_WORDS words or more (the same story from two agencies, one source with two targets), and,
+    with --dedup near, when they hold near-duplicate pairs; linked documents share a part
+    (translate.split). A sentence found in more than LINK_MAX_COPIES pairs (wire copy repeated across
+    hundreds of articles, boilerplate) does not link documents: it would join them all into one part."""
     link_arrays = []
     for keys, words in ((s.ar_key, s.ar_words), (s.en_key, s.en_words)):
-        members = np.flatnonzero(kept & (words >= split.LINK_MIN_WORDS))
-        firsts, others = duplicates.shared_keys(keys, members)
+        members = np.flatnonzero(candidates & (words >= split.LINK_MIN_WORDS))
+        firsts, others = duplicates.shared_keys(keys, members, split.LINK_MAX_COPIES)
         link_arrays.append(np.stack([s.doc[firsts], s.doc[others]], axis=1))
     if near_links:
         pairs = np.array(near_links, dtype=np.int64)

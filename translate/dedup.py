@@ -52,11 +52,12 @@ def over_cap(keys: np.ndarray, alive: np.ndarray, order: np.ndarray, cap: int) -
     return removed
 
 
-def shared_keys(keys: np.ndarray, members: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def shared_keys(keys: np.ndarray, members: np.ndarray, max_copies: int) -> tuple[np.ndarray, np.ndarray]:
     """Pairs of indices (first, other) among ``members`` with the same key: every other member of a
-    key group paired with its first."""
+    key group paired with its first; keys held by more than ``max_copies`` members are left out."""
     ordered, head_pos = _grouped(keys, members)
-    others = head_pos != np.arange(len(ordered))
+    copies = np.bincount(head_pos, minlength=len(ordered))[head_pos]
+    others = (head_pos != np.arange(len(ordered))) & (copies <= max_copies)
     return ordered[head_pos[others]], ordered[others]
 
 

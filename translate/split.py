@@ -5,7 +5,8 @@ every time (and a document stored in two stores lands in the same part). Documen
 sentence (the same normalised Arabic or English side, or a near-duplicate pair) are joined into one
 group first and the group goes to one part, chosen by the smallest hash among its documents. Sentences
 shorter than ``LINK_MIN_WORDS`` words on a side ("Thank you.") would join unrelated documents: they do not
-join groups; groups stop growing at half the expected documents of the smallest part; and a sentence that
+join groups, nor do sentences found in more than ``LINK_MAX_COPIES`` pairs (boilerplate, wire copy repeated
+across hundreds of articles); groups stop growing at half the expected documents of the smallest part; and a sentence that
 still lands in two parts is kept only in the part of its best-ranked pair (reason ``split-overlap``).
 """
 from __future__ import annotations
@@ -17,6 +18,7 @@ import numpy as np
 from .textkey import seeded_hash
 
 LINK_MIN_WORDS = 4
+LINK_MAX_COPIES = 10      # a sentence in more pairs than this is boilerplate: it links no documents
 _PART = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 
 
@@ -70,8 +72,8 @@ def assign(doc_hashes: list[int], links: list[tuple[int, int]],
            parts: list[tuple[str, float]]) -> tuple[np.ndarray, int]:
     """The part number of each document, and the number of documents in the largest group.
 
-    Linked documents (directly or not) form a group that goes to one part, chosen by the smallest
-    identity hash of its documents. A link that would make a group larger than half the expected
+    Linked documents (directly or not) form a group that goes to one part, chosen by a hash of the
+    smallest identity hash of its documents. A link that would make a group larger than half the expected
     documents of the smallest part is not followed (a group that large could not keep the fractions);
     the sentences it stood for are then kept in one part only by the caller."""
     groups = Groups(len(doc_hashes))
@@ -88,7 +90,9 @@ def assign(doc_hashes: list[int], links: list[tuple[int, int]],
         group_hash[root] = min(group_hash.get(root, h), h)
     bounds = np.cumsum([f for _, f in parts])
     bounds[-1] = 1.0
-    position = np.array([group_hash[groups.find(doc)] / 2.0**64 for doc in range(len(doc_hashes))])
+    # the smallest of several hashes leans towards 0 (the first part): hashed again, it is uniform
+    position = {root: seeded_hash(str(h), seed=1) / 2.0**64 for root, h in group_hash.items()}
+    position = np.array([position[groups.find(doc)] for doc in range(len(doc_hashes))])
     part = np.minimum(np.searchsorted(bounds, position, side="right"), len(parts) - 1).astype(np.int8)
     return part, max((size[groups.find(d)] for d in range(len(doc_hashes))), default=0)
 
