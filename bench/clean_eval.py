@@ -20,7 +20,8 @@ same run.
 3. Scale: a store of ``--pairs`` pairs (default 1,000,000; 100 pairs a document) built with executemany
    (the full-text search triggers are dropped first: an export never reads that index, and feeding it
    would take most of the build time), exported plainly (`-f jsonl`) and with every filter, exact dedup,
-   two exclusion files and a 98/1/1 split; pairs/s of both, the ratio (goal >= 0.5) and the peak RSS of
+   two exclusion files and a 98/1/1 split (in turns, twice, best of each); pairs/s of both, the ratio
+   (goal >= 0.5) and the peak RSS of
    each export process (goal <= 1 GB); then the split check on the output: no document and no
    normalised sentence in two parts. ``--near`` adds a run with --dedup near.
 
@@ -407,17 +408,22 @@ def scale_eval(data: Path, work: Path, pairs: int, near: bool) -> dict:
     build_store(db, scale_documents(data, pairs, rng))
     out: dict = {"pairs": pairs, "build_seconds": round(time.perf_counter() - started, 1),
                  "store_bytes": db.stat().st_size}
-    plain_s, plain_rss, _ = timed_export("--db", db, "-f", "jsonl", "-o", work / "plain.jsonl")
     full_dir = work / "full"
     full_dir.mkdir()
     exclude = ["--exclude", data / "flores-dev" / "flores-dev.ar", "--exclude", data / "flores-dev" / "flores-dev.en"]
-    full_s, full_rss, report = timed_export("--db", db, "--clean", "--split", "train=0.98,dev=0.01,test=0.01",
-                                            *exclude, "-f", "jsonl", "-o", full_dir / "corpus.jsonl",
-                                            "--rejected", full_dir / "rejected.jsonl")
-    out["plain_jsonl"] = {"seconds": round(plain_s, 1), "pairs_per_s": round(pairs / plain_s),
-                          "peak_rss_mb": round(plain_rss / 2**20)}
-    out["full_clean_split"] = {"seconds": round(full_s, 1), "pairs_per_s": round(pairs / full_s),
-                               "peak_rss_mb": round(full_rss / 2**20), "report": report.strip().splitlines()}
+    plain_runs, full_runs = [], []
+    for _ in range(2):       # in turns, best of two each: load from other jobs falls on both alike
+        plain_runs.append(timed_export("--db", db, "-f", "jsonl", "-o", work / "plain.jsonl"))
+        full_runs.append(timed_export("--db", db, "--clean", "--split", "train=0.98,dev=0.01,test=0.01", *exclude,
+                                      "-f", "jsonl", "-o", full_dir / "corpus.jsonl",
+                                      "--rejected", full_dir / "rejected.jsonl", "--force"))
+    plain_s, plain_rss, _ = min(plain_runs)
+    full_s, full_rss, report = min(full_runs)
+    out["plain_jsonl"] = {"seconds": [round(r[0], 1) for r in plain_runs], "pairs_per_s": round(pairs / plain_s),
+                          "peak_rss_mb": round(max(r[1] for r in plain_runs) / 2**20)}
+    out["full_clean_split"] = {"seconds": [round(r[0], 1) for r in full_runs], "pairs_per_s": round(pairs / full_s),
+                               "peak_rss_mb": round(max(r[1] for r in full_runs) / 2**20),
+                               "report": report.strip().splitlines()}
     out["speed_ratio_full_vs_plain"] = round(plain_s / full_s, 3)
     out["split_check"] = split_check({p: full_dir / f"corpus.{p}.jsonl" for p in ("train", "dev", "test")})
     for path in (work / "plain.jsonl", *full_dir.iterdir()):
@@ -426,6 +432,7 @@ def scale_eval(data: Path, work: Path, pairs: int, near: bool) -> dict:
         near_s, near_rss, report = timed_export("--db", db, "--clean", "--dedup", "near", "--split",
                                                 "train=0.98,dev=0.01,test=0.01", *exclude, "-f", "jsonl",
                                                 "-o", full_dir / "corpus.jsonl")
+        out["split_check_near"] = split_check({p: full_dir / f"corpus.{p}.jsonl" for p in ("train", "dev", "test")})
         out["full_near_dedup"] = {"seconds": round(near_s, 1), "pairs_per_s": round(pairs / near_s),
                                   "peak_rss_mb": round(near_rss / 2**20), "report": report.strip().splitlines()}
         out["speed_ratio_near_vs_plain"] = round(plain_s / near_s, 3)
