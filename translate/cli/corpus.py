@@ -79,7 +79,7 @@ def export(
     keep_status: str = typer.Option("pending,approved,edited", "--keep-status", help="Review statuses kept by --clean."),
     min_words: int = typer.Option(1, "--min-words", help="Fewest words on a side (--clean)."),
     max_words: int = typer.Option(200, "--max-words", help="Most words on a side (--clean)."),
-    max_ratio: float = typer.Option(3.0, "--max-ratio", help="Longest length ratio of the sides, in characters."),
+    max_ratio: float = typer.Option(3.0, "--max-ratio", help="Largest (longer + 10) / (shorter + 10) side length, in characters."),
     min_source_arabic: float = typer.Option(0.5, "--min-source-arabic", help="Least share of Arabic-script letters in the Arabic side."),
     max_target_arabic: float = typer.Option(0.0, "--max-target-arabic", help="Most share of Arabic-script letters in the English side."),
     min_lang_prob: float = typer.Option(0.9, "--min-lang-prob", help="Identifier probability that rejects a side as another language."),
