@@ -252,6 +252,21 @@ def test_split_is_by_document_leak_free_and_the_same_every_time(tmp_path):
     assert manifest["counts"]["out"] == {p: len(r) for p, r in parts.items()}
 
 
+def test_worker_processes_give_the_same_export(tmp_path):
+    db = make_store(tmp_path, {f"d{i}": _story(i) + [GOOD[i % len(GOOD)]] for i in range(12)})
+    outputs = {}
+    for workers in ("1", "3"):
+        folder = tmp_path / f"w{workers}"
+        folder.mkdir()
+        result = run_cli("export", "--db", db, "--clean", "--dedup", "near", "--split", "train=0.5,test=0.5",
+                         "--workers", workers, "-f", "jsonl", "-o", folder / "c.jsonl", "--rejected", folder / "r.jsonl")
+        assert result.returncode == 0, result.stderr
+        outputs[workers] = [(folder / name).read_text(encoding="utf-8") for name in ("c.train.jsonl", "c.test.jsonl",
+                                                                                    "r.jsonl")]
+    assert outputs["1"] == outputs["3"]
+    assert sum(len(text.splitlines()) for text in outputs["1"]) == pair_count(db)
+
+
 def test_exclude_removes_test_set_sentences_and_counts_per_file(tmp_path):
     db = make_store(tmp_path, {"doc": GOOD})
     arabic_test = tmp_path / "test.ar"

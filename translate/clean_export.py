@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import os
 import queue
 import sys
@@ -64,6 +65,7 @@ class CleanOptions:
     status: str | None = None
     join_parts: bool = False
     include_superseded: bool = False
+    workers: int | None = None                # processes of pass 1 (None: one a CPU for a large store)
 
     @property
     def dedup_mode(self) -> str:
@@ -120,30 +122,65 @@ class Scan:
     doc_hashes: list[int]
 
 
-def pair_rows(store: Store, options: CleanOptions) -> Iterator:
+def pair_rows(store: Store, options: CleanOptions, after_id: int = 0) -> Iterator:
     rows = store.iter_pairs(min_score=options.min_score, status=options.status,
-                            include_superseded=options.include_superseded)
+                            include_superseded=options.include_superseded, after_id=after_id)
     return join_sentence_parts(rows, store) if options.join_parts else rows
 
 
-def scan(store: Store, options: CleanOptions) -> Scan:
+PARALLEL_MIN_PAIRS = 200_000     # below this, starting worker processes costs more than it saves
+MAX_WORKERS = 4
+
+
+def scan(store: Store, options: CleanOptions, store_path: Path | None = None) -> Scan:
+    """Pass 1. Given ``store_path``, a large store's id range is split between worker processes (one a
+    CPU, at most MAX_WORKERS), each reading the store through a connection of its own: the checks of
+    pass 1 are most of an export's time, and pairs are checked one by one, independently."""
+    ranges = _id_ranges(store, options) if store_path is not None else [(0, None)]
+    if len(ranges) == 1:
+        pieces = [_scan_range(store, options, *ranges[0])]
+    else:
+        with multiprocessing.get_context("fork").Pool(len(ranges)) as pool:
+            pieces = pool.starmap(_scan_path_range, [(store_path, options, lo, hi) for lo, hi in ranges])
+    return _merged(pieces, options.dedup_mode == "near")
+
+
+def _id_ranges(store: Store, options: CleanOptions) -> list[tuple[int, int | None]]:
+    """(after id, last id) of each worker's share of the pairs: one range for a small store, or when
+    sentence parts are joined (a sentence's parts must not be split between workers)."""
+    low, high = store.db.execute("SELECT MIN(id), MAX(id) FROM translations").fetchone()
+    workers = options.workers or min(MAX_WORKERS, os.cpu_count() or 1)
+    small = options.workers is None and (low is None or high - low < PARALLEL_MIN_PAIRS)
+    if options.join_parts or low is None or small or workers < 2:
+        return [(0, None)]
+    bounds = [low - 1 + (high - low + 1) * k // workers for k in range(workers + 1)]
+    return [(bounds[k], bounds[k + 1] if k + 1 < workers else None) for k in range(workers)]
+
+
+def _scan_path_range(store_path: Path, options: CleanOptions, after_id: int, last_id: int | None) -> dict:
+    with Store(store_path, create=False, readonly=True) as store:
+        return _scan_range(store, options, after_id, last_id)
+
+
+def _scan_range(store: Store, options: CleanOptions, after_id: int, last_id: int | None) -> dict:
+    """The pass-1 arrays of the pairs with ids in (after_id, last_id]."""
     checker = Filters(options.filters) if options.clean else None
     near = options.dedup_mode == "near"
-    ids, docs, pair_keys, ar_keys, en_keys = array("q"), array("q"), array("Q"), array("Q"), array("Q")
+    ids, doc_hashes, pair_keys, ar_keys, en_keys = array("q"), array("Q"), array("Q"), array("Q"), array("Q")
     ranks, scores, masks, ar_words, en_words = array("b"), array("d"), array("I"), array("H"), array("H")
     signatures = array("I")
-    doc_numbers: dict[int, int] = {}
-    doc_hashes: list[int] = []
+    doc_hash_of: dict[int, int] = {}
     nan = float("nan")
-    for row in pair_rows(store, options):
+    for row in pair_rows(store, options, after_id):
+        if last_id is not None and row["id"] > last_id:
+            break
         source, target, status, score = row["source"], row["target"], row["status"], row["score"]
         source_key, target_key = normalise(source), normalise(target)
-        number = doc_numbers.get(row["document_id"])
-        if number is None:
-            number = doc_numbers[row["document_id"]] = len(doc_hashes)
-            doc_hashes.append(split.document_hash(row["document_sha256"]))
+        doc_hash = doc_hash_of.get(row["document_id"])
+        if doc_hash is None:
+            doc_hash = doc_hash_of[row["document_id"]] = split.document_hash(row["document_sha256"])
         ids.append(row["id"])
-        docs.append(number)
+        doc_hashes.append(doc_hash)
         pair_keys.append(pair_hash(source_key, target_key))
         ar_keys.append(key_hash(source_key))
         en_keys.append(key_hash(target_key))
@@ -156,12 +193,20 @@ def scan(store: Store, options: CleanOptions) -> Scan:
         if near:
             signatures.extend(duplicates.signature(source_key, target_key))
     as_np = lambda a, t: np.frombuffer(a, dtype=t) if len(a) else np.zeros(0, dtype=t)  # noqa: E731
-    return Scan(as_np(ids, np.int64), as_np(docs, np.int64), as_np(pair_keys, np.uint64), as_np(ar_keys, np.uint64),
-                as_np(en_keys, np.uint64), as_np(ranks, np.int8), as_np(scores, np.float64),
-                as_np(masks, np.uint32), as_np(ar_words, np.uint16),
-                as_np(en_words, np.uint16),
-                as_np(signatures, np.uint32).reshape(-1, duplicates.NUM_PERM)
-                if near else None, doc_hashes)
+    return {"ids": as_np(ids, np.int64), "doc_hash": as_np(doc_hashes, np.uint64),
+            "pair_key": as_np(pair_keys, np.uint64), "ar_key": as_np(ar_keys, np.uint64),
+            "en_key": as_np(en_keys, np.uint64), "status_rank": as_np(ranks, np.int8),
+            "score": as_np(scores, np.float64), "mask": as_np(masks, np.uint32),
+            "ar_words": as_np(ar_words, np.uint16), "en_words": as_np(en_words, np.uint16),
+            "signatures": as_np(signatures, np.uint32).reshape(-1, duplicates.NUM_PERM) if near else None}
+
+
+def _merged(pieces: list[dict], near: bool) -> Scan:
+    """One Scan from the workers' pieces (in id order); documents numbered by their identity hash."""
+    joined = {name: np.concatenate([p[name] for p in pieces]) for name in pieces[0] if name != "signatures"}
+    doc_hashes, doc = np.unique(joined.pop("doc_hash"), return_inverse=True)
+    signatures = np.concatenate([p["signatures"] for p in pieces]) if near else None
+    return Scan(doc=doc.astype(np.int64), signatures=signatures, doc_hashes=[int(h) for h in doc_hashes], **joined)
 
 
 # -- step 2: decide ----------------------------------------------------------------------------
@@ -438,7 +483,7 @@ def run(store: Store, store_path: Path, options: CleanOptions) -> dict:
         if existing:
             raise CleanExportError(f"{existing[0]}: already exists (--force replaces it)")
     exclusions = [read_exclusion(path) for path in options.exclude]
-    s = scan(store, options)
+    s = scan(store, options, store_path)
     d = decide(s, exclusions, options)
     result = report(s, d, options, exclusions)
     if options.dry_run:

@@ -86,6 +86,8 @@ def export(
     min_qe: Optional[float] = typer.Option(None, "--min-qe", help="Least quality estimate (--clean; reported by name)."),
     drop_label: Optional[str] = typer.Option(None, "--drop-label", help="Quality labels to drop, e.g. bad (--clean)."),
     no_filter: Optional[str] = typer.Option(None, "--no-filter", help="Filters to turn off, comma-separated."),
+    workers: Optional[int] = typer.Option(None, "--workers", min=1, max=64,
+                                          help="Processes checking pairs (default: one a CPU, up to 4, from 200,000 pairs)."),
 ) -> None:
     """Export stored pairs as TMX 1.4, JSONL, TSV, Moses text or Parquet; --clean for training data."""
     from ..export import ExportError
@@ -93,7 +95,7 @@ def export(
 
     if status is not None and status not in STATUSES:
         fail(f"unknown status {status!r}: use one of {', '.join(STATUSES)}", 2)
-    if (clean or split_spec or exclude or rejected or report or dry_run or dedup or force
+    if (clean or split_spec or exclude or rejected or report or dry_run or dedup or force or workers
             or fmt in ("moses", "parquet")):
         from ..clean import FilterConfig
 
@@ -105,7 +107,7 @@ def export(
                          rejected=rejected, report=report, dry_run=dry_run, dedup=dedup, force=force,
                          near_threshold=near_threshold, max_targets_per_source=max_targets,
                          max_sources_per_target=max_sources, min_score=min_score, status=status,
-                         join_parts=join_parts, include_superseded=include_superseded)
+                         join_parts=join_parts, include_superseded=include_superseded, workers=workers)
         return
     store = open_store(db, create=False, readonly=True)
     try:
