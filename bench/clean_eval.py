@@ -233,24 +233,37 @@ def build_store(path: Path, documents: Iterable[list[dict]]) -> None:
     con.close()
 
 
+def _kib(pid: int, field: str) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except (OSError, ValueError):
+        return []
+
+
 def timed_export(*args) -> tuple[float, int, str]:
-    """Seconds and peak RSS (bytes) of one `translate export` process. The peak is the process's VmHWM,
-    read every 0.1 s: getrusage would also count the memory of this process, which the child shares
-    between fork and exec."""
+    """Seconds and peak memory (bytes) of one `translate export` process and its worker processes: the
+    largest sum of their resident sizes, read every 0.1 s (and the export's own VmHWM, if larger).
+    getrusage would also count the memory of this process, which a child shares between fork and exec."""
     started = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "translate.cli", "export", *map(str, args)], cwd=REPO,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    status_file, peak = Path(f"/proc/{proc.pid}/status"), 0
+    peak = 0
     stderr_chunks: list[bytes] = []
     reader = threading.Thread(target=lambda: stderr_chunks.append(proc.stderr.read()), daemon=True)
     reader.start()
     while proc.poll() is None:
-        try:
-            for line in status_file.read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    peak = max(peak, int(line.split()[1]) * 1024)
-        except (OSError, ValueError):
-            pass
+        total = _kib(proc.pid, "VmRSS") + sum(_kib(child, "VmRSS") for child in _children(proc.pid))
+        peak = max(peak, total * 1024, _kib(proc.pid, "VmHWM") * 1024)
         time.sleep(0.1)
     seconds = time.perf_counter() - started
     reader.join()
