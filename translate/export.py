@@ -298,3 +298,62 @@ def _write_unit(row, fh: TextIO) -> None:
         fh.write(f"{opening}\n{inner}        <seg>{_xml_text(text)}</seg></tuv>\n" if inner
                  else f"{opening}<seg>{_xml_text(text)}</seg></tuv>\n")
     fh.write("    </tu>\n")
+
+
+# -- Moses plain text and Parquet (training exports: translate.clean_export) --------------------
+_LINE_BREAKS = re.compile("\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
+
+
+def moses_line(text: str) -> str:
+    """One sentence on one line: line breaks inside it become spaces (the files stay line-aligned)."""
+    return _LINE_BREAKS.sub(" ", text) + "\n"
+
+
+def write_moses_pair(row: sqlite3.Row | dict, ar: TextIO, en: TextIO, ids: TextIO) -> None:
+    ar.write(moses_line(row["source"]))
+    en.write(moses_line(row["target"]))
+    ids.write(f"{row['id']}\n")
+
+
+PARQUET_COLUMNS = [("id", "int64"), ("document", "string"), ("document_sha256", "string"), ("start", "int64"),
+                   ("end", "int64"), ("sentence", "int64"), ("part", "int64"), ("source", "string"),
+                   ("target", "string"), ("origin", "string"), ("bridge", "string"), ("model", "string"),
+                   ("model_sha256", "string"), ("status", "string"), ("reviewer", "string"),
+                   ("reviewed_at", "string"), ("mt_text", "string"), ("adjudicated_by", "string"),
+                   ("link_status", "string"), ("reject_reason", "string"),
+                   ("reject_comment", "string"), ("score", "float64"), ("label", "string"),
+                   ("signals", "string"), ("created", "string"), ("split", "string")]
+
+
+class ParquetWriter:
+    """The JSONL columns (signals as a JSON string) and the split, written in row groups as pairs come."""
+
+    def __init__(self, path: Path, batch: int = 20000):
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        self._pa = pa
+        self.schema = pa.schema([(name, getattr(pa, kind)()) for name, kind in PARQUET_COLUMNS])
+        self.writer = pq.ParquetWriter(str(path), self.schema, compression="zstd")
+        self.batch = batch
+        self.columns: dict[str, list] = {name: [] for name, _ in PARQUET_COLUMNS}
+        self.rows = 0
+
+    def write(self, row: sqlite3.Row | dict, split: str | None) -> None:
+        record = pair_record(row)
+        record["signals"] = json.dumps(record["signals"], ensure_ascii=False)
+        record["split"] = split
+        for name, values in self.columns.items():
+            values.append(record[name])
+        self.rows += 1
+        if len(self.columns["id"]) >= self.batch:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self.columns["id"]:
+            self.writer.write_table(self._pa.table(self.columns, schema=self.schema))
+            self.columns = {name: [] for name in self.columns}
+
+    def close(self) -> None:
+        self._flush()
+        self.writer.close()

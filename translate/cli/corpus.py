@@ -77,8 +77,34 @@ def export(
     include_superseded: bool = typer.Option(
         False, "--include-superseded",
         help="Also pairs of spans a later run segmented differently (other --max-words): overlapping text."),
+    clean: bool = typer.Option(False, "--clean", help="Training export: the default filters and exact dedup."),
+    split_spec: Optional[str] = typer.Option(None, "--split", help="Parts by document, e.g. train=0.98,dev=0.01,test=0.01."),
+    exclude: list[Path] = typer.Option([], "--exclude", help="Leave out pairs with a side in this file (test set; "
+                                       "text one sentence a line, TMX or JSONL). Repeatable."),
+    rejected: Optional[Path] = typer.Option(None, "--rejected", help="Write every pair left out here (JSONL, "
+                                            "with the filter that removed it)."),
+    report: bool = typer.Option(False, "--report", help="Print the report table on stdout."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the report; write nothing."),
+    dedup: Optional[str] = typer.Option(None, "--dedup", help="exact, near or none (default: exact with --clean)."),
+    force: bool = typer.Option(False, "--force", help="Replace outputs that exist (training exports)."),
+    near_threshold: float = typer.Option(0.8, "--near-threshold", help="MinHash similarity of near-duplicates."),
+    max_targets: Optional[int] = typer.Option(None, "--max-targets-per-source", help="Keep the N best targets of one source."),
+    max_sources: Optional[int] = typer.Option(None, "--max-sources-per-target", help="Keep the N best sources of one target."),
+    keep_status: str = typer.Option("pending,approved,edited", "--keep-status", help="Review statuses kept by --clean."),
+    min_words: int = typer.Option(1, "--min-words", help="Fewest words on a side (--clean)."),
+    max_words: int = typer.Option(200, "--max-words", help="Most words on a side (--clean)."),
+    max_ratio: float = typer.Option(3.0, "--max-ratio", help="Largest (longer + 10) / (shorter + 10) side length, in characters."),
+    min_source_arabic: float = typer.Option(0.5, "--min-source-arabic", help="Least share of Arabic-script letters in the Arabic side."),
+    max_target_arabic: float = typer.Option(0.0, "--max-target-arabic", help="Most share of Arabic-script letters in the English side."),
+    min_lang_prob: float = typer.Option(0.9, "--min-lang-prob", help="Identifier probability that rejects a side as another language."),
+    min_qe: Optional[float] = typer.Option(None, "--min-qe", help="Least quality estimate (--clean; reported by name)."),
+    drop_label: Optional[str] = typer.Option(None, "--drop-label", help="Quality labels to drop, e.g. bad (--clean)."),
+    no_filter: Optional[str] = typer.Option(None, "--no-filter", help="Filters to turn off, comma-separated."),
+    workers: Optional[int] = typer.Option(None, "--workers", min=1, max=64,
+                                          help="Processes checking pairs (default: one a CPU, up to 4, from 200,000 pairs)."),
 ) -> None:
-    """Export stored pairs as TMX 1.4, JSONL or TSV."""
+    """Export stored pairs as TMX 1.4, JSONL, TSV, Moses text or Parquet (--clean for training data), or the
+    alignments' stand-off links."""
     from ..export import STDOUT, ExportError
     from ..export import export as export_pairs
 
@@ -87,6 +113,20 @@ def export(
         fail(f"--min-score {min_score}: not a finite number", 2)
     if status is not None and status not in STATUSES:
         fail(f"unknown status {status!r}: use one of {', '.join(STATUSES)}", 2)
+    if (clean or split_spec or exclude or rejected or report or dry_run or dedup or force or workers
+            or fmt in ("moses", "parquet")):
+        from ..clean import FilterConfig
+
+        filters = FilterConfig(
+            keep_status=_names(keep_status), min_words=min_words, max_words=max_words, max_ratio=max_ratio,
+            min_source_arabic=min_source_arabic, max_target_arabic=max_target_arabic, min_lang_prob=min_lang_prob,
+            min_qe=min_qe, drop_labels=_names(drop_label), disabled=_names(no_filter))
+        _training_export(output, fmt, db, filters, clean=clean, split_spec=split_spec, exclude=exclude,
+                         rejected=rejected, report=report, dry_run=dry_run, dedup=dedup, force=force,
+                         near_threshold=near_threshold, max_targets_per_source=max_targets,
+                         max_sources_per_target=max_sources, min_score=min_score, status=status,
+                         join_parts=join_parts, include_superseded=include_superseded, workers=workers)
+        return
     links = fmt in ("links", "xces")
     if links and (min_score is not None or status is not None or join_parts):
         fail(f"--format {fmt} writes every link of every alignment: --min-score, --status and --join-parts "
@@ -108,6 +148,52 @@ def export(
                    "earlier versions of an edited file or of changed alignment links were left out; "
                    "--include-superseded exports them", err=True)
 
+
+
+def _names(value: Optional[str]) -> tuple[str, ...]:
+    return tuple(v.strip() for v in value.split(",") if v.strip()) if value else ()
+
+
+def _training_export(output: Path, fmt: str, db: Path, filters, split_spec: Optional[str], report: bool,
+                     **options) -> None:
+    """`export` with --clean, --split, --exclude, --rejected, --report, --dry-run, --dedup, --force, or
+    the moses and parquet formats: translate.clean_export."""
+    from ..clean import FilterConfigError
+    from ..clean_export import DEDUP_MODES, FORMATS, CleanExportError, CleanOptions, format_report, run
+    from ..exclude import ExcludeError
+    from ..split import SplitError, parse_split
+
+    if fmt not in FORMATS:
+        fail(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}", 2)
+    if str(output) == "-":
+        fail("-o -: a training export writes files (and a manifest beside them): give a path", 2)
+    if options["dedup"] is not None and options["dedup"] not in DEDUP_MODES:
+        fail(f"--dedup {options['dedup']!r}: use one of {', '.join(DEDUP_MODES)}", 2)
+    if not 0 < options["near_threshold"] <= 1:
+        fail(f"--near-threshold {options['near_threshold']}: must be in (0, 1]", 2)
+    for name in ("max_targets_per_source", "max_sources_per_target"):
+        if options[name] is not None and options[name] < 1:
+            fail(f"--{name.replace('_', '-')} {options[name]}: must be 1 or more", 2)
+    try:
+        filters.validate(STATUSES)
+        parts = parse_split(split_spec) if split_spec else None
+    except (FilterConfigError, SplitError) as exc:
+        fail(str(exc), 2)
+    clean_options = CleanOptions(fmt=fmt, output=output, filters=filters, split=parts, **options)
+    store = open_store(db, create=False, readonly=True)
+    try:
+        with store_errors(db):
+            result = run(store, db, clean_options)
+    except (CleanExportError, ExcludeError) as exc:
+        fail(str(exc))
+    finally:
+        store.close()
+    table = format_report(result)
+    typer.echo(table, err=not (report or options["dry_run"]))
+    if options["dry_run"]:
+        typer.echo("dry run: nothing written", err=True)
+    else:
+        typer.echo(f"exported {result['pairs_out']} of {result['pairs_in']} pairs to {output}", err=True)
 
 
 @app.command()

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from ..clean import FILTERS
 from ..score import BAD_THRESHOLD, GOOD_THRESHOLD
 from ..store import REJECT_REASONS, STATUSES
 from . import charts
@@ -238,6 +239,7 @@ def stats_page(request: Request) -> Response:
     figures, as_of, stale = stats_figures(context)
     return context.templates.TemplateResponse(request, "stats.html", {
         **base_context(), **figures, "reason_labels": REASON_LABELS, "as_of": as_of, "stale": stale,
+        "training": training_figures(context), "filter_reasons": dict(FILTERS),
         "csrf_token": context.csrf_token, "reviewer": context.reviewer or ""})
 
 
@@ -280,6 +282,33 @@ def _refresh_stats(context) -> tuple:
     context.stats_cache["figures"] = entry
     context.stats_cache["refreshing"] = False
     return entry
+
+
+def training_figures(context) -> dict | None:
+    """The counts of a default `translate export --clean` of the store (translate.clean_export.preview),
+    or None while they are first computed: they check every pair (seconds on 100,000), so they are
+    computed in a thread of their own, again whenever the store changed, and never hold up the page."""
+    fingerprint = context.queries().fingerprint()
+    cache = context.stats_cache
+    with cache.setdefault("lock", threading.Lock()):
+        entry = cache.get("training")
+        if (entry is None or entry[0] != fingerprint) and not cache.get("training_running"):
+            cache["training_running"] = True
+            threading.Thread(target=_refresh_training, args=(context,), daemon=True).start()
+    return entry[1] if entry else None
+
+
+def _refresh_training(context) -> None:
+    from ..clean_export import preview
+    from ..store import Store
+    from .queries import ReviewQueries
+
+    try:
+        with Store(context.db, create=False, readonly=True) as store:
+            fingerprint = ReviewQueries(store).fingerprint()
+            context.stats_cache["training"] = (fingerprint, preview(store))
+    finally:
+        context.stats_cache["training_running"] = False
 
 
 # ---- JSON for the list page ----------------------------------------------------------------------

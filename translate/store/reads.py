@@ -12,8 +12,9 @@ class CorpusReads:
     """Streams of pairs and document text (a part of ``Store``)."""
 
     def iter_pairs(self, min_score: float | None = None, status: str | None = None,
-                   batch: int = 1000, include_superseded: bool = False) -> Iterator[sqlite3.Row]:
-        """Stream every pair with its source, newest reviewed text, scores and provenance, in id order.
+                   batch: int = 1000, include_superseded: bool = False, after_id: int = 0) -> Iterator[sqlite3.Row]:
+        """Stream every pair with its source, newest reviewed text, scores and provenance, in id order
+        (from the first id above ``after_id``).
 
         Only pairs of the current segmentation (CURRENT_PAIR), so no source text comes twice from one
         model; ``include_superseded`` adds the machine translations of spans a later run segmented
@@ -21,7 +22,7 @@ class CorpusReads:
         where, args = _pair_filters(status, min_score)
         if not include_superseded:
             where.append(CURRENT_PAIR)
-        last_id = 0
+        last_id = after_id
         while True:
             rows = self.db.execute(
                 PAIR_SELECT + " WHERE t.id > ?" + "".join(" AND " + w for w in where) + " ORDER BY t.id LIMIT ?",
