@@ -315,14 +315,15 @@ def write_moses_pair(row: sqlite3.Row | dict, ar: TextIO, en: TextIO, ids: TextI
     ids.write(f"{row['id']}\n")
 
 
+# the JSONL record's fields, in its order, and the split
 PARQUET_COLUMNS = [("id", "int64"), ("document", "string"), ("document_sha256", "string"), ("start", "int64"),
                    ("end", "int64"), ("sentence", "int64"), ("part", "int64"), ("source", "string"),
                    ("target", "string"), ("origin", "string"), ("bridge", "string"), ("model", "string"),
                    ("model_sha256", "string"), ("status", "string"), ("reviewer", "string"),
-                   ("reviewed_at", "string"), ("mt_text", "string"), ("adjudicated_by", "string"),
-                   ("link_status", "string"), ("reject_reason", "string"),
+                   ("reviewed_at", "string"), ("mt_text", "string"), ("reject_reason", "string"),
                    ("reject_comment", "string"), ("score", "float64"), ("label", "string"),
-                   ("signals", "string"), ("created", "string"), ("split", "string")]
+                   ("signals", "string"), ("link_status", "string"), ("created", "string"),
+                   ("adjudicated_by", "string"), ("split", "string")]
 
 
 class ParquetWriter:
