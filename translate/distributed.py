@@ -48,6 +48,16 @@ CACHE_ENV = "TRANSLATE_RAY_CACHE"
 _MISMATCH = "model mismatch on "   # start of the actors' refusal, found again in Ray's wrapped error
 
 
+
+def connect(ray, address: str) -> None:
+    """Join the Ray cluster at ``address`` ('auto': RAY_ADDRESS, else a new local one), or fail in one line."""
+    try:
+        ray.init(address=None if address == "auto" else address, logging_level=logging.WARNING,
+                 log_to_driver=False, configure_logging=False)
+    except Exception as exc:   # ConnectionError, ValueError, RuntimeError: Ray's own types vary
+        raise RayUnavailable(f"--ray-address {address}: cannot connect to the Ray cluster "
+                             f"({_first_line(exc)})") from None
+
 class RayUnavailable(Exception):
     """Ray is not installed or the cluster cannot be reached; one-line message."""
 
@@ -165,12 +175,7 @@ class RayTranslator(Translator):
                  max_batch_tokens: int = 0, vocabulary_map: bool | None = None):
         ray = import_ray()
         self.model = model
-        try:
-            ray.init(address=None if address == "auto" else address, logging_level=logging.WARNING,
-                     log_to_driver=False, configure_logging=False)
-        except Exception as exc:   # ConnectionError, ValueError, RuntimeError: Ray's own types vary
-            raise RayUnavailable(f"--ray-address {address}: cannot connect to the Ray cluster "
-                                 f"({_first_line(exc)})") from None
+        connect(ray, address)
         from ray.data import DataContext
         context = DataContext.get_current()
         context.enable_progress_bars = False          # the run has its own progress bar
@@ -345,12 +350,7 @@ class RayAligner:
     def __init__(self, model: model_store.ModelInfo | None, address: str = "auto", *, actors: int = 0,
                  device: str = "cpu", threads: int = 1):
         ray = import_ray()
-        try:
-            ray.init(address=None if address == "auto" else address, logging_level=logging.WARNING,
-                     log_to_driver=False, configure_logging=False)
-        except Exception as exc:   # ConnectionError, ValueError, RuntimeError: Ray's own types vary
-            raise RayUnavailable(f"--ray-address {address}: cannot connect to the Ray cluster "
-                                 f"({_first_line(exc)})") from None
+        connect(ray, address)
         cpus = sum(int(n["Resources"].get("CPU", 0)) for n in ray.nodes() if n.get("Alive"))
         self.size = actors or max(1, cpus // max(1, threads))
         shipped = None
