@@ -352,9 +352,11 @@ CURRENT_PAIR = f"((t.origin NOT IN {RUN_ORIGINS} OR {CURRENT_SEGMENT}) AND t.sup
 
 
 
-# who made a pair's latest review change still in force, and when (None for a pair never reviewed)
-LAST_DECISION = ("(SELECT l.{column} FROM review_log l WHERE l.translation_id = t.id AND l.action <> 'undo'"
-                 " AND NOT EXISTS (SELECT 1 FROM review_log u WHERE u.undoes = l.id) ORDER BY l.id DESC LIMIT 1)")
+# who made a pair's latest review change still in force, and when (None for a pending pair: it has no
+# decision to name; CASE skips the lookup for them, most pairs of a large store)
+LAST_DECISION = ("CASE WHEN t.status = 'pending' THEN NULL ELSE"
+                 " (SELECT l.{column} FROM review_log l WHERE l.translation_id = t.id AND l.action <> 'undo'"
+                 " AND NOT EXISTS (SELECT 1 FROM review_log u WHERE u.undoes = l.id) ORDER BY l.id DESC LIMIT 1) END")
 # every pair with its source, current text, scores and provenance (exports)
 PAIR_SELECT = f"""
 SELECT t.id, t.origin, t.status, t.created_at, t.text AS mt_text, t.bridge, t.segment_count,
