@@ -51,3 +51,20 @@ def store_errors(db: Path) -> Iterator[None]:
     except sqlite3.Error as exc:
         fail(describe_error(db, exc))
 
+
+
+def input_files(paths: list[Path], html: bool) -> tuple[list[Path], list[str]]:
+    """The files to read under ``paths`` (see inputs.find_inputs): prints a warning for each file a folder
+    holds that is skipped and an error for each path that is missing; none to read is a one-line error.
+    Returns (files, missing)."""
+    from ..inputs import find_inputs, input_kinds
+
+    skipped: list[str] = []
+    files, missing = find_inputs(paths, html=html, skipped=skipped)
+    for message in skipped:
+        typer.echo(f"warning: {message}", err=True)
+    for message in missing:
+        typer.echo(f"error: {message}", err=True)
+    if not files:
+        fail(f"no {input_kinds(html)} input files found")
+    return files, missing

@@ -12,7 +12,7 @@ import typer
 from .. import models as model_store
 from ..segment import DEFAULT_MAX_WORDS
 from ..store import STATUSES, Store
-from .common import DbOption, app, check_encoding, fail, open_store, store_errors
+from .common import DbOption, app, check_encoding, fail, input_files, open_store, store_errors
 
 
 @app.command()
@@ -28,18 +28,10 @@ def segment(
 ) -> None:
     """Print one sentence per line (or JSONL with offsets into the decoded text)."""
     from ..api import segment as split_sentences
-    from ..inputs import find_inputs, input_kinds
     from ..pipeline import InputError, display_path, read_document
 
     check_encoding(encoding)
-    skipped: list[str] = []
-    paths, missing = find_inputs(files, html=html, skipped=skipped)
-    for message in skipped:
-        typer.echo(f"warning: {message}", err=True)
-    for message in missing:
-        typer.echo(f"error: {message}", err=True)
-    if not paths:
-        fail(f"no {input_kinds(html)} input files found")
+    paths, missing = input_files(files, html)
     failed = bool(missing)
     for path in paths:
         notes: list[str] = []

@@ -20,6 +20,7 @@ from .common import (
     app,
     check_encoding,
     fail,
+    input_files,
     open_store,
     store_errors,
 )
@@ -58,18 +59,10 @@ def run(
     """Segment, translate, score and store Arabic articles.
 
     With --ray, --threads is the threads of each actor (0: 4, at most a node's CPUs)."""
-    from ..inputs import input_kinds
-    from ..pipeline import RunFailed, RunInterrupted, find_inputs, stop_on_signals
+    from ..pipeline import RunFailed, RunInterrupted, stop_on_signals
 
     check_encoding(encoding)
-    skipped: list[str] = []
-    files, missing = find_inputs(paths, html=html, skipped=skipped)
-    for message in skipped:
-        typer.echo(f"warning: {message}", err=True)
-    for message in missing:
-        typer.echo(f"error: {message}", err=True)
-    if not files:
-        fail(f"no {input_kinds(html)} input files found")
+    files, missing = input_files(paths, html)
     try:
         info = model_store.resolve_model(model)
     except model_store.ModelError as exc:

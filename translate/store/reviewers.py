@@ -231,19 +231,30 @@ class ReviewerBook:
 
     # -- exports: who decided each pair ------------------------------------------------------------
     def with_review_marks(self, rows: Iterable, batch: int = 500) -> Iterator[dict]:
-        """The rows as dicts with ``adjudicated_by`` (the lead who settled the pair last, if any), and
-        ``reviewer`` (of the decision in force, read by PAIR_SELECT) None for a pending pair."""
+        """The rows as dicts with ``adjudicated_by``: the lead who settled the pair last, if any. (The
+        reviewer of the decision in force is read by PAIR_SELECT.) A store where no lead settled anything
+        (every store outside team review) is not asked again for each batch."""
+        settled = self.db.execute("SELECT 1 FROM adjudications WHERE resolved_at IS NOT NULL LIMIT 1").fetchone()
         chunk: list[dict] = []
         for row in rows:
             chunk.append(dict(row))
             if len(chunk) >= batch:
-                yield from self._marked(chunk)
+                yield from self._marked(chunk, settled is not None)
                 chunk = []
-        yield from self._marked(chunk)
+        yield from self._marked(chunk, settled is not None)
 
-    def _marked(self, chunk: list[dict]) -> list[dict]:
-        if not chunk:
-            return chunk
+    def _marked(self, chunk: list[dict], settled: bool) -> list[dict]:
+        adjudicator = {}
+        if chunk and settled:
+            ids = [r["id"] for r in chunk]
+            marks = ",".join("?" * len(ids))
+            adjudicator = dict(self.db.execute(
+                f"SELECT a.translation_id, a.resolved_by FROM adjudications a WHERE a.id IN"
+                f" (SELECT MAX(id) FROM adjudications WHERE translation_id IN ({marks}) AND resolved_at IS NOT NULL"
+                f" GROUP BY translation_id)", ids))
+        for r in chunk:
+            r["adjudicated_by"] = adjudicator.get(r["id"])
+        return chunk
         ids = [r["id"] for r in chunk]
         marks = ",".join("?" * len(ids))
         adjudicator = dict(self.db.execute(
