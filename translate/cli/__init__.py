@@ -8,7 +8,7 @@ the others. A run stopped by SIGINT or SIGTERM says what it saved in one line an
 # each module registers its commands on the apps, in this order in `--help`
 from . import run  # noqa: F401,I001
 from . import corpus  # noqa: F401
-from . import align  # noqa: F401
+from . import alignment  # noqa: F401
 from . import review  # noqa: F401
 from . import models  # noqa: F401
 from .common import PARTIAL, app

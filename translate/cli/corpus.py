@@ -1,4 +1,4 @@
-"""The corpus commands: segment, export, score, import, eval (align: cli.align)."""
+"""The corpus commands: segment, export, score, import, eval (align: cli.alignment)."""
 from __future__ import annotations
 
 import json
