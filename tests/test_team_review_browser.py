@@ -40,7 +40,16 @@ def open_as(browser, server: Server, token: str, path: str = "/", width: int = 1
     return context, page
 
 
+def settled(page) -> None:
+    """Wait until the page has saved every key's action and is not on its way to another page: `n` in team
+    review asks the server for the next claimed pair, and a key pressed before the answer lands would act
+    on whichever row was current meanwhile."""
+    expect(page.locator("body[data-busy]")).to_have_count(0)
+    page.wait_for_load_state()
+
+
 def current_id(page) -> int:
+    settled(page)
     return int(page.locator("tr.pair.current").get_attribute("data-id"))
 
 
@@ -71,8 +80,8 @@ def test_two_reviewers_pressing_n_never_get_the_same_pending_pair(browser, tmp_p
                 page.keyboard.press("a")
                 expect(page.locator(f"#pair-{pair_id}")).to_have_attribute("data-status", "approved")
                 page.keyboard.press("n")
+                settled(page)
                 expect(page.locator("tr.pair.current")).not_to_have_attribute("data-id", str(pair_id))
-                page.wait_for_load_state()
         assert not set(seen["alice"]) & set(seen["bob"])
         assert len(set(seen["alice"])) == len(set(seen["bob"])) == 6
         # the other reviewer's claims are marked
@@ -155,8 +164,8 @@ def test_stats_with_two_reviewers_and_the_phone_layout(browser, tmp_path):
                         page.keyboard.press("Escape")
                 expect(page.locator(f"#pair-{pair_id}")).not_to_have_attribute("data-status", "pending")
                 page.keyboard.press("n")
+                settled(page)
                 expect(page.locator("tr.pair.current")).not_to_have_attribute("data-id", str(pair_id))
-                page.wait_for_load_state()
             context.close()
 
         context, page = open_as(browser, server, lead, "/stats", width=1400)

@@ -153,13 +153,30 @@ function currentRow() {
   return rows[current];
 }
 
-// actions run one after another, in the order of the keys, so `u` always sees the action before it
+// actions run one after another, in the order of the keys, so `u` always sees the action before it;
+// <body data-busy> is set while any is unsaved or the page is on its way to another (scripts and tests
+// wait for it to clear before they read which pair is current)
 let queue = Promise.resolve();
+let unfinished = 0;
+let leaving = false;
+function markBusy() {
+  if (unfinished > 0 || leaving) document.body.dataset.busy = leaving ? "leaving" : "saving";
+  else delete document.body.dataset.busy;
+}
 function enqueue(job) {
+  unfinished += 1;
+  markBusy();
   const next = queue.then(job, job);
-  queue = next.catch(() => false);
+  queue = next.catch(() => false).finally(() => { unfinished -= 1; markBusy(); });
   return next;
 }
+function leave(url) {
+  leaving = true;
+  markBusy();
+  window.location.href = url;
+}
+// coming back through the browser's cache is not leaving
+window.addEventListener("pageshow", () => { leaving = false; markBusy(); });
 
 function act(verb, row, extra) {
   return enqueue(async () => {
@@ -374,7 +391,7 @@ if (bulkForm) {
 // k lands on the last row of the previous page
 function goTo(linkId, hash) {
   const link = document.getElementById(linkId);
-  if (link) enqueue(() => { window.location.href = link.href + (hash || ""); });
+  if (link) enqueue(() => { leave(link.href + (hash || "")); });
 }
 
 // the next pending pair in this order: on this page if there is one, else across pages
@@ -390,7 +407,7 @@ function nextPending() {
     if (!response || !response.ok) { flash("Could not look for the next pending pair.", true); return; }
     const data = await response.json();
     if (data.id === null) flash("No pending pair after this one in this order.");
-    else window.location.href = data.url;
+    else leave(data.url);
   });
 }
 
@@ -405,7 +422,7 @@ function nextClaimed() {
       rows[index].dataset.claim = "mine";
       select(index);
     } else {
-      window.location.href = data.url;
+      leave(data.url);
     }
   });
 }
@@ -449,7 +466,7 @@ document.addEventListener("keydown", (event) => {
     r: () => reject(),
     e: () => edit(),
     c: () => toggleContext(),
-    d: () => { const row = currentRow(); if (row) window.location.href = row.querySelector("a.doc-view").href; },
+    d: () => { const row = currentRow(); if (row) leave(row.querySelector("a.doc-view").href); },
     u: undo,
     "?": () => toggleHelp(),
   };
