@@ -54,6 +54,7 @@ sys.path.insert(0, str(ROOT))
 aligner = importlib.import_module("translate.align")    # the module: translate.align is the API function
 from translate.align import FEATURES, Problem, dynamic_align  # noqa: E402
 from translate.lexicon import FREEDICT_LEXICON_FILE, Lexicon, read_lexicon  # noqa: E402
+from translate.sentence_alignment.scoring import background  # noqa: E402
 
 MERGE_RATE, DROP_RATE = 0.10, 0.05
 CACHE = ROOT / "work" / "bench-cache"
@@ -278,7 +279,7 @@ def measured_priors(docs: list[dict]) -> dict[str, tuple[float, float]]:
         for doc in docs:
             problem = Problem(doc["bridges"][bridge] if bridge else None, doc["en"], doc["ar"])
             ar, en = problem.ar[1], problem.en[1]
-            for b in (aligner._background(ar, en, measure), aligner._background(en, ar, lambda x, y: measure(y, x))):
+            for b in (background(ar, en, measure), background(en, ar, lambda x, y: measure(y, x))):
                 squares, count, gaps, sentences = (squares + b.squares, count + b.count, gaps + b.gaps,
                                                    sentences + b.sentences)
         out[name] = (round(math.sqrt(squares / count), 2), round(gaps / sentences, 2))
