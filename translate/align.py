@@ -47,6 +47,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from .alignment_repair.storing import locate_sentences, store_auto_alignment
 from .sentence_alignment.evidence import (ENGLISH_WORD, EXPECTED_LENGTH_RATIO, LATIN_TOKEN, bridge_similarity,
                                           lexical_similarity, lexicon_in_use, numbers, translation_tables,
                                           using_lexicon)
@@ -54,7 +55,7 @@ from .sentence_alignment.names import arabic_skeleton, english_skeleton
 from .sentence_alignment.scoring import FEATURES, PRIOR, WEIGHTS, Problem
 from .sentence_alignment.search import AlignError, Bead, dynamic_align
 from .sentence_alignment.sentences import arabic_sentences, english_sentences, read_translations
-from .store import NewSegment, Store
+from .store import AlignedSentence, NewSegment, Store
 
 __all__ = ["AlignError", "Bead", "ENGLISH_WORD", "EXPECTED_LENGTH_RATIO", "FEATURES", "LATIN_TOKEN", "PRIOR",
            "Problem", "StoreSummary", "WEIGHTS", "align", "align_documents", "arabic_sentences", "arabic_skeleton",
@@ -108,9 +109,6 @@ def store_alignment(store: Store, ar_path: str, ar_text: str, segments: list[New
     failed the document check, stored with --force) labels every pair bad. Its signals hold every
     quality signal plus ``alignment_score`` and ``alignment`` ("2-1" ...).
     """
-    from .alignment_edit import locate_sentences, store_auto_alignment
-    from .store import AlignedSentence
-
     if en_text is None:                 # no English document given: its sentences joined by lines
         en_text = "\n".join(english)
     try:
