@@ -1,4 +1,5 @@
-"""Shared fixtures: the repository root, ../shared (optional), and a tiny real CTranslate2 model."""
+"""Shared fixtures: the repository root, ../shared (optional), a tiny real CTranslate2 model, the aligned story
+of tests/aligned_story.py, and a headless Chromium for the browser tests."""
 from __future__ import annotations
 
 import os
@@ -12,6 +13,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
@@ -30,12 +34,65 @@ def tiny_model(tmp_path_factory) -> Path:
     return build_tiny_ct2_model(tmp_path_factory.mktemp("models") / "tiny-ar-en", name="tiny-ar-en")
 
 
+@pytest.fixture
+def env(tmp_path) -> dict[str, str]:
+    """The environment for a CLI run: a models folder of the test's own, so no installed model is used."""
+    return {"TRANSLATE_MODELS_DIR": str(tmp_path / "models")}
+
+
+@pytest.fixture
+def story_files(tmp_path) -> tuple[Path, Path, Path]:
+    """The story of tests/aligned_story.py as (Arabic, English, MT) files, one sentence a line."""
+    from aligned_story import write_story
+
+    return write_story(tmp_path)
+
+
+@pytest.fixture
+def aligned_story(tmp_path) -> tuple[Path, int]:
+    """A store holding the story aligned with its MT as the bridge: (db, document pair id)."""
+    from aligned_story import align_story
+
+    return align_story(tmp_path)
+
+
+def require_chromium() -> None:
+    """Skip the calling test module when Debian's chromium is not installed (call it at module level,
+    before importing playwright)."""
+    if not CHROMIUM.exists():
+        pytest.skip("Chromium is not installed (/usr/bin/chromium; `make browser` installs it)",
+                    allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """A headless Chromium, one per test module."""
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
 def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None,
             input: str | None = None) -> subprocess.CompletedProcess:
     """Run the real `translate` command line in a subprocess."""
     full_env = {**os.environ, "PYTHONIOENCODING": "utf-8", **(env or {})}
     return subprocess.run([sys.executable, "-m", "translate.cli", *map(str, args)], cwd=cwd or ROOT,
                           env=full_env, capture_output=True, text=True, input=input, timeout=600)
+
+
+def run_with_tiny_model(tiny_model: Path, env: dict, db: Path, *args) -> subprocess.CompletedProcess:
+    """`translate run ARGS` with the tiny model, beam 1, into db."""
+    return run_cli("run", *args, "--model", tiny_model, "--db", db, "--beam", "1", env=env)
+
+
+def stored_documents(db: Path) -> dict[str, str]:
+    """path -> text of every document in the store at db."""
+    with sqlite3.connect(db) as con:
+        return dict(con.execute("SELECT path, text FROM documents").fetchall())
 
 
 def wait_for_saved_pairs(db: Path, proc: subprocess.Popen, timeout: float = 120) -> int:

@@ -6,32 +6,10 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from aligned_story import ARABIC, ENGLISH, EXPECTED, MT
 from conftest import run_cli
 
 from translate.align import align, english_sentences
-
-ARABIC = [
-    "ذهب الولد إلى المدرسة صباحا.",
-    "كانت السماء تمطر بغزارة.",
-    "لذلك حمل معه مظلة كبيرة.",
-    "في المدرسة قابل صديقه أحمد.",
-    "ثم عاد إلى البيت في المساء.",
-]
-MT = [
-    "The boy went to school in the morning.",
-    "The sky was raining heavily.",
-    "So he carried a big umbrella with him.",
-    "At school he met his friend Ahmed.",
-    "Then he returned home in the evening.",
-]
-# the human translation merges Arabic 1+2, adds a sentence of its own and leaves out Arabic 4
-ENGLISH = [
-    "In the morning the boy walked to school.",
-    "It was raining heavily, so he carried a big umbrella.",
-    "The weather report had promised sunshine for the whole week.",
-    "At school he met his friend Ahmed.",
-]
-EXPECTED = [([0], [0]), ([1, 2], [1]), ([], [2]), ([3], [3]), ([4], [])]
 
 
 @pytest.mark.parametrize("arabic", [None, ARABIC])
@@ -58,17 +36,8 @@ def test_english_splitter_keeps_abbreviations_together():
     assert sentences == ["Dr. Smith arrived at 5 p.m. on Monday.", "He left early.", "A new line."]
 
 
-@pytest.fixture
-def files(tmp_path):
-    ar, en, mt = tmp_path / "story.ar.txt", tmp_path / "story.en.txt", tmp_path / "story.mt.txt"
-    ar.write_text("\n".join(ARABIC) + "\n", encoding="utf-8")
-    en.write_text("\n".join(ENGLISH) + "\n", encoding="utf-8")
-    mt.write_text("\n".join(MT) + "\n", encoding="utf-8")
-    return ar, en, mt
-
-
-def test_align_command_prints_beads(files, tmp_path):
-    ar, en, mt = files
+def test_align_command_prints_beads(story_files, tmp_path):
+    ar, en, mt = story_files
     result = run_cli("align", ar, en, "--translations", mt, "--presegmented", "--jsonl", "--no-store",
                      "--db", tmp_path / "unused.sqlite")
     assert result.returncode == 0, result.stderr
@@ -77,8 +46,8 @@ def test_align_command_prints_beads(files, tmp_path):
     assert not (tmp_path / "unused.sqlite").exists()
 
 
-def test_align_command_stores_pairs_once(files, tmp_path):
-    ar, en, mt = files
+def test_align_command_stores_pairs_once(story_files, tmp_path):
+    ar, en, mt = story_files
     db = tmp_path / "corpus.sqlite"
     first = run_cli("align", ar, en, "--translations", mt, "--presegmented", "--db", db)
     assert first.returncode == 0, first.stderr
@@ -107,8 +76,8 @@ def test_align_command_stores_pairs_once(files, tmp_path):
         assert by_lang == {"ar": len(ARABIC), "en": len(ENGLISH)}
 
 
-def test_align_rejects_translations_of_the_wrong_length(files, tmp_path):
-    ar, en, mt = files
+def test_align_rejects_translations_of_the_wrong_length(story_files, tmp_path):
+    ar, en, mt = story_files
     mt.write_text("\n".join(MT[:4]) + "\n", encoding="utf-8")
     result = run_cli("align", ar, en, "--translations", mt, "--presegmented", "--db", tmp_path / "c.sqlite")
     assert result.returncode == 1
@@ -116,14 +85,14 @@ def test_align_rejects_translations_of_the_wrong_length(files, tmp_path):
     assert len(lines) == 1 and str(mt) in lines[0] and "4 lines" in lines[0] and "5 sentences" in lines[0]
 
 
-def test_align_with_the_installed_model(files, tmp_path):
+def test_align_with_the_installed_model(story_files, tmp_path):
     from translate.models import ModelError, resolve_model
 
     try:
         resolve_model(None)
     except ModelError:
         pytest.skip("no translation model installed")
-    ar, en, _ = files
+    ar, en, _ = story_files
     db = tmp_path / "corpus.sqlite"
     result = run_cli("align", ar, en, "--presegmented", "--jsonl", "--db", db)
     assert result.returncode == 0, result.stderr
@@ -151,12 +120,12 @@ def test_eval_command(tmp_path):
     assert mismatch.returncode == 1 and str(short) in mismatch.stderr
 
 
-def test_merged_pair_keeps_its_exact_source_when_spans_were_stored_before(files, tmp_path):
+def test_merged_pair_keeps_its_exact_source_when_spans_were_stored_before(story_files, tmp_path):
     import hashlib
 
     from translate.store import NewSegment, Store
 
-    ar, en, mt = files
+    ar, en, mt = story_files
     db = tmp_path / "corpus.sqlite"
     text = ar.read_text(encoding="utf-8")
     start = text.index(ARABIC[2])
@@ -203,9 +172,9 @@ def test_eval_command_reads_a_stored_run(tmp_path):
     assert missing.returncode == 1 and "no run 99" in missing.stderr
 
 
-def test_align_bridges_with_a_model_directory(files, tmp_path, tiny_model):
+def test_align_bridges_with_a_model_directory(story_files, tmp_path, tiny_model):
     # a tiny random-weight model: the MT is noise, but the whole bridge path runs and is stored
-    ar, en, _ = files
+    ar, en, _ = story_files
     db = tmp_path / "corpus.sqlite"
     result = run_cli("align", ar, en, "--presegmented", "--jsonl", "--model", tiny_model, "--db", db)
     assert result.returncode == 0, result.stderr
@@ -241,8 +210,8 @@ def test_names_numbers_and_skeletons():
     assert problem.gain(0, 1, 1, 1) > problem.gain(0, 1, 0, 1)
 
 
-def test_align_command_without_bridge(files, tmp_path):
-    ar, en, _ = files
+def test_align_command_without_bridge(story_files, tmp_path):
+    ar, en, _ = story_files
     result = run_cli("align", ar, en, "--presegmented", "--no-bridge", "--jsonl", "--db", tmp_path / "c.sqlite")
     assert result.returncode == 0, result.stderr
     assert [(b["ar"], b["en"]) for b in map(json.loads, result.stdout.splitlines())] == EXPECTED

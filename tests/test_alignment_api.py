@@ -6,23 +6,15 @@ import sqlite3
 
 import httpx
 import pytest
-from conftest import run_cli
+from aligned_story import ARABIC, ENGLISH, EXPECTED, align_story
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_alignment_edit import ARABIC, ENGLISH, EXPECTED, MT
 from test_review import Server, csrf_of
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("align-api")
-    ar, en, mt = folder / "story.ar.txt", folder / "story.en.txt", folder / "story.mt.txt"
-    ar.write_text("\n".join(ARABIC) + "\n", encoding="utf-8")
-    en.write_text("\n".join(ENGLISH) + "\n", encoding="utf-8")
-    mt.write_text("\n".join(MT) + "\n", encoding="utf-8")
-    db = folder / "corpus.sqlite"
-    result = run_cli("align", ar, en, "--translations", mt, "--presegmented", "--db", db)
-    assert result.returncode == 0, result.stderr
+    db, _ = align_story(tmp_path_factory.mktemp("align-api"))
     server = Server(db)
     token = csrf_of(httpx.get(server.base + "/").text)
     yield db, server, token
@@ -129,7 +121,6 @@ def test_aligned_pairs_and_their_document_link_to_the_alignment(served):
 
 json_values = st.one_of(st.none(), st.booleans(), st.integers(-3, 12), st.integers(10 ** 18, 10 ** 30),
                         st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=5), st.lists(st.integers(0, 3), max_size=2))
-
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(body=st.fixed_dictionaries({}, optional={

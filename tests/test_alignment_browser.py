@@ -8,40 +8,20 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import ROOT, run_cli
-from test_alignment_edit import ARABIC, ENGLISH, EXPECTED, MT
+from aligned_story import EXPECTED, align_story
+from conftest import ROOT, require_chromium
 from test_review import Server, csrf_of
 
 from translate.store import Store
 
-CHROMIUM = Path("/usr/bin/chromium")
-if not CHROMIUM.exists():
-    pytest.skip("Chromium is not installed (/usr/bin/chromium; `make browser` installs it)",
-                allow_module_level=True)
+require_chromium()
 
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
-
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+from playwright.sync_api import expect  # noqa: E402
 
 
 @pytest.fixture
 def aligned_server(tmp_path):
-    ar, en, mt = tmp_path / "story.ar.txt", tmp_path / "story.en.txt", tmp_path / "story.mt.txt"
-    ar.write_text("\n".join(ARABIC) + "\n", encoding="utf-8")
-    en.write_text("\n".join(ENGLISH) + "\n", encoding="utf-8")
-    mt.write_text("\n".join(MT) + "\n", encoding="utf-8")
-    db = tmp_path / "corpus.sqlite"
-    result = run_cli("align", ar, en, "--translations", mt, "--presegmented", "--db", db)
-    assert result.returncode == 0, result.stderr
+    db, _ = align_story(tmp_path)
     server = Server(db, "--reviewer", "tester")
     yield db, server
     server.stop()

@@ -3,58 +3,15 @@ editor's operations with their invariant (every sentence in exactly one row), un
 from __future__ import annotations
 
 import re
-import sqlite3
 
 import pytest
+from aligned_story import ARABIC, ENGLISH, EXPECTED, MT, align_story
 from conftest import run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from translate.alignment_edit import OPS, Op, OpError, Stale, apply_op, check_alignment, parse_op, undo
 from translate.store import Store
-
-ARABIC = [
-    "ذهب الولد إلى المدرسة صباحا.",
-    "كانت السماء تمطر بغزارة.",
-    "لذلك حمل معه مظلة كبيرة.",
-    "في المدرسة قابل صديقه أحمد.",
-    "ثم عاد إلى البيت في المساء.",
-]
-MT = [
-    "The boy went to school in the morning.",
-    "The sky was raining heavily.",
-    "So he carried a big umbrella with him.",
-    "At school he met his friend Ahmed.",
-    "Then he returned home in the evening.",
-]
-ENGLISH = [
-    "In the morning the boy walked to school.",
-    "It was raining heavily, so he carried a big umbrella.",
-    "The weather report had promised sunshine for the whole week.",
-    "At school he met his friend Ahmed.",
-]
-EXPECTED = [([0], [0]), ([1, 2], [1]), ([], [2]), ([3], [3]), ([4], [])]
-
-
-@pytest.fixture
-def files(tmp_path):
-    ar, en, mt = tmp_path / "story.ar.txt", tmp_path / "story.en.txt", tmp_path / "story.mt.txt"
-    ar.write_text("\n".join(ARABIC) + "\n", encoding="utf-8")
-    en.write_text("\n".join(ENGLISH) + "\n", encoding="utf-8")
-    mt.write_text("\n".join(MT) + "\n", encoding="utf-8")
-    return ar, en, mt
-
-
-@pytest.fixture
-def aligned(files, tmp_path):
-    """A store holding the story aligned with its MT as the bridge: (db, document pair id)."""
-    ar, en, mt = files
-    db = tmp_path / "corpus.sqlite"
-    result = run_cli("align", ar, en, "--translations", mt, "--presegmented", "--db", db)
-    assert result.returncode == 0, result.stderr
-    with Store(db) as store:
-        [pair_id] = [r[0] for r in store.db.execute("SELECT id FROM document_pairs")]
-    return db, pair_id
 
 
 def current_pairs(db) -> dict[str, dict]:
@@ -92,8 +49,8 @@ def rows_of(store: Store, pair_id: int) -> list[tuple[list[int], list[int]]]:
 
 
 # -- storing ------------------------------------------------------------------------------------
-def test_align_stores_both_sides_and_every_row_as_a_link(aligned):
-    db, pair_id = aligned
+def test_align_stores_both_sides_and_every_row_as_a_link(aligned_story):
+    db, pair_id = aligned_story
     with Store(db) as store:
         alignment = store.load_alignment(pair_id)
         assert [s.text for s in alignment.ar] == ARABIC and [s.text for s in alignment.en] == ENGLISH
@@ -108,8 +65,8 @@ def test_align_stores_both_sides_and_every_row_as_a_link(aligned):
     assert set(current_pairs(db)) == {ENGLISH[0], ENGLISH[1], ENGLISH[3]}
 
 
-def test_aligning_again_with_another_bridge_keeps_one_alignment_and_no_duplicate_pairs(files, tmp_path):
-    ar, en, mt = files
+def test_aligning_again_with_another_bridge_keeps_one_alignment_and_no_duplicate_pairs(story_files, tmp_path):
+    ar, en, mt = story_files
     db = tmp_path / "corpus.sqlite"
     first = run_cli("align", ar, en, "--presegmented", "--no-bridge", "--db", db)
     assert first.returncode == 0, first.stderr
@@ -134,9 +91,9 @@ def rows_with_both_sides(db) -> list:
         return [r for r in store.load_alignment(pair_id).rows if r.ar and r.en]
 
 
-def test_aligning_again_keeps_confirmed_rows_and_review_decisions(aligned, files):
-    db, pair_id = aligned
-    ar, en, mt = files
+def test_aligning_again_keeps_confirmed_rows_and_review_decisions(aligned_story, story_files):
+    db, pair_id = aligned_story
+    ar, en, mt = story_files
     with Store(db) as store:
         # the reviewer moves English 2 (the added sentence) into the row of Arabic 1-2 by hand and
         # approves the first pair in the pair list
@@ -161,11 +118,11 @@ def test_aligning_again_keeps_confirmed_rows_and_review_decisions(aligned, files
         assert_consistent(store, pair_id)
 
 
-def test_a_store_with_pairs_from_before_links_keeps_their_decisions(files, tmp_path):
+def test_a_store_with_pairs_from_before_links_keeps_their_decisions(story_files, tmp_path):
     """Pairs an older version stored (no links) are reused by the links that make them, with their review."""
     import hashlib
 
-    ar, en, mt = files
+    ar, en, mt = story_files
     db = tmp_path / "corpus.sqlite"
     text = ar.read_text(encoding="utf-8")
     with Store(db) as store:      # as the aligner stored pairs before migration 7: no English document, no links
@@ -185,12 +142,12 @@ def test_a_store_with_pairs_from_before_links_keeps_their_decisions(files, tmp_p
     assert len(pairs) == 3
 
 
-def test_a_reviewed_pair_from_before_links_that_the_aligner_would_not_make_becomes_a_confirmed_row(files, tmp_path):
+def test_a_reviewed_pair_from_before_links_that_the_aligner_would_not_make_becomes_a_confirmed_row(story_files, tmp_path):
     import hashlib
 
     from translate.store import NewSegment
 
-    ar, en, mt = files
+    ar, en, mt = story_files
     db = tmp_path / "corpus.sqlite"
     text = ar.read_text(encoding="utf-8")
     with Store(db) as store:      # an older aligner linked Arabic 1 alone with English 1; a reviewer approved it
@@ -216,8 +173,8 @@ def test_a_reviewed_pair_from_before_links_that_the_aligner_would_not_make_becom
 
 
 # -- operations -----------------------------------------------------------------------------------
-def test_each_op_changes_the_rows_as_the_api_says(aligned):
-    db, pair_id = aligned
+def test_each_op_changes_the_rows_as_the_api_says(aligned_story):
+    db, pair_id = aligned_story
     with Store(db) as store:
         def run(op, **kw):
             apply_op(store, pair_id, Op(op, **kw), "rev")
@@ -239,8 +196,8 @@ def test_each_op_changes_the_rows_as_the_api_says(aligned):
         assert [r.status for r in store.load_alignment(pair_id).rows] == ["confirmed"] * 4 + ["auto"]
 
 
-def test_sentence_split_and_join_add_spans_and_keep_the_text(aligned):
-    db, pair_id = aligned
+def test_sentence_split_and_join_add_spans_and_keep_the_text(aligned_story):
+    db, pair_id = aligned_story
     with Store(db) as store:
         sentence = ENGLISH[1]
         cut = sentence.index(" so he")
@@ -265,8 +222,8 @@ def test_sentence_split_and_join_add_spans_and_keep_the_text(aligned):
     ({"op": "split", "row": 0, "side": "ar", "at": 1}, "split it at"),
     ({"op": "up", "row": 3, "side": "en"}, None),                    # applies (control)
 ])
-def test_ops_that_cannot_apply_change_nothing(aligned, body, message):
-    db, pair_id = aligned
+def test_ops_that_cannot_apply_change_nothing(aligned_story, body, message):
+    db, pair_id = aligned_story
     with Store(db) as store:
         before = store.load_alignment(pair_id)
         if message is None:
@@ -287,8 +244,8 @@ def test_malformed_ops_are_refused(body):
         parse_op(body)
 
 
-def test_a_stale_version_is_refused_and_undo_restores_links_and_decisions(aligned):
-    db, pair_id = aligned
+def test_a_stale_version_is_refused_and_undo_restores_links_and_decisions(aligned_story):
+    db, pair_id = aligned_story
     with Store(db) as store:
         start = store.load_alignment(pair_id)
         original_rows = rows_of(store, pair_id)
@@ -314,8 +271,8 @@ def test_a_stale_version_is_refused_and_undo_restores_links_and_decisions(aligne
         assert [tuple(r) for r in log] == [("create", "aligner"), ("up", "first"), ("undo", "first")]
 
 
-def test_realign_below_keeps_the_confirmed_rows(aligned):
-    db, pair_id = aligned
+def test_realign_below_keeps_the_confirmed_rows(aligned_story):
+    db, pair_id = aligned_story
     with Store(db) as store:
         apply_op(store, pair_id, Op("merge", row=0), "rev")           # a wrong manual fix, confirmed
         apply_op(store, pair_id, Op("merge", row=2), "rev")           # another, below
@@ -336,7 +293,6 @@ op_strategy = st.fixed_dictionaries({
     "op": st.sampled_from([o for o in OPS if o != "realign"] + ["undo"]),
     "row": st.integers(0, 7), "side": st.sampled_from(["ar", "en"]), "at": st.integers(0, 6),
     "offset": st.integers(0, 70)})
-
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops=st.lists(op_strategy, min_size=1, max_size=12))
@@ -365,17 +321,7 @@ def test_no_sequence_of_ops_loses_a_sentence(aligned_once, ops):
 def aligned_once(tmp_path_factory):
     """One aligned store for every example of the property test (each example goes on from where the
     previous one left the alignment: longer sequences, and the store must stay consistent throughout)."""
-    folder = tmp_path_factory.mktemp("prop")
-    ar, en, mt = folder / "a.txt", folder / "e.txt", folder / "m.txt"
-    ar.write_text("\n".join(ARABIC) + "\n", encoding="utf-8")
-    en.write_text("\n".join(ENGLISH) + "\n", encoding="utf-8")
-    mt.write_text("\n".join(MT) + "\n", encoding="utf-8")
-    db = folder / "corpus.sqlite"
-    result = run_cli("align", ar, en, "--translations", mt, "--presegmented", "--db", db)
-    assert result.returncode == 0, result.stderr
-    with sqlite3.connect(db) as conn:
-        [pair_id] = [r[0] for r in conn.execute("SELECT id FROM document_pairs")]
-    return db, pair_id
+    return align_story(tmp_path_factory.mktemp("prop"))
 
 
 def test_folder_alignment_stores_one_alignment_per_document_pair(tmp_path):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 
+from aligned_story import ENGLISH, EXPECTED
 from conftest import run_cli
-from test_alignment_edit import ENGLISH, EXPECTED, aligned, files  # noqa: F401  (fixtures)
 
 from translate.alignment_edit import Op, apply_op
 from translate.store import Store
@@ -19,8 +19,8 @@ def export(db, tmp_path, fmt, *extra):
     return out, result
 
 
-def test_pairs_carry_the_link_status_and_superseded_pairs_stay_out(aligned, tmp_path):  # noqa: F811
-    db, pair_id = aligned
+def test_pairs_carry_the_link_status_and_superseded_pairs_stay_out(aligned_story, tmp_path):
+    db, pair_id = aligned_story
     with Store(db) as store:
         apply_op(store, pair_id, Op("up", row=2, side="en"), "rev")      # row 1 becomes 2-2, confirmed
     out, _ = export(db, tmp_path, "jsonl")
@@ -34,8 +34,8 @@ def test_pairs_carry_the_link_status_and_superseded_pairs_stay_out(aligned, tmp_
     assert sorted(s for [s] in statuses) == ["auto", "auto", "confirmed"]
 
 
-def test_links_and_xces_exports_and_links_import_into_another_store(aligned, files, tmp_path):  # noqa: F811
-    db, pair_id = aligned
+def test_links_and_xces_exports_and_links_import_into_another_store(aligned_story, story_files, tmp_path):
+    db, pair_id = aligned_story
     with Store(db) as store:
         apply_op(store, pair_id, Op("up", row=2, side="en"), "rev")
         apply_op(store, pair_id, Op("confirm", row=0), "rev")
@@ -59,7 +59,7 @@ def test_links_and_xces_exports_and_links_import_into_another_store(aligned, fil
 
     # another store holding the same documents, aligned without a bridge: the import makes its
     # alignment the exported one, statuses included
-    ar, en, _ = files
+    ar, en, _ = story_files
     other = tmp_path / "other.sqlite"
     aligned_there = run_cli("align", ar, en, "--presegmented", "--no-bridge", "--db", other)
     assert aligned_there.returncode == 0, aligned_there.stderr
@@ -73,8 +73,8 @@ def test_links_and_xces_exports_and_links_import_into_another_store(aligned, fil
     assert pairs == {ENGLISH[0], ENGLISH[1] + " " + ENGLISH[2], ENGLISH[3]}
 
 
-def test_a_bad_links_file_is_refused_with_its_line_and_nothing_changes(aligned, tmp_path):  # noqa: F811
-    db, pair_id = aligned
+def test_a_bad_links_file_is_refused_with_its_line_and_nothing_changes(aligned_story, tmp_path):
+    db, pair_id = aligned_story
     links, _ = export(db, tmp_path, "links")
     lines = links.read_text(encoding="utf-8").splitlines()
     broken = json.loads(lines[2])

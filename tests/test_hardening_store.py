@@ -25,11 +25,6 @@ from translate.store import MIGRATIONS, Store
 SEEDS = sorted((ROOT / "seeds").glob("*.txt"))
 
 
-@pytest.fixture
-def env(tmp_path):
-    return {"TRANSLATE_MODELS_DIR": str(tmp_path / "models")}
-
-
 def translate_cmd(*args) -> list[str]:
     return [sys.executable, "-m", "translate.cli", *map(str, args)]
 

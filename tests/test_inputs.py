@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, run_cli
+from conftest import ROOT, run_cli, run_with_tiny_model, stored_documents
 
 SEED = sorted((ROOT / "seeds").glob("*.txt"))[0]
 PARTIAL = 3       # documented exit status: some inputs refused, the others stored
@@ -20,20 +20,6 @@ ARABIC_NAME = "ملف".encode("cp1256") + b".txt"      # a Windows zip's file na
 BROKEN_NAME = b"\xff-broken.txt"
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX file names are bytes")
-
-
-@pytest.fixture
-def env(tmp_path):
-    return {"TRANSLATE_MODELS_DIR": str(tmp_path / "models")}
-
-
-def run(tiny_model, env, db, *args):
-    return run_cli("run", *args, "--model", tiny_model, "--db", db, "--beam", "1", env=env)
-
-
-def documents(db: Path) -> dict[str, str]:
-    with sqlite3.connect(db) as con:
-        return dict(con.execute("SELECT path, text FROM documents").fetchall())
 
 
 def error_lines(stderr: str) -> list[str]:
@@ -57,14 +43,14 @@ def test_undecodable_file_names_are_stored_escaped_and_one_bad_file_stops_nothin
     (folder / "z.txt").write_text(GOOD_Z, encoding="utf-8")
     db = tmp_path / "c.sqlite"
 
-    result = run(tiny_model, env, db, folder)
+    result = run_with_tiny_model(tiny_model, env, db, folder)
 
     assert result.returncode == PARTIAL, result.stderr
     assert "Traceback" not in result.stderr
     errors = error_lines(result.stderr)
     assert errors == [f"error: {folder}/\\xff-broken.txt: binary data (NUL bytes), not a text file"]
     assert "1 input refused" in result.stderr
-    stored = documents(db)
+    stored = stored_documents(db)
     escaped = f"{folder}/\\xe3\\xe1\\xdd.txt"                 # the cp1256 bytes of "ملف", readable and lossless
     assert stored == {f"{folder}/a.txt": GOOD_A, escaped: "خبر عاجل من العاصمة.\n",
                       f"{folder}/z.txt": GOOD_Z}
@@ -80,7 +66,7 @@ def test_a_run_whose_every_input_is_refused_exits_1(tmp_path, tiny_model, env):
     folder = tmp_path / "in"
     folder.mkdir()
     write_bytes_name(folder, BROKEN_NAME, b"\x00\x01")
-    result = run(tiny_model, env, tmp_path / "c.sqlite", folder)
+    result = run_with_tiny_model(tiny_model, env, tmp_path / "c.sqlite", folder)
     assert result.returncode == 1
     assert error_lines(result.stderr) == [f"error: {folder}/\\xff-broken.txt: binary data (NUL bytes), "
                                           f"not a text file"]
@@ -108,10 +94,10 @@ def test_encoding_applies_only_to_files_that_are_not_utf8(tmp_path, tiny_model, 
     (folder / "windows.txt").write_bytes(windows.encode("cp1256"))
     db = tmp_path / "c.sqlite"
 
-    result = run(tiny_model, env, db, folder, "--encoding", "cp1256")
+    result = run_with_tiny_model(tiny_model, env, db, folder, "--encoding", "cp1256")
 
     assert result.returncode == 0, result.stderr
-    stored = documents(db)
+    stored = stored_documents(db)
     assert stored[f"{folder}/utf8.txt"] == GOOD_A                 # not cp1256 mojibake of the UTF-8 bytes
     assert stored[f"{folder}/utf8-bom.txt"] == GOOD_Z
     assert stored[f"{folder}/windows.txt"] == windows
@@ -123,11 +109,11 @@ def test_a_long_cp1256_file_is_detected_with_a_warning(tmp_path, tiny_model, env
     doc.write_bytes(original.encode("cp1256"))
     db = tmp_path / "c.sqlite"
 
-    result = run(tiny_model, env, db, doc)
+    result = run_with_tiny_model(tiny_model, env, db, doc)
 
     assert result.returncode == 0, result.stderr
     assert f"warning: {doc}: not UTF-8; read as cp1256" in result.stderr
-    assert documents(db) == {str(doc): original}
+    assert stored_documents(db) == {str(doc): original}
 
 
 def test_a_short_cp1256_file_is_refused_with_the_encoding_to_pass(tmp_path, tiny_model, env):
@@ -138,22 +124,22 @@ def test_a_short_cp1256_file_is_refused_with_the_encoding_to_pass(tmp_path, tiny
     good.write_text(GOOD_A, encoding="utf-8")
     db = tmp_path / "c.sqlite"
 
-    result = run(tiny_model, env, db, doc, good)
+    result = run_with_tiny_model(tiny_model, env, db, doc, good)
 
     assert result.returncode == PARTIAL, result.stderr
     [error] = error_lines(result.stderr)
     assert error.startswith(f"error: {doc}: not valid UTF-8") and "--encoding cp1256" in error
-    assert documents(db) == {str(good): GOOD_A}
+    assert stored_documents(db) == {str(good): GOOD_A}
 
-    fixed = run(tiny_model, env, db, doc, "--encoding", "cp1256")
+    fixed = run_with_tiny_model(tiny_model, env, db, doc, "--encoding", "cp1256")
     assert fixed.returncode == 0, fixed.stderr
-    assert documents(db)[str(doc)] == "نص عربي."
+    assert stored_documents(db)[str(doc)] == "نص عربي."
 
 
 def test_text_in_no_arabic_encoding_is_refused_not_guessed(tmp_path, tiny_model, env):
     doc = tmp_path / "latin.txt"
     doc.write_bytes("Le président a déclaré que le gouvernement allait améliorer l'économie.".encode("cp1252"))
-    result = run(tiny_model, env, tmp_path / "c.sqlite", doc)
+    result = run_with_tiny_model(tiny_model, env, tmp_path / "c.sqlite", doc)
     assert result.returncode == 1
     [error] = error_lines(result.stderr)
     assert str(doc) in error and "--encoding" in error
@@ -167,10 +153,10 @@ def test_utf16_with_a_byte_order_mark_is_read_and_wrong_encodings_are_refused(tm
     (folder / "utf16-nobom.txt").write_bytes(GOOD_Z.encode("utf-16-le"))
     db = tmp_path / "c.sqlite"
 
-    result = run(tiny_model, env, db, folder, "--encoding", "cp1256")
+    result = run_with_tiny_model(tiny_model, env, db, folder, "--encoding", "cp1256")
 
     assert result.returncode == PARTIAL, result.stderr
-    assert documents(db) == {f"{folder}/utf16.txt": GOOD_A}
+    assert stored_documents(db) == {f"{folder}/utf16.txt": GOOD_A}
     [error] = error_lines(result.stderr)
     assert "utf16-nobom.txt" in error and "NUL" in error
 
@@ -195,14 +181,14 @@ def test_an_html_page_saved_as_txt_is_refused_unless_html_is_given(tmp_path, tin
     page.write_text(PAGE, encoding="utf-8")
     db = tmp_path / "c.sqlite"
 
-    refused = run(tiny_model, env, db, page)
+    refused = run_with_tiny_model(tiny_model, env, db, page)
     assert refused.returncode == 1
     [error] = error_lines(refused.stderr)
     assert error.startswith(f"error: {page}: looks like an HTML page") and "--html" in error
 
-    done = run(tiny_model, env, db, page, "--html")
+    done = run_with_tiny_model(tiny_model, env, db, page, "--html")
     assert done.returncode == 0, done.stderr
-    [text] = documents(db).values()
+    [text] = stored_documents(db).values()
     assert "وأكد الوزير أن المفاوضات مستمرة مع الدول المجاورة بشأن المياه والحدود." in text
     assert "وذكرت وكالة الأنباء" in text
     for markup in ("<", "tracking", "font-family", "الرئيسية"):        # no tags, script, style or menu
@@ -216,15 +202,15 @@ def test_plain_text_with_a_few_angle_brackets_is_not_html(tmp_path, tiny_model, 
     text = GOOD_A + "وقال إن النسبة <5% في المئة <b> هذا العام.\n" + GOOD_Z
     doc.write_text(text, encoding="utf-8")
     db = tmp_path / "c.sqlite"
-    result = run(tiny_model, env, db, doc)
+    result = run_with_tiny_model(tiny_model, env, db, doc)
     assert result.returncode == 0, result.stderr
-    assert documents(db) == {str(doc): text}
+    assert stored_documents(db) == {str(doc): text}
 
 
 def test_unknown_encoding_is_a_usage_error(tmp_path, tiny_model, env):
     doc = tmp_path / "d.txt"
     doc.write_text(GOOD_A, encoding="utf-8")
-    result = run(tiny_model, env, tmp_path / "c.sqlite", doc, "--encoding", "no-such-codec")
+    result = run_with_tiny_model(tiny_model, env, tmp_path / "c.sqlite", doc, "--encoding", "no-such-codec")
     assert result.returncode == 2
     assert result.stderr.strip() == "error: --encoding no-such-codec: unknown encoding (e.g. cp1256, iso8859_6)"
     assert not (tmp_path / "c.sqlite").exists()

@@ -9,9 +9,8 @@ import sqlite3
 from pathlib import Path
 
 import httpx
-import pytest
 
-from conftest import run_cli
+from conftest import run_cli, run_with_tiny_model, stored_documents
 from test_review import Server
 
 GOOD_A = "قال الرئيس إن الحكومة ستعمل على تحسين الاقتصاد.\n"
@@ -30,20 +29,6 @@ PAGE = """<!DOCTYPE html>
 <p>وختم بالقول إن المرحلة المقبلة ستشهد مزيدا من المشاريع التنموية الكبرى في البلاد.</p></article>
 <footer>حقوق النشر &copy; 2024</footer></body></html>
 """
-
-
-@pytest.fixture
-def env(tmp_path):
-    return {"TRANSLATE_MODELS_DIR": str(tmp_path / "models")}
-
-
-def run(tiny_model, env, db, *args):
-    return run_cli("run", *args, "--model", tiny_model, "--db", db, "--beam", "1", env=env)
-
-
-def documents(db: Path) -> dict[str, str]:
-    with sqlite3.connect(db) as con:
-        return dict(con.execute("SELECT path, text FROM documents").fetchall())
 
 
 def lines_starting(stderr: str, prefix: str) -> list[str]:
@@ -68,9 +53,9 @@ def mixed_folder(tmp_path: Path) -> Path:
 def test_run_dir_with_html_reads_html_pages_and_upper_case_extensions(tmp_path, tiny_model, env):
     folder = mixed_folder(tmp_path)
     db = tmp_path / "c.sqlite"
-    result = run(tiny_model, env, db, folder, "--html")
+    result = run_with_tiny_model(tiny_model, env, db, folder, "--html")
     assert result.returncode == 0, result.stderr
-    stored = documents(db)
+    stored = stored_documents(db)
     assert set(stored) == {str(folder / name) for name in ("a.html", "sub/c.HTM", "b.TXT", "d.txt")}
     assert stored[str(folder / "b.TXT")] == GOOD_A
     # every other file of the folder is named, with the reason it was not read
@@ -83,9 +68,9 @@ def test_run_dir_with_html_reads_html_pages_and_upper_case_extensions(tmp_path, 
 def test_run_dir_without_html_names_the_pages_it_skips_and_reads_upper_case_txt(tmp_path, tiny_model, env):
     folder = mixed_folder(tmp_path)
     db = tmp_path / "c.sqlite"
-    result = run(tiny_model, env, db, folder)
+    result = run_with_tiny_model(tiny_model, env, db, folder)
     assert result.returncode == 0, result.stderr
-    assert set(documents(db)) == {str(folder / "b.TXT"), str(folder / "d.txt")}
+    assert set(stored_documents(db)) == {str(folder / "b.TXT"), str(folder / "d.txt")}
     skipped = "\n".join(lines_starting(result.stderr, "warning:"))
     for name in ("a.html", "sub/c.HTM"):
         assert f"{folder / name}: skipped: an HTML page (pass --html to translate its article text)" in skipped
@@ -97,7 +82,7 @@ def test_a_folder_without_readable_files_is_one_error_naming_what_is_read(tmp_pa
     folder = tmp_path / "pages"
     folder.mkdir()
     (folder / "a.html").write_text(PAGE, encoding="utf-8")
-    result = run(tiny_model, env, tmp_path / "c.sqlite", folder)
+    result = run_with_tiny_model(tiny_model, env, tmp_path / "c.sqlite", folder)
     assert result.returncode == 1
     assert lines_starting(result.stderr, "error:") == ["error: no .txt input files found"]
     assert "a.html: skipped: an HTML page" in result.stderr
@@ -126,9 +111,9 @@ def test_html_lists_and_tables_are_stored_as_plain_lines_without_markdown_marks(
     page = tmp_path / "page.html"
     page.write_text(PAGE, encoding="utf-8")
     db = tmp_path / "c.sqlite"
-    result = run(tiny_model, env, db, page, "--html")
+    result = run_with_tiny_model(tiny_model, env, db, page, "--html")
     assert result.returncode == 0, result.stderr
-    [text] = documents(db).values()
+    [text] = stored_documents(db).values()
     lines = text.split("\n")
     for expected in ("البند الأول من الإصلاحات يتعلق بالضرائب على الشركات.",
                      "البند الثاني يتعلق بتشجيع الاستثمار الأجنبي المباشر.",
@@ -152,15 +137,15 @@ def test_an_encoding_that_reads_an_arabic_file_as_mojibake_is_refused_naming_the
     doc.write_bytes((GOOD_A + GOOD_Z).encode("cp1256"))
     db = tmp_path / "c.sqlite"
     for wrong in ("latin-1", "cp1252"):
-        result = run(tiny_model, env, db, doc, "--encoding", wrong)
+        result = run_with_tiny_model(tiny_model, env, db, doc, "--encoding", wrong)
         assert result.returncode == 1
         [error] = lines_starting(result.stderr, "error:")
         assert error.startswith(f"error: {doc}: read as ") and "no Arabic letters" in error
         assert "--encoding cp1256" in error
-    assert not documents(db) if db.exists() else True
-    right = run(tiny_model, env, db, doc, "--encoding", "cp1256")
+    assert not stored_documents(db) if db.exists() else True
+    right = run_with_tiny_model(tiny_model, env, db, doc, "--encoding", "cp1256")
     assert right.returncode == 0, right.stderr
-    assert list(documents(db).values()) == [GOOD_A + GOOD_Z]
+    assert list(stored_documents(db).values()) == [GOOD_A + GOOD_Z]
 
 
 def test_a_latin_script_file_in_latin_1_is_still_read_as_asked(tmp_path):
@@ -181,7 +166,7 @@ def test_latin_script_lines_are_kept_as_they_are_not_translated(tmp_path, tiny_m
     article = tmp_path / "mixed.txt"
     article.write_text(GOOD_A + ENGLISH_QUOTE + "\n" + GOOD_Z + ENGLISH_TITLE + "\n", encoding="utf-8")
     db = tmp_path / "c.sqlite"
-    result = run(tiny_model, env, db, article)
+    result = run_with_tiny_model(tiny_model, env, db, article)
     assert result.returncode == 0, result.stderr
     # only the two Arabic sentences went to the model
     assert "(translated 2, reused 0, copied 2 Latin-script)" in result.stderr
@@ -198,7 +183,7 @@ def test_latin_script_lines_are_kept_as_they_are_not_translated(tmp_path, tiny_m
     assert {r[1] for r in rows if r[2] == "copied"} == {ENGLISH_QUOTE, ENGLISH_TITLE}
 
     # a second run adds nothing and sends nothing to the model
-    again = run(tiny_model, env, db, article)
+    again = run_with_tiny_model(tiny_model, env, db, article)
     assert again.returncode == 0, again.stderr
     with sqlite3.connect(db) as con:
         assert con.execute("SELECT COUNT(*) FROM translations").fetchone()[0] == 4
@@ -228,7 +213,7 @@ def test_a_latin_line_of_one_article_under_two_names_is_copied_once(tmp_path, ti
     for name in ("a.txt", "b.txt"):
         (folder / name).write_text(ENGLISH_QUOTE + "\n" + GOOD_A, encoding="utf-8")
     db = tmp_path / "c.sqlite"
-    result = run(tiny_model, env, db, folder)
+    result = run_with_tiny_model(tiny_model, env, db, folder)
     assert result.returncode == 0, result.stderr
     with sqlite3.connect(db) as con:
         assert con.execute("SELECT origin, COUNT(*) FROM translations GROUP BY origin ORDER BY origin").fetchall() \
@@ -239,7 +224,7 @@ def test_context_of_a_copied_line_is_the_translated_sentences_around_it(tmp_path
     article = tmp_path / "mixed.txt"
     article.write_text(GOOD_A + ENGLISH_QUOTE + "\n" + GOOD_Z, encoding="utf-8")
     db = tmp_path / "c.sqlite"
-    assert run(tiny_model, env, db, article).returncode == 0
+    assert run_with_tiny_model(tiny_model, env, db, article).returncode == 0
     with sqlite3.connect(db) as con:
         ids = [r[0] for r in con.execute("SELECT t.id FROM translations t JOIN segments s ON s.id = t.segment_id"
                                          " ORDER BY s.start")]

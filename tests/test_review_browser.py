@@ -10,18 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, run_cli
+from conftest import ROOT, require_chromium, run_cli
 from test_review import SCRIPT_SOURCE, SCRIPT_TARGET, Server, make_store
 
-CHROMIUM = Path("/usr/bin/chromium")
-if not CHROMIUM.exists():
-    pytest.skip("Chromium is not installed (/usr/bin/chromium; `make browser` installs it)",
-                allow_module_level=True)
+require_chromium()
 
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
-
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+from playwright.sync_api import expect  # noqa: E402
 
 PAIRS = [
     ("أعلنت الحكومة عن خطة جديدة لدعم المزارعين في المناطق الريفية.",
@@ -40,14 +34,6 @@ def statuses_of(db: Path, ids: list[int]) -> list[str]:
     with sqlite3.connect(db) as con:
         status = dict(con.execute("SELECT id, status FROM translations"))
     return [status[i] for i in ids]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -23,11 +23,6 @@ def count(db: Path, table: str) -> int:
         return con.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
 
 
-@pytest.fixture
-def env(tmp_path):
-    return {"TRANSLATE_MODELS_DIR": str(tmp_path / "models")}
-
-
 def test_run_seeds_stores_a_pair_for_every_sentence_and_second_run_adds_none(tmp_path, tiny_model, env):
     db = tmp_path / "corpus.sqlite"
     seeds = sorted(SEEDS.glob("*.txt"))

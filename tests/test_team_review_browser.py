@@ -9,28 +9,13 @@ import os
 import sqlite3
 from pathlib import Path
 
-import pytest
-
-from conftest import ROOT
+from conftest import ROOT, require_chromium
 from test_review import Server, corpus, make_store
 from test_team_review import add_user
 
-CHROMIUM = Path("/usr/bin/chromium")
-if not CHROMIUM.exists():
-    pytest.skip("Chromium is not installed (/usr/bin/chromium; `make browser` installs it)",
-                allow_module_level=True)
+require_chromium()
 
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
-
-from test_review_browser import CHROMIUM_ARGS  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+from playwright.sync_api import expect  # noqa: E402
 
 
 def open_as(browser, server: Server, token: str, path: str = "/", width: int = 1360, height: int = 900):

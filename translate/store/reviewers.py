@@ -255,15 +255,3 @@ class ReviewerBook:
         for r in chunk:
             r["adjudicated_by"] = adjudicator.get(r["id"])
         return chunk
-        ids = [r["id"] for r in chunk]
-        marks = ",".join("?" * len(ids))
-        adjudicator = dict(self.db.execute(
-            f"SELECT a.translation_id, a.resolved_by FROM adjudications a WHERE a.id IN"
-            f" (SELECT MAX(id) FROM adjudications WHERE translation_id IN ({marks}) AND resolved_at IS NOT NULL"
-            f" GROUP BY translation_id)", ids))
-        for r in chunk:
-            # PAIR_SELECT reads who made the latest change in force; a pending pair has no decision to name
-            if r["status"] == "pending":
-                r["reviewer"] = r["reviewed_at"] = None
-            r["adjudicated_by"] = adjudicator.get(r["id"])
-        return chunk
