@@ -95,9 +95,10 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(db: Path, port: int) -> subprocess.Popen:
+def start_server(db: Path, port: int, *args: str) -> subprocess.Popen:
+    """`translate review` on db at port with the extra options args; returns once it accepts connections."""
     proc = subprocess.Popen([sys.executable, "-m", "translate.cli", "review", "--db", str(db), "--port", str(port),
-                             "--reviewer", "bench"], cwd=REPO, stderr=subprocess.PIPE, text=True)
+                             *args], cwd=REPO, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -151,7 +152,7 @@ def main() -> None:
         print(f"store: {args.pairs} pairs from {origin} text, {args.pairs // PAIRS_PER_DOCUMENT} documents, "
               f"{size_mb:.0f} MB, built in {time.perf_counter() - t:.1f} s")
         port = free_port()
-        server = start_server(db, port)
+        server = start_server(db, port, "--reviewer", "bench")
         try:
             with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
                 def get(url):

@@ -24,7 +24,6 @@ import re
 import shutil
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -36,29 +35,11 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from review_latency import build_store, free_port, sentences  # noqa: E402
+from review_latency import build_store, free_port, sentences, start_server  # noqa: E402
 
 from translate.store import Store  # noqa: E402
 
 WINDOW_S = 10
-
-
-def start_server(db: Path, port: int, *args: str) -> subprocess.Popen:
-    import socket
-
-    proc = subprocess.Popen([sys.executable, "-m", "translate.cli", "review", "--db", str(db), "--port", str(port),
-                             *args], cwd=REPO, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"error: review server exited: {proc.stderr.read().strip()}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return proc
-        except OSError:
-            time.sleep(0.05)
-    proc.kill()
-    raise SystemExit("error: review server did not start in 60 s")
 
 
 class Reviewer(threading.Thread):
