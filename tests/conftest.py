@@ -68,8 +68,11 @@ def require_chromium() -> None:
 def browser():
     """A headless Chromium, one per test module."""
     require_chromium()
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # a busy 2-core CI machine can take more than Playwright's default 5 s to save and redraw; the
+    # assertions wait for a state, so a longer limit only costs time when a test is failing anyway
+    expect.set_options(timeout=20_000)
     with sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield chromium
