@@ -83,8 +83,8 @@ from .lexicon import LexiconError, load_lexicon, normalize_arabic
 from .scoring.adequacy import LINK_THRESHOLD, SOFT_TRANSLATIONS, adequacy_signals
 from .scoring.calibration import (BAD_THRESHOLD, CALIBRATION, CHRF_WEIGHT, GOOD_THRESHOLD, GUARDS, IBM1_FLOOR,
                                   LOGPROB_NEUTRAL, LOGPROB_WEIGHT, LOST_TEXT_CAP, features, label_for, sigmoid)
-from .scoring.carried import (LATIN_TOKEN, count_missing, extra_numbers, missing_numbers, number_words, numbers,
-                              unmatched)
+from .scoring.carried import (LATIN_TOKEN, carried_words, count_missing, extra_numbers, missing_numbers,
+                              number_words, numbers, unmatched)
 from .scoring.form import (capitalised_share, names_mismatch, punctuation_counts, punctuation_mismatch,
                            repeated_trigrams)
 from .scoring.frequency import ARABIC_WORD, ENGLISH_WORD, NEUTRAL_FREQUENCY, RARE_ZIPF, frequency, zipf_table
@@ -149,7 +149,12 @@ def signals_for(source: str, target: str) -> dict:
     sentence_content = adequacy.pop("sentence_content")   # per source sentence, for the omission test
     sentences_missing = max(0, len(source_sentences) - len(target_sentences)) if target.strip() \
         else len(source_sentences)
-    tgt_oov, tgt_rare, tgt_zipf = frequency(ENGLISH_WORD.findall(target.lower()), "en")
+    target_words = ENGLISH_WORD.findall(target.lower())
+    tgt_oov, tgt_rare, tgt_zipf = frequency(target_words, "en")
+    # a name or title carried over from the source's Latin script (República Dominicana) is not a misspelt or
+    # invented English word: tgt_oov leaves such words out
+    carried = carried_words(source)
+    tgt_oov = frequency([w for w in target_words if w not in carried], "en")[0] if carried else tgt_oov
     src_oov, src_rare, src_zipf = frequency(ARABIC_WORD.findall(normalize_arabic(source)), "ar")
     latin_words = _LATIN_WORD.findall(target)
     return {

@@ -15,6 +15,13 @@ _THOUSANDS = re.compile(r"(?<=\d)[,٬،](?=\d{3}(?!\d))")     # 2,220; 783،562 
 _DECIMAL_COMMA = re.compile(r"(?<=\d),(?=\d{1,2}(?!\d))")     # 6,34 (an Arabic decimal comma), not 2,220
 
 
+def carried_words(source: str) -> set[str]:
+    """The source's Latin-script tokens (names, titles, codes) lower-cased, and the words inside them
+    (``Grachtengordel``, ``república``, ``covid``, ``19``), as an output that carries them over spells them."""
+    tokens = {t.lower() for t in LATIN_TOKEN.findall(source)}
+    return tokens | {w for t in tokens for w in re.findall(r"[a-z]+", t)}
+
+
 def numbers(text: str) -> list[str]:
     """Numbers as normalised strings: Western digits, no thousands separators, no leading zeros."""
     text = _THOUSANDS.sub("", _DECIMAL_COMMA.sub(".", text.translate(_DIGITS)))

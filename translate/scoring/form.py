@@ -42,10 +42,20 @@ def _mismatch(a: int, b: int) -> float:
     return abs(a - b) / (1 + a + b)
 
 
+# English punctuates clauses more than Arabic, which chains them with و and commas: a good translation splits
+# long sentences and sets off clauses with commas (FLORES dev's human reference has 181 more clause marks
+# than its Arabic source; UD Arabic PUD's English 15% more than its Arabic). So clause marks the output adds
+# count for half; clause marks it lacks (clauses merged or dropped), and every other kind, count in full.
+EXTRA_CLAUSE_WEIGHT = 0.5
+
+
 def punctuation_mismatch(source: str, target: str) -> float:
-    """Marks whose count differs between source and output, summed over kinds, relative to all marks."""
+    """Marks whose count differs between source and output, summed over kinds, relative to all marks (clause
+    marks the output adds count for ``EXTRA_CLAUSE_WEIGHT``)."""
     src, tgt = punctuation_counts(source), punctuation_counts(target)
-    return sum(abs(src[k] - tgt[k]) for k in src) / (1 + sum(src.values()) + sum(tgt.values()))
+    differ = sum((EXTRA_CLAUSE_WEIGHT if kind == "clause" and tgt[kind] > src[kind] else 1.0)
+                 * abs(src[kind] - tgt[kind]) for kind in src)
+    return differ / (1 + sum(src.values()) + sum(tgt.values()))
 
 
 def names_mismatch(source: str, target_sentences: list[str], unknown_names: int) -> float:
