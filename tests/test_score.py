@@ -470,3 +470,13 @@ def test_clause_marks_the_output_adds_cost_less_than_those_it_lacks():
     assert 0.0 < added < lacking
     # other kinds count in full either way
     assert punctuation_mismatch(one_mark, "The minister said (the project is big) and will take years.") > added
+
+
+def test_a_typographic_apostrophe_is_no_quote_mark():
+    from translate.score import punctuation_counts, punctuation_mismatch
+
+    source = "وشدد على أهمية اتساق أحكام المحكمة العليا."
+    straight = punctuation_mismatch(source, "He stressed the importance of consistency in the Supreme Court's rulings.")
+    curly = punctuation_mismatch(source, "He stressed the importance of consistency in the Supreme Court’s rulings.")
+    assert curly == straight == 0.0
+    assert punctuation_counts("the players’ union and ‘the club’")["quote"] == 2      # a plural's apostrophe too

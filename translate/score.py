@@ -25,7 +25,8 @@ scored as well:
   coverage easy to reach by chance and are translated more freely, so it describes the source);
 * word frequency, from wordfreq's tables (``translate/data/zipf-{en,ar}.tsv.gz``, words of Zipf >= 2;
   Zipf = log10 occurrences per billion words): ``tgt_oov``, share of the output's words absent from the
-  English table (misspelt, invented or untranslated words; bad when high); ``tgt_rare``, share of
+  English table (misspelt, invented or untranslated words; bad when high; words carried over from the
+  source's Latin script, such as a name or a title in brackets, are left out); ``tgt_rare``, share of
   output words below Zipf 3 (precise vocabulary; weakly good); ``tgt_zipf``, mean Zipf of the output's
   words (generic wording when high); ``src_oov`` / ``src_rare`` / ``src_zipf``, the same of the
   Arabic source, and ``source_chars``: a difficult source (rare words, names, very short) makes every
@@ -42,7 +43,8 @@ scored as well:
 * structure: ``punctuation_mismatch``, how far the output's punctuation (clause ends: commas and full
   stops; quotes; brackets; question and exclamation marks; colons and semicolons; dashes; counted by
   kind, digits' separators, hyphens inside words and apostrophes left out) is from the source's, 0
-  when every kind has as many marks on both sides, towards 1 when they differ everywhere; the
+  when every kind has as many marks on both sides, towards 1 when they differ everywhere (clause marks
+  the output adds count half: English punctuates clauses more than Arabic, which chains them with و); the
   review page names the kinds that differ; ``names_mismatch``, the same
   for names: capitalised words of the output (not opening a sentence) against the source's Latin-script
   tokens and content words the lexicon does not know (mostly names); an output that drops or invents

@@ -22,14 +22,15 @@ PUNCTUATION_KINDS = {"clause": "،,.", "quote": "\"«»“”'‘’", "bracket"
                      "dash": "-–—"}
 _NUMBER_SEPARATOR = re.compile(r"(?<=\d)[.,٫٬](?=\d)")
 _INNER_HYPHEN = re.compile(r"(?<=\w)-(?=\w)")
-_APOSTROPHE = re.compile(r"(?<=[A-Za-z])'(?=[A-Za-z])|(?<=s)'(?=\s)")
+# an apostrophe, straight or typographic (don't, Court’s, Paris'), is no quote mark
+_APOSTROPHE = re.compile(r"(?<=[A-Za-z])['’](?=[A-Za-z])|(?<=s)['’](?=\s)")
 _INITIALISM = re.compile(r"\b(?:[A-Za-z]\.){2,}")
 _SENTENCE_OPENING = re.compile(r"[\s\"'“‘(]*([A-Z][A-Za-z]+)")       # a capitalised first word of a sentence
 _CAPITALISED = re.compile(r"\b[A-Z][A-Za-z]+")
 
 
 def punctuation_counts(text: str) -> dict[str, int]:
-    """Marks of each kind; separators inside numbers, hyphens inside words, apostrophes (don't, Paris')
+    """Marks of each kind; separators inside numbers, hyphens inside words, apostrophes (don't, Court’s, Paris')
     and the dots of initialisms (U.S.) are not punctuation."""
     text = _APOSTROPHE.sub("", _INNER_HYPHEN.sub("", _NUMBER_SEPARATOR.sub("", text)))
     # an initialism ending the line also ends its sentence: keep one full stop for it
