@@ -82,23 +82,28 @@ import re
 from dataclasses import dataclass, field
 
 from .lexicon import LexiconError, load_lexicon, normalize_arabic
+# the parts live in translate/scoring/, one concern a module; this module puts them together and keeps every
+# public name importable from here (a package named translate/score/ would clash with the API function that
+# translate/__init__.py binds to translate.score)
 from .scoring.adequacy import LINK_THRESHOLD, SOFT_TRANSLATIONS, adequacy_signals
 from .scoring.calibration import (BAD_THRESHOLD, CALIBRATION, CHRF_WEIGHT, GOOD_THRESHOLD, GUARDS, IBM1_FLOOR,
                                   LOGPROB_NEUTRAL, LOGPROB_WEIGHT, LOST_TEXT_CAP, features, label_for, sigmoid)
 from .scoring.carried import (LATIN_TOKEN, carried_words, count_missing, extra_numbers, missing_numbers,
                               number_words, numbers, unmatched)
-from .scoring.form import (capitalised_share, names_mismatch, punctuation_counts, punctuation_mismatch,
-                           repeated_trigrams)
-from .scoring.frequency import ARABIC_WORD, ENGLISH_WORD, NEUTRAL_FREQUENCY, RARE_ZIPF, frequency, zipf_table
+from .scoring.form import (PUNCTUATION_KINDS, capitalised_share, names_mismatch, punctuation_counts,
+                           punctuation_mismatch, repeated_trigrams)
+from .scoring.frequency import (ARABIC_WORD, DATA_DIR, ENGLISH_WORD, NEUTRAL_FREQUENCY, RARE_ZIPF, ZIPF_UNKNOWN,
+                                frequency, zipf_table)
 from .scoring.omission import LOST_CONTENT, LOST_CONTENT_FEWER, SHORT_OUTPUT, omitted_sentences
 from .scoring.sentences import glued_sentences, sentence_spans
 
-__all__ = ["BAD_THRESHOLD", "CALIBRATION", "CHRF_WEIGHT", "GOOD_THRESHOLD", "GUARDS", "IBM1_FLOOR", "LENGTH_LOG_RATIO",
-           "LENGTH_SHORT", "LENGTH_SPREAD", "LINK_THRESHOLD", "LOGPROB_NEUTRAL", "LOGPROB_WEIGHT", "LOST_CONTENT",
-           "LOST_CONTENT_FEWER", "LOST_TEXT_CAP", "NEUTRAL_FREQUENCY", "Quality", "RARE_ZIPF", "SHORT_OUTPUT",
-           "SOFT_TRANSLATIONS", "capitalised_share", "extra_numbers", "features", "glued_sentences", "label_for",
-           "missing_numbers", "names_mismatch", "number_words", "numbers", "omitted_sentences", "prepare",
-           "punctuation_counts", "punctuation_mismatch", "score_pair", "sentence_spans", "signals_for", "zipf_table"]
+__all__ = ["BAD_THRESHOLD", "CALIBRATION", "CHRF_WEIGHT", "DATA_DIR", "GOOD_THRESHOLD", "GUARDS", "IBM1_FLOOR",
+           "LENGTH_LOG_RATIO", "LENGTH_SHORT", "LENGTH_SPREAD", "LINK_THRESHOLD", "LOGPROB_NEUTRAL", "LOGPROB_WEIGHT",
+           "LOST_CONTENT", "LOST_CONTENT_FEWER", "LOST_TEXT_CAP", "NEUTRAL_FREQUENCY", "PUNCTUATION_KINDS", "Quality",
+           "RARE_ZIPF", "SHORT_OUTPUT", "SOFT_TRANSLATIONS", "ZIPF_UNKNOWN", "capitalised_share", "extra_numbers",
+           "features", "glued_sentences", "label_for", "missing_numbers", "names_mismatch", "number_words", "numbers",
+           "omitted_sentences", "prepare", "punctuation_counts", "punctuation_mismatch", "score_pair",
+           "sentence_spans", "signals_for", "zipf_table"]
 
 # expected log(English chars / Arabic chars) and its spread; see the module docstring
 LENGTH_LOG_RATIO = 0.17
