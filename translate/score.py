@@ -31,6 +31,9 @@ scored as well:
   words (generic wording when high); ``src_oov`` / ``src_rare`` / ``src_zipf``, the same of the
   Arabic source, and ``source_chars``: a difficult source (rare words, names, very short) makes every
   system's output worse, so these describe the source, not the translation;
+* ``fluency``: the mean information, in nats per word, that each output word's predecessor gives about it
+  under an English word-bigram model (``translate.scoring.fluency``: counts from Tatoeba and UD PUD English
+  over wordfreq's unigram frequencies); a word salad of the same words scores lower;
 * omission: ``source_sentences``, the sentences of the source line; ``sentences_missing``, how many
   more sentences the source has than the output (only a hint: systems merge sentences with commas or
   "and", or run them together with no space after the full stop); ``omission``, the source sentences
@@ -90,6 +93,7 @@ from .scoring.calibration import (BAD_THRESHOLD, CALIBRATION, CHRF_WEIGHT, GOOD_
                                   LOGPROB_NEUTRAL, LOGPROB_WEIGHT, LOST_TEXT_CAP, features, label_for, sigmoid)
 from .scoring.carried import (LATIN_TOKEN, carried_words, count_missing, extra_numbers, missing_numbers,
                               number_words, numbers, unmatched)
+from .scoring.fluency import bigram_model, fluency
 from .scoring.form import (PUNCTUATION_KINDS, capitalised_share, names_mismatch, punctuation_counts,
                            punctuation_mismatch, repeated_trigrams)
 from .scoring.frequency import (ARABIC_WORD, DATA_DIR, ENGLISH_WORD, NEUTRAL_FREQUENCY, RARE_ZIPF, ZIPF_UNKNOWN,
@@ -126,6 +130,7 @@ def prepare() -> None:
     load_lexicon()
     zipf_table("en")
     zipf_table("ar")
+    bigram_model()
 
 
 def signals_for(source: str, target: str) -> dict:
@@ -164,6 +169,7 @@ def signals_for(source: str, target: str) -> dict:
     tgt_oov = frequency([w for w in target_words if w not in carried], "en")[0] if carried else tgt_oov
     src_oov, src_rare, src_zipf = frequency(ARABIC_WORD.findall(normalize_arabic(source)), "ar")
     latin_words = _LATIN_WORD.findall(target)
+    fluency_gain, disfluent = fluency(target)
     return {
         "length_z": round(length_z, 3),
         "target_chars": tgt_chars,
@@ -183,6 +189,10 @@ def signals_for(source: str, target: str) -> dict:
         "tgt_oov": round(tgt_oov, 3),
         "tgt_rare": round(tgt_rare, 3),
         "tgt_zipf": round(tgt_zipf, 3),
+        # fluency: how much an English bigram model prefers the output's word order (a target-side check on
+        # the lexicon's taste for literal wording)
+        "fluency": round(fluency_gain, 3),
+        "disfluent": round(disfluent, 3),
         "src_oov": round(src_oov, 3),
         "src_rare": round(src_rare, 3),
         "src_zipf": round(src_zipf, 3),
