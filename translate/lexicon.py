@@ -101,7 +101,8 @@ _ENGLISH_STOPWORDS_WRITTEN = (
     " would can could shall should may might must there here which who whom whose what when where why how than"
     " then so if also into about over up out just very")
 ARABIC_STOPWORDS = frozenset(arabic_tokens(_ARABIC_STOPWORDS_WRITTEN))
-ENGLISH_STOPWORDS = frozenset(_ENGLISH_STOPWORDS_WRITTEN.split()) | frozenset(english_tokens(_ENGLISH_STOPWORDS_WRITTEN))
+ENGLISH_STOPWORDS = (frozenset(_ENGLISH_STOPWORDS_WRITTEN.split())
+                     | frozenset(english_tokens(_ENGLISH_STOPWORDS_WRITTEN)))
 
 
 # -- the lexicon --------------------------------------------------------------------------------
