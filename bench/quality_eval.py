@@ -62,7 +62,9 @@ SIGN = {"length_z2": -1, "log_length": 1, "numbers_extra": -1, "capitalised": 1,
         "src_oov": -1, "src_rare": -1, "src_zipf": 1, "log_source_length": 1,
         # soft coverage is coverage; many-sensed source words make a free translation likely; dropped or
         # invented punctuation and names move the output away from any faithful translation
-        "soft_coverage": 1, "src_ambiguity": -1, "punctuation_mismatch": -1, "names_mismatch": -1}
+        "soft_coverage": 1, "src_ambiguity": -1, "punctuation_mismatch": -1, "names_mismatch": -1,
+        # an output whose word order an English language model expects reads as English
+        "fluency": 1, "disfluent": -1}
 # weight of the within-source term of the fit (see fit_rank_least_squares)
 WITHIN = 1.0
 # L2 penalty of the ranking fit (standardised features): 0.3 held the best leave-one-domain-out Spearman
@@ -288,7 +290,8 @@ def main() -> None:
         tau = kendall_tau([mean[s] for s in SYSTEMS], [comet[s] for s in SYSTEMS])
         tau_chrf = kendall_tau([mean[s] for s in SYSTEMS], [corpus_chrf[s] for s in SYSTEMS])
         print(f"system ranking, {label}: Kendall tau vs COMET = {tau:.3f}, vs corpus chrF = {tau_chrf:.3f}")
-        print("  by score: " + ", ".join(f"{s} {mean[s]:.3f}" for s in sorted(SYSTEMS, key=lambda s: -mean[s])))
+        # four decimals: neighbours in the ranking can lie closer than 0.001 (a near-tie is not a ranking)
+        print("  by score: " + ", ".join(f"{s} {mean[s]:.4f}" for s in sorted(SYSTEMS, key=lambda s: -mean[s])))
     print("  by COMET: " + ", ".join(f"{s} {comet[s]:.4f}" for s in by_comet))
     print("  by chrF:  " + ", ".join(f"{s} {corpus_chrf[s]:.1f}" for s in sorted(SYSTEMS, key=lambda s: -corpus_chrf[s])))
     tau_metrics = kendall_tau([comet[s] for s in SYSTEMS], [corpus_chrf[s] for s in SYSTEMS])

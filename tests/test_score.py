@@ -443,3 +443,40 @@ def test_capitalised_share_ignores_how_sentences_are_divided():
     merged = sentence_spans("The city is big, the town is old.", "en")
     assert capitalised_share(split) == capitalised_share(merged) == 0.0
     assert capitalised_share(sentence_spans("He met Paul Smith.", "en")) == 0.5
+
+
+# -- signals that rank systems as COMET does (issue 23) --------------------------------------------
+def test_names_carried_from_the_source_are_not_unknown_english_words():
+    source = "حي القنوات (بالهولندية: Grachtengordel) هو حي شهير في أمستردام."
+    carried = score_pair(source, "The Canal District (Dutch: Grachtengordel) is a famous district of Amsterdam.")
+    invented = score_pair(source, "The Canal District (Dutch: Grachtenbelt) is a famous distrikt of Amsterdam.")
+    assert carried.signals["tgt_oov"] == 0.0
+    assert invented.signals["tgt_oov"] > 0.1
+    assert carried.score > invented.score
+    # the same word with no Latin-script source behind it is an unknown word
+    plain = score_pair("حي القنوات هو حي شهير في أمستردام.", "The Grachtengordel is a famous district of Amsterdam.")
+    assert plain.signals["tgt_oov"] > 0.0
+
+
+def test_clause_marks_the_output_adds_cost_less_than_those_it_lacks():
+    from translate.score import punctuation_mismatch
+
+    one_mark = "قال الوزير إن المشروع كبير ومكلف ويحتاج إلى سنوات."
+    three_marks = "قال الوزير، إن المشروع كبير، ويحتاج إلى سنوات."
+    split = "The minister said the project is big and costly. It will take years, he said."
+    merged = "The minister said the project is big and will take years."
+    added = punctuation_mismatch(one_mark, split)          # English sets off the clauses: two marks more
+    lacking = punctuation_mismatch(three_marks, merged)    # clauses run together: two marks fewer
+    assert 0.0 < added < lacking
+    # other kinds count in full either way
+    assert punctuation_mismatch(one_mark, "The minister said (the project is big) and will take years.") > added
+
+
+def test_a_typographic_apostrophe_is_no_quote_mark():
+    from translate.score import punctuation_counts, punctuation_mismatch
+
+    source = "وشدد على أهمية اتساق أحكام المحكمة العليا."
+    straight = punctuation_mismatch(source, "He stressed the importance of consistency in the Supreme Court's rulings.")
+    curly = punctuation_mismatch(source, "He stressed the importance of consistency in the Supreme Court’s rulings.")
+    assert curly == straight == 0.0
+    assert punctuation_counts("the players’ union and ‘the club’")["quote"] == 2      # a plural's apostrophe too

@@ -41,16 +41,6 @@ _PREFIXES = (("وبال", 2), ("وكال", 2), ("فبال", 2), ("وال", 2), (
              ("فلل", 2), ("لل", 2), ("ال", 2), ("و", 3), ("ف", 4), ("ب", 4), ("ل", 4))
 _SUFFIXES = ("هما", "كما", "ها", "هم", "هن", "كم", "كن", "نا", "ات", "ون", "ين", "ه")
 
-ARABIC_STOPWORDS = frozenset(
-    "في من على الي عن ان او ثم هذا هذه ذلك تلك التي الذي الذين هو هي هم انا نحن انت كان كانت يكون قد لقد لا لم لن"
-    " ما مع كل بعض عند حتي اذا لكن بين غير قبل بعد منذ ايضا حيث كما".split())
-ENGLISH_STOPWORDS = frozenset(
-    "a an the of to in on at by for from with and or but is are was were be been being am it its this that these"
-    " those he she they we you i me him her them us my your his their our as not no do does did has have had will"
-    " would can could shall should may might must there here which who whom whose what when where why how than"
-    " then so if also into about over up out just very".split())
-
-
 def normalize_arabic(text: str) -> str:
     """Strip diacritics and tatweel; fold alef variants, ta marbuta, alef maqsura and hamza seats."""
     return _DIACRITICS.sub("", text).translate(_ARABIC_FOLD)
@@ -96,6 +86,23 @@ def english_stem(word: str) -> str:
 
 def english_tokens(text: str) -> list[str]:
     return [english_stem(w) for w in _ENGLISH_WORD.findall(text.lower())]
+
+
+# Stopwords, written as a reader spells them and kept in the form the lookups see: every Arabic check is
+# against a stem of normalised text (arabic_tokens), so the Arabic list holds those stems (على is علي, الذي
+# is ذي); English is checked both as stems (english_tokens: "this" is "thi") and as lower-cased words (the
+# aligners' name candidates), so the English list holds both forms.
+_ARABIC_STOPWORDS_WRITTEN = (
+    "في من على الى عن ان او ثم هذا هذه ذلك تلك التي الذي الذين هو هي هم انا نحن انت كان كانت يكون قد لقد لا لم لن"
+    " ما مع كل بعض عند حتى اذا لكن بين غير قبل بعد منذ ايضا حيث كما")
+_ENGLISH_STOPWORDS_WRITTEN = (
+    "a an the of to in on at by for from with and or but is are was were be been being am it its this that these"
+    " those he she they we you i me him her them us my your his their our as not no do does did has have had will"
+    " would can could shall should may might must there here which who whom whose what when where why how than"
+    " then so if also into about over up out just very")
+ARABIC_STOPWORDS = frozenset(arabic_tokens(_ARABIC_STOPWORDS_WRITTEN))
+ENGLISH_STOPWORDS = (frozenset(_ENGLISH_STOPWORDS_WRITTEN.split())
+                     | frozenset(english_tokens(_ENGLISH_STOPWORDS_WRITTEN)))
 
 
 # -- the lexicon --------------------------------------------------------------------------------
