@@ -7,11 +7,16 @@ filter mask, document), never by the pairs themselves:
    hashed (translate.textkey);
 2. ``decide``: exclusion files, duplicates, caps, near-duplicates and the split are decided on the
    arrays (translate.exclude, translate.dedup, translate.split);
-3. ``write``: the store is read again and each pair goes to its part's file or to the rejected file.
+3. ``write``: each pair goes to its part's file or to the rejected file. A JSONL export writes in pass 1
+   each pair's JSONL record to a temporary file (in the worker processes, beside the checks), and pass 2
+   copies the lines, adding the split or the rejection reasons: encoding a pair costs as much as
+   checking it, and the copy writes the very text that was checked. The other formats read the store again.
 All files are written under temporary names and renamed at the end; nothing is written with --dry-run.
 """
 from __future__ import annotations
 
+import contextlib
+import glob
 import hashlib
 import json
 import multiprocessing
@@ -24,7 +29,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
 import numpy as np
 
@@ -32,7 +37,8 @@ from . import __version__, split
 from . import dedup as duplicates
 from .clean import FILTER_NAMES, FILTERS, FilterConfig, Filters, names
 from .exclude import Exclusion, read_exclusion
-from .export import ParquetWriter, join_sentence_parts, pair_record, write_moses_pair, write_tmx, write_tsv
+from .export import (ParquetWriter, join_sentence_parts, json_line, pair_record, write_moses_pair, write_tmx,
+                     write_tsv)
 from .store import Store
 from .textkey import NORMALISATION, key_hash, normalise, pair_hash
 
@@ -120,11 +126,14 @@ class Scan:
     en_words: np.ndarray
     signatures: np.ndarray | None    # MinHash signatures (--dedup near)
     doc_hashes: list[int]
+    records: list[Path] = field(default_factory=list)   # JSONL records of the pairs in this order (JSONL exports)
 
 
-def pair_rows(store: Store, options: CleanOptions, after_id: int = 0) -> Iterator:
+def pair_rows(store: Store, options: CleanOptions, after_id: int = 0) -> Iterator[dict]:
+    """The pairs as dicts, with who settled each (as the plain export has them)."""
     rows = store.iter_pairs(min_score=options.min_score, status=options.status,
                             include_superseded=options.include_superseded, after_id=after_id)
+    rows = store.with_review_marks(rows)
     return join_sentence_parts(rows, store) if options.join_parts else rows
 
 
@@ -132,17 +141,33 @@ PARALLEL_MIN_PAIRS = 200_000     # below this, starting worker processes costs m
 MAX_WORKERS = 4
 
 
-def scan(store: Store, options: CleanOptions, store_path: Path | None = None) -> Scan:
+def scan(store: Store, options: CleanOptions, store_path: Path | None = None, records: Path | None = None) -> Scan:
     """Pass 1. Given ``store_path``, a large store's id range is split between worker processes (one a
     CPU, at most MAX_WORKERS), each reading the store through a connection of its own: the checks of
-    pass 1 are most of an export's time, and pairs are checked one by one, independently."""
+    pass 1 are most of an export's time, and pairs are checked one by one, independently. Given
+    ``records`` (a temporary path), each range's JSONL records go to ``records.N``; the caller removes
+    them (``remove_records``)."""
     ranges = _id_ranges(store, options) if store_path is not None else [(0, None)]
+    record_paths = [_records_path(records, k) for k in range(len(ranges))] if records else [None] * len(ranges)
     if len(ranges) == 1:
-        pieces = [_scan_range(store, options, *ranges[0])]
+        pieces = [_scan_range(store, options, *ranges[0], record_paths[0])]
     else:
         with multiprocessing.get_context("fork").Pool(len(ranges)) as pool:
-            pieces = pool.starmap(_scan_path_range, [(store_path, options, lo, hi) for lo, hi in ranges])
-    return _merged(pieces, options.dedup_mode == "near")
+            pieces = pool.starmap(_scan_path_range, [(store_path, options, lo, hi, path)
+                                                     for (lo, hi), path in zip(ranges, record_paths)])
+    result = _merged(pieces, options.dedup_mode == "near")
+    result.records = [path for path in record_paths if path is not None]
+    return result
+
+
+def _records_path(records: Path, k: int) -> Path:
+    return records.with_name(f"{records.name}.{k}")
+
+
+def remove_records(records: Path) -> None:
+    """Remove the temporary record files of ``scan``."""
+    for path in records.parent.glob(glob.escape(records.name) + ".*"):
+        path.unlink(missing_ok=True)
 
 
 def _id_ranges(store: Store, options: CleanOptions) -> list[tuple[int, int | None]]:
@@ -157,13 +182,21 @@ def _id_ranges(store: Store, options: CleanOptions) -> list[tuple[int, int | Non
     return [(bounds[k], bounds[k + 1] if k + 1 < workers else None) for k in range(workers)]
 
 
-def _scan_path_range(store_path: Path, options: CleanOptions, after_id: int, last_id: int | None) -> dict:
+def _scan_path_range(store_path: Path, options: CleanOptions, after_id: int, last_id: int | None,
+                     records: Path | None) -> dict:
     with Store(store_path, create=False, readonly=True) as store:
-        return _scan_range(store, options, after_id, last_id)
+        return _scan_range(store, options, after_id, last_id, records)
 
 
-def _scan_range(store: Store, options: CleanOptions, after_id: int, last_id: int | None) -> dict:
-    """The pass-1 arrays of the pairs with ids in (after_id, last_id]."""
+def _scan_range(store: Store, options: CleanOptions, after_id: int, last_id: int | None,
+                records: Path | None = None) -> dict:
+    """The pass-1 arrays of the pairs with ids in (after_id, last_id], and with ``records`` their JSONL
+    records, one line each in the same order (UTF-8)."""
+    with open(records, "wb") if records else contextlib.nullcontext() as record_file:
+        return _scan_rows(store, options, after_id, last_id, record_file)
+
+
+def _scan_rows(store: Store, options: CleanOptions, after_id: int, last_id: int | None, record_file) -> dict:
     checker = Filters(options.filters) if options.clean else None
     near = options.dedup_mode == "near"
     ids, doc_hashes, pair_keys, ar_keys, en_keys = array("q"), array("Q"), array("Q"), array("Q"), array("Q")
@@ -192,6 +225,8 @@ def _scan_range(store: Store, options: CleanOptions, after_id: int, last_id: int
         en_words.append(min(target_key.count(" ") + 1 if target_key else 0, 65535))
         if near:
             signatures.extend(duplicates.signature(source_key, target_key))
+        if record_file:
+            record_file.write(json_line(pair_record(row)).encode())
     as_np = lambda a, t: np.frombuffer(a, dtype=t) if len(a) else np.zeros(0, dtype=t)  # noqa: E731
     return {"ids": as_np(ids, np.int64), "doc_hash": as_np(doc_hashes, np.uint64),
             "pair_key": as_np(pair_keys, np.uint64), "ar_key": as_np(ar_keys, np.uint64),
@@ -350,6 +385,11 @@ class AtomicFiles:
         self.handles.append(fh)
         return fh
 
+    def open_binary(self, path: Path) -> BinaryIO:
+        fh = open(self.temp(path), "wb")
+        self.handles.append(fh)
+        return fh
+
     def commit(self) -> None:
         for fh in self.handles:
             fh.close()
@@ -404,7 +444,7 @@ class ThreadedWriter:
 
 
 class PartSinks:
-    """The writers of every part of one export."""
+    """The writers of every part of an export in a format other than JSONL (see copy_records)."""
 
     def __init__(self, options: CleanOptions, outputs: Outputs, files: AtomicFiles):
         self.fmt = options.fmt
@@ -417,8 +457,6 @@ class PartSinks:
             handles = [files.open(p) for p in outputs.files[part]]
             if self.fmt == "moses":
                 self.sinks.append(handles)
-            elif self.fmt == "jsonl":
-                self.sinks.append(handles[0])
             else:
                 self.sinks.append(ThreadedWriter(write_tmx if self.fmt == "tmx" else write_tsv, handles[0]))
 
@@ -428,11 +466,6 @@ class PartSinks:
             self.parquet.write(row, name)
         elif self.fmt == "moses":
             write_moses_pair(row, *self.sinks[part])
-        elif self.fmt == "jsonl":
-            record = pair_record(row)
-            if name:
-                record["split"] = name
-            self.sinks[part].write(json.dumps(record, ensure_ascii=False) + "\n")
         else:
             self.sinks[part].write(row)
 
@@ -444,10 +477,46 @@ class PartSinks:
                 sink.close()
 
 
+def copy_records(s: Scan, d: Decisions, options: CleanOptions, outputs: Outputs, files: AtomicFiles) -> None:
+    """Pass 2 of a JSONL export: each record of pass 1 to its part's file or, with its reasons, to the
+    rejected file. A record line ends in ``}\n``: the fields added go before it, so every line is what
+    ``json_line`` makes of the record with them."""
+    parts = [name for name, _ in options.split] if options.split else [None]
+    sinks = [files.open_binary(outputs.files[part][0]) for part in parts]
+    endings = [(f', "split": {json_line(part)[:-1]}}}\n' if part else "}\n").encode() for part in parts]
+    rejected = files.open_binary(outputs.rejected) if outputs.rejected else None
+    codes, part_of = d.code.tolist(), d.part.tolist()
+    position = 0
+    for path in s.records:
+        with open(path, "rb") as records:
+            for line in records:
+                code = codes[position]
+                if code == 0:
+                    part = part_of[position]
+                    sinks[part].write(line[:-2] + endings[part] if parts[part] else line)
+                elif rejected:
+                    rejected.write(line[:-2] + _rejection(s, d, position, code))
+                position += 1
+    if position != len(codes):
+        raise CleanExportError(f"{s.records[-1] if s.records else options.output}: {position} records for "
+                               f"{len(codes)} pairs (a temporary file was changed during the export)")
+
+
+def _rejection(s: Scan, d: Decisions, position: int, code: int) -> bytes:
+    """The fields a rejected pair's record gets, and the line's end."""
+    reason = d.reasons[code - 1]
+    reasons = names(int(s.mask[position])) or [reason]
+    fields = f', "rejected_by": {json_line(reason)[:-1]}, "reasons": {json_line(reasons)[:-1]}'
+    duplicate = int(d.duplicate_of[position])
+    if duplicate != duplicates.NONE:
+        fields += f', "duplicate_of": {int(s.ids[duplicate])}'
+    return (fields + "}\n").encode()
+
+
 def write(store: Store, s: Scan, d: Decisions, options: CleanOptions, outputs: Outputs,
           files: AtomicFiles) -> int:
-    """Pass 2: every pair to its part or to the rejected file. Returns pairs added to the store since
-    pass 1 (left out: they were not checked)."""
+    """Pass 2 of the other formats: every pair to its part or to the rejected file. Returns pairs added
+    to the store since pass 1 (left out: they were not checked)."""
     sinks = PartSinks(options, outputs, files)
     rejected = files.open(outputs.rejected) if outputs.rejected else None
     ids, codes, parts, dup_of = s.ids.tolist(), d.code.tolist(), d.part.tolist(), d.duplicate_of.tolist()
@@ -469,7 +538,7 @@ def write(store: Store, s: Scan, d: Decisions, options: CleanOptions, outputs: O
             record["reasons"] = names(masks[position]) or [d.reasons[code - 1]]
             if dup_of[position] != duplicates.NONE:
                 record["duplicate_of"] = ids[dup_of[position]]
-            rejected.write(json.dumps(record, ensure_ascii=False) + "\n")
+            rejected.write(json_line(record))
     sinks.close()
     return unseen
 
@@ -483,16 +552,23 @@ def run(store: Store, store_path: Path, options: CleanOptions) -> dict:
         if existing:
             raise CleanExportError(f"{existing[0]}: already exists (--force replaces it)")
     exclusions = [read_exclusion(path) for path in options.exclude]
-    s = scan(store, options, store_path)
-    d = decide(s, exclusions, options)
-    result = report(s, d, options, exclusions)
-    if options.dry_run:
-        return result
+    records = None
+    if options.fmt == "jsonl" and not options.dry_run:
+        first = outputs.files[next(iter(outputs.files))][0]
+        records = first.with_name(f".{first.name}.records.tmp{os.getpid()}")
     files = AtomicFiles()
     try:
-        unseen = write(store, s, d, options, outputs, files)
-        if unseen:
-            result["added_during_export"] = unseen
+        s = scan(store, options, store_path, records)
+        d = decide(s, exclusions, options)
+        result = report(s, d, options, exclusions)
+        if options.dry_run:
+            return result
+        if records:
+            copy_records(s, d, options, outputs, files)
+        else:
+            unseen = write(store, s, d, options, outputs, files)
+            if unseen:
+                result["added_during_export"] = unseen
         manifest = files.open(outputs.manifest)
         manifest.write(json.dumps(manifest_record(store_path, options, outputs, exclusions, result),
                                   ensure_ascii=False, indent=2) + "\n")
@@ -501,6 +577,8 @@ def run(store: Store, store_path: Path, options: CleanOptions) -> dict:
         raise CleanExportError(f"{exc.filename or options.output}: cannot write ({exc.strerror})") from None
     finally:
         files.abort()
+        if records:
+            remove_records(records)
     return result
 
 

@@ -236,8 +236,13 @@ class ReviewerBook:
         (every store outside team review) is not asked again for each batch."""
         settled = self.db.execute("SELECT 1 FROM adjudications WHERE resolved_at IS NOT NULL LIMIT 1").fetchone()
         chunk: list[dict] = []
+        keys = None
         for row in rows:
-            chunk.append(dict(row))
+            if isinstance(row, dict):
+                chunk.append(dict(row))
+            else:       # the rows of one query share their columns: dict(row) would look each one up by name
+                keys = keys or row.keys()
+                chunk.append(dict(zip(keys, row)))
             if len(chunk) >= batch:
                 yield from self._marked(chunk, settled is not None)
                 chunk = []
@@ -253,17 +258,5 @@ class ReviewerBook:
                 f" (SELECT MAX(id) FROM adjudications WHERE translation_id IN ({marks}) AND resolved_at IS NOT NULL"
                 f" GROUP BY translation_id)", ids))
         for r in chunk:
-            r["adjudicated_by"] = adjudicator.get(r["id"])
-        return chunk
-        ids = [r["id"] for r in chunk]
-        marks = ",".join("?" * len(ids))
-        adjudicator = dict(self.db.execute(
-            f"SELECT a.translation_id, a.resolved_by FROM adjudications a WHERE a.id IN"
-            f" (SELECT MAX(id) FROM adjudications WHERE translation_id IN ({marks}) AND resolved_at IS NOT NULL"
-            f" GROUP BY translation_id)", ids))
-        for r in chunk:
-            # PAIR_SELECT reads who made the latest change in force; a pending pair has no decision to name
-            if r["status"] == "pending":
-                r["reviewer"] = r["reviewed_at"] = None
             r["adjudicated_by"] = adjudicator.get(r["id"])
         return chunk
