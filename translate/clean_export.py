@@ -33,7 +33,7 @@ from typing import BinaryIO, TextIO
 
 import numpy as np
 
-from . import __version__, split
+from . import __version__, langid, split
 from . import dedup as duplicates
 from .clean import FILTER_NAMES, FILTERS, FilterConfig, Filters, names
 from .exclude import Exclusion, read_exclusion
@@ -137,6 +137,7 @@ def pair_rows(store: Store, options: CleanOptions, after_id: int = 0) -> Iterato
     return join_sentence_parts(rows, store) if options.join_parts else rows
 
 
+CHECK_BATCH = 2000               # pairs checked together (the language identifier takes them as a batch)
 PARALLEL_MIN_PAIRS = 200_000     # below this, starting worker processes costs more than it saves
 MAX_WORKERS = 4
 
@@ -152,6 +153,8 @@ def scan(store: Store, options: CleanOptions, store_path: Path | None = None, re
     if len(ranges) == 1:
         pieces = [_scan_range(store, options, *ranges[0], record_paths[0])]
     else:
+        if options.clean:
+            langid.load()
         with multiprocessing.get_context("fork").Pool(len(ranges)) as pool:
             pieces = pool.starmap(_scan_path_range, [(store_path, options, lo, hi, path)
                                                      for (lo, hi), path in zip(ranges, record_paths)])
@@ -204,6 +207,7 @@ def _scan_rows(store: Store, options: CleanOptions, after_id: int, last_id: int 
     signatures = array("I")
     doc_hash_of: dict[int, int] = {}
     nan = float("nan")
+    unchecked: list[tuple] = []         # pairs waiting for the filters (checked CHECK_BATCH at a time)
     for row in pair_rows(store, options, after_id):
         if last_id is not None and row["id"] > last_id:
             break
@@ -219,14 +223,21 @@ def _scan_rows(store: Store, options: CleanOptions, after_id: int, last_id: int 
         en_keys.append(key_hash(target_key))
         ranks.append(duplicates.STATUS_RANK.get(status, 0))
         scores.append(nan if score is None else score)
-        masks.append(checker.check(source, target, status, score, row["label"], source_key, target_key)
-                     if checker else 0)
+        if checker:
+            unchecked.append((source, target, status, score, row["label"], source_key, target_key))
+            if len(unchecked) >= CHECK_BATCH:
+                masks.extend(checker.check_many(unchecked))
+                unchecked = []
+        else:
+            masks.append(0)
         ar_words.append(min(source_key.count(" ") + 1 if source_key else 0, 65535))
         en_words.append(min(target_key.count(" ") + 1 if target_key else 0, 65535))
         if near:
             signatures.extend(duplicates.signature(source_key, target_key))
         if record_file:
             record_file.write(json_line(pair_record(row)).encode())
+    if unchecked:
+        masks.extend(checker.check_many(unchecked))
     as_np = lambda a, t: np.frombuffer(a, dtype=t) if len(a) else np.zeros(0, dtype=t)  # noqa: E731
     return {"ids": as_np(ids, np.int64), "doc_hash": as_np(doc_hashes, np.uint64),
             "pair_key": as_np(pair_keys, np.uint64), "ar_key": as_np(ar_keys, np.uint64),
