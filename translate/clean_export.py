@@ -26,6 +26,7 @@ import sys
 import threading
 from array import array
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -37,8 +38,8 @@ from . import __version__, langid, split
 from . import dedup as duplicates
 from .clean import FILTER_NAMES, FILTERS, FilterConfig, Filters, names
 from .exclude import Exclusion, read_exclusion
-from .export import (ParquetWriter, join_sentence_parts, json_line, pair_record, write_moses_pair, write_tmx,
-                     write_tsv)
+from .export import (ParquetWriter, join_sentence_parts, json_line, pair_record, pair_records, write_moses_pair,
+                     write_tmx, write_tsv)
 from .store import Store
 from .textkey import NORMALISATION, key_hash, normalise, pair_hash
 
@@ -200,44 +201,41 @@ def _scan_range(store: Store, options: CleanOptions, after_id: int, last_id: int
 
 
 def _scan_rows(store: Store, options: CleanOptions, after_id: int, last_id: int | None, record_file) -> dict:
+    """The pass-1 arrays, filled CHECK_BATCH pairs at a time (each step mapped over a batch: the language
+    identifier takes a batch, and a map costs less than a loop of appends)."""
     checker = Filters(options.filters) if options.clean else None
     near = options.dedup_mode == "near"
     ids, doc_hashes, pair_keys, ar_keys, en_keys = array("q"), array("Q"), array("Q"), array("Q"), array("Q")
     ranks, scores, masks, ar_words, en_words = array("b"), array("d"), array("I"), array("H"), array("H")
     signatures = array("I")
     doc_hash_of: dict[int, int] = {}
-    nan = float("nan")
-    unchecked: list[tuple] = []         # pairs waiting for the filters (checked CHECK_BATCH at a time)
-    for row in pair_rows(store, options, after_id):
-        if last_id is not None and row["id"] > last_id:
-            break
-        source, target, status, score = row["source"], row["target"], row["status"], row["score"]
-        source_key, target_key = normalise(source), normalise(target)
-        doc_hash = doc_hash_of.get(row["document_id"])
-        if doc_hash is None:
-            doc_hash = doc_hash_of[row["document_id"]] = split.document_hash(row["document_sha256"])
-        ids.append(row["id"])
-        doc_hashes.append(doc_hash)
-        pair_keys.append(pair_hash(source_key, target_key))
-        ar_keys.append(key_hash(source_key))
-        en_keys.append(key_hash(target_key))
-        ranks.append(duplicates.STATUS_RANK.get(status, 0))
-        scores.append(nan if score is None else score)
+    rank_of = duplicates.STATUS_RANK
+    for batch in _batches(pair_rows(store, options, after_id), last_id):
+        sources, targets = [r["source"] for r in batch], [r["target"] for r in batch]
+        statuses, pair_scores = [r["status"] for r in batch], [r["score"] for r in batch]
+        source_keys, target_keys = list(map(normalise, sources)), list(map(normalise, targets))
+        for row in batch:
+            if row["document_id"] not in doc_hash_of:
+                doc_hash_of[row["document_id"]] = split.document_hash(row["document_sha256"])
+        ids.extend([r["id"] for r in batch])
+        doc_hashes.extend([doc_hash_of[r["document_id"]] for r in batch])
+        pair_keys.extend(map(pair_hash, source_keys, target_keys))
+        ar_keys.extend(map(key_hash, source_keys))
+        en_keys.extend(map(key_hash, target_keys))
+        ranks.extend([rank_of.get(status, 0) for status in statuses])
+        scores.extend([NAN if score is None else score for score in pair_scores])
         if checker:
-            unchecked.append((source, target, status, score, row["label"], source_key, target_key))
-            if len(unchecked) >= CHECK_BATCH:
-                masks.extend(checker.check_many(unchecked))
-                unchecked = []
+            masks.extend(checker.check_many(list(zip(sources, targets, statuses, pair_scores,
+                                                     [r["label"] for r in batch], source_keys, target_keys))))
         else:
-            masks.append(0)
-        ar_words.append(min(source_key.count(" ") + 1 if source_key else 0, 65535))
-        en_words.append(min(target_key.count(" ") + 1 if target_key else 0, 65535))
+            masks.extend([0] * len(batch))
+        ar_words.extend(map(_words, source_keys))
+        en_words.extend(map(_words, target_keys))
         if near:
-            signatures.extend(duplicates.signature(source_key, target_key))
+            for source_key, target_key in zip(source_keys, target_keys):
+                signatures.extend(duplicates.signature(source_key, target_key))
         if record_file:
-            record_file.write(json_line(pair_record(row)).encode())
-    if unchecked:
-        masks.extend(checker.check_many(unchecked))
+            record_file.write("".join(map(json_line, pair_records(batch))).encode())
     as_np = lambda a, t: np.frombuffer(a, dtype=t) if len(a) else np.zeros(0, dtype=t)  # noqa: E731
     return {"ids": as_np(ids, np.int64), "doc_hash": as_np(doc_hashes, np.uint64),
             "pair_key": as_np(pair_keys, np.uint64), "ar_key": as_np(ar_keys, np.uint64),
@@ -245,6 +243,28 @@ def _scan_rows(store: Store, options: CleanOptions, after_id: int, last_id: int 
             "score": as_np(scores, np.float64), "mask": as_np(masks, np.uint32),
             "ar_words": as_np(ar_words, np.uint16), "en_words": as_np(en_words, np.uint16),
             "signatures": as_np(signatures, np.uint32).reshape(-1, duplicates.NUM_PERM) if near else None}
+
+
+NAN = float("nan")
+
+
+def _words(key: str) -> int:
+    """Words of a normalised key (at most 65535: the array's type)."""
+    return min(key.count(" ") + 1, 65535) if key else 0
+
+
+def _batches(rows: Iterator[dict], last_id: int | None) -> Iterator[list[dict]]:
+    """The rows in lists of CHECK_BATCH, up to id ``last_id``."""
+    batch: list[dict] = []
+    for row in rows:
+        if last_id is not None and row["id"] > last_id:
+            break
+        batch.append(row)
+        if len(batch) >= CHECK_BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def _merged(pieces: list[dict], near: bool) -> Scan:
@@ -497,16 +517,22 @@ def copy_records(s: Scan, d: Decisions, options: CleanOptions, outputs: Outputs,
     endings = [(f', "split": {json_line(part)[:-1]}}}\n' if part else "}\n").encode() for part in parts]
     rejected = files.open_binary(outputs.rejected) if outputs.rejected else None
     codes, part_of = d.code.tolist(), d.part.tolist()
+    writes = [sink.write for sink in sinks]
     position = 0
     for path in s.records:
-        with open(path, "rb") as records:
+        with open(path, "rb", buffering=1 << 20) as records:
             for line in records:
                 code = codes[position]
                 if code == 0:
                     part = part_of[position]
-                    sinks[part].write(line[:-2] + endings[part] if parts[part] else line)
+                    if parts[part]:
+                        writes[part](line[:-2])
+                        writes[part](endings[part])
+                    else:
+                        writes[part](line)
                 elif rejected:
-                    rejected.write(line[:-2] + _rejection(s, d, position, code))
+                    rejected.write(line[:-2])
+                    rejected.write(_rejection(s, d, position, code))
                 position += 1
     if position != len(codes):
         raise CleanExportError(f"{s.records[-1] if s.records else options.output}: {position} records for "
@@ -574,15 +600,19 @@ def run(store: Store, store_path: Path, options: CleanOptions) -> dict:
         result = report(s, d, options, exclusions)
         if options.dry_run:
             return result
-        if records:
-            copy_records(s, d, options, outputs, files)
-        else:
-            unseen = write(store, s, d, options, outputs, files)
-            if unseen:
-                result["added_during_export"] = unseen
+        # the store's hash for the manifest is read in a thread while pass 2 runs (hashlib and file
+        # reads let other threads run; the worker processes of pass 1 are forked before it starts)
+        with ThreadPoolExecutor(1) as hasher:
+            store_sha256 = hasher.submit(file_sha256, store_path)
+            if records:
+                copy_records(s, d, options, outputs, files)
+            else:
+                unseen = write(store, s, d, options, outputs, files)
+                if unseen:
+                    result["added_during_export"] = unseen
+            record = manifest_record(store_path, options, outputs, exclusions, result, store_sha256.result())
         manifest = files.open(outputs.manifest)
-        manifest.write(json.dumps(manifest_record(store_path, options, outputs, exclusions, result),
-                                  ensure_ascii=False, indent=2) + "\n")
+        manifest.write(json.dumps(record, ensure_ascii=False, indent=2) + "\n")
         files.commit()
     except OSError as exc:
         raise CleanExportError(f"{exc.filename or options.output}: cannot write ({exc.strerror})") from None
@@ -602,11 +632,11 @@ def preview(store: Store) -> dict:
 
 
 def manifest_record(store_path: Path, options: CleanOptions, outputs: Outputs, exclusions: list[Exclusion],
-                    result: dict) -> dict:
+                    result: dict, store_sha256: str | None = None) -> dict:
     return {
         "tool": "translate", "version": __version__, "python": sys.version.split()[0],
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "store": {"path": str(store_path), "sha256": file_sha256(store_path),
+        "store": {"path": str(store_path), "sha256": store_sha256 or file_sha256(store_path),
                   "note": "sha256 of the store file as read (a WAL file beside it is not included)"},
         "format": options.fmt,
         "outputs": {part or "all": [str(p) for p in paths] for part, paths in outputs.files.items()},
