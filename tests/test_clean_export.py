@@ -267,6 +267,37 @@ def test_worker_processes_give_the_same_export(tmp_path):
     assert sum(len(text.splitlines()) for text in outputs["1"]) == pair_count(db)
 
 
+def test_jsonl_lines_are_the_plain_export_lines_with_the_split_or_the_reasons(tmp_path):
+    """A JSONL training export writes each pair's record in its first pass (in the worker processes) and
+    copies it in the second: every line must be the plain export's line of that pair with the fields added."""
+    db = make_store(tmp_path, {f"d{i}": _story(i) + [GOOD[i % len(GOOD)], FAULTS[i % len(FAULTS)][:2]]
+                               for i in range(8)})
+    plain = tmp_path / "plain.jsonl"
+    assert run_cli("export", "--db", db, "-f", "jsonl", "-o", plain).returncode == 0
+    plain_lines = {json.loads(line)["id"]: line for line in plain.read_text(encoding="utf-8").splitlines()}
+    folder = tmp_path / "out"
+    folder.mkdir()
+    result = run_cli("export", "--db", db, "--clean", "--split", "train=0.5,test=0.5", "--workers", "2",
+                     "-f", "jsonl", "-o", folder / "c.jsonl", "--rejected", folder / "r.jsonl")
+    assert result.returncode == 0, result.stderr
+    seen = []
+    for part in ("train", "test"):
+        for line in (folder / f"c.{part}.jsonl").read_text(encoding="utf-8").splitlines():
+            record = json.loads(line)
+            assert line == plain_lines[record["id"]][:-1] + f', "split": "{part}"}}'
+            seen.append(record["id"])
+    rejected = (folder / "r.jsonl").read_text(encoding="utf-8").splitlines()
+    assert rejected
+    for line in rejected:
+        record = json.loads(line)
+        assert line.startswith(plain_lines[record["id"]][:-1] + ', "rejected_by": ')
+        assert record["reasons"] and record["rejected_by"]
+        seen.append(record["id"])
+    assert sorted(seen) == sorted(plain_lines)                    # every pair once
+    assert sorted(p.name for p in folder.iterdir()) == ["c.manifest.json", "c.test.jsonl", "c.train.jsonl",
+                                                        "r.jsonl"]   # no temporary file left
+
+
 def test_exclude_removes_test_set_sentences_and_counts_per_file(tmp_path):
     db = make_store(tmp_path, {"doc": GOOD})
     arabic_test = tmp_path / "test.ar"
