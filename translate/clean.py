@@ -180,12 +180,10 @@ class Filters:
         return mask
 
 
-_MARKUP_HINT = re.compile(r"://|www\.|[@<&]")
-
-
 def _letters_left(text: str) -> bool:
     """Whether the text has letters outside URLs, e-mail addresses, tags and entities."""
-    if _MARKUP_HINT.search(text):
+    # what _URL can match starts with one of these (`in` is faster than a regular expression here)
+    if "://" in text or "www." in text or "@" in text or "<" in text or "&" in text:
         text = _URL.sub(" ", text)
     return bool(langid.ANY_LETTER.search(text))
 
