@@ -398,3 +398,20 @@ def test_review_stats_page_shows_the_training_export_counts(tmp_path):
     shown = dict((name, int(n.replace(",", ""))) for name, n in
                  re.findall(r"<tr><td>([a-z-]+)</td><td>([\d,]+)</td>", section))
     assert shown == {**expected, "duplicate": 1}
+
+
+def test_the_language_identifier_on_a_batch_decides_as_on_each_sentence():
+    """identify_many walks py3langid's model for many sentences at once in numpy: the same language and,
+    up to float32 rounding, the same probability as py3langid on each sentence alone."""
+    from translate import langid
+
+    texts = ([t for pair in GOOD for t in pair] + [t for a, e, _ in FAULTS for t in (a, e)]
+             + ["", "12 34", "OK", "ALL CAPITALS ARE LOWERED FIRST", "في عام ۲۰۲۰ و ٢٠٢١"])
+    alone = [langid.identify(t) for t in texts]
+    together = langid.identify_many(texts, 0.9)
+    assert [lang for lang, _ in together] == [lang for lang, _ in alone]
+    assert max(abs(p - q) for (_, p), (_, q) in zip(together, alone)) < langid.BATCH_MARGIN
+    langs = ["en"] * len(texts)
+    flagged = langid.are_other_languages(texts, langs, 0.9)
+    french = FAULTS[0][1]
+    assert flagged[texts.index(french)] and not flagged[texts.index(GOOD[0][1])]
