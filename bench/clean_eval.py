@@ -21,7 +21,8 @@ same run.
    (the full-text search triggers are dropped first: an export never reads that index, and feeding it
    would take most of the build time), exported plainly (`-f jsonl`) and with every filter, exact dedup,
    two exclusion files and a 98/1/1 split (in turns, twice, best of each); pairs/s of both, the ratio
-   (goal >= 0.5) and the peak RSS of
+   (goal >= 0.5), the CPU seconds of each (the export and its worker processes: less sensitive to the
+   load of other jobs than wall time) and the peak RSS of
    each export process (goal <= 1 GB); then the split check on the output: no document and no
    normalised sentence in two parts. ``--near`` adds a run with --dedup near.
 
@@ -34,6 +35,7 @@ import hashlib
 import json
 import random
 import re
+import resource
 import sqlite3
 import subprocess
 import sys
@@ -250,10 +252,13 @@ def _children(pid: int) -> list[int]:
         return []
 
 
-def timed_export(*args) -> tuple[float, int, str]:
+def timed_export(*args) -> tuple[float, int, str, float]:
     """Seconds and peak memory (bytes) of one `translate export` process and its worker processes: the
     largest sum of their resident sizes, read every 0.1 s (and the export's own VmHWM, if larger).
-    getrusage would also count the memory of this process, which a child shares between fork and exec."""
+    getrusage would also count the memory of this process, which a child shares between fork and exec.
+    Also the CPU seconds of the export and its workers (user + system): on a machine shared with other
+    jobs, wall time depends on their load, CPU time much less."""
+    cpu_before = _children_cpu()
     started = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "translate.cli", "export", *map(str, args)], cwd=REPO,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -270,7 +275,12 @@ def timed_export(*args) -> tuple[float, int, str]:
     stderr = b"".join(stderr_chunks).decode()
     if proc.returncode:
         raise SystemExit(f"error: export {' '.join(map(str, args))} failed: {stderr.strip()}")
-    return seconds, peak, stderr
+    return seconds, peak, stderr, _children_cpu() - cpu_before
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 # -- 1. planted faults -------------------------------------------------------------------------------
@@ -283,7 +293,7 @@ def planted_eval(data: Path, work: Path) -> dict:
     db = work / "planted.sqlite"
     build_store(db, [documents[k] for k in sorted(documents)])
     out, rejected = work / "planted.jsonl", work / "planted.rejected.jsonl"
-    seconds, _, stderr = timed_export("--db", db, "--clean", "-f", "jsonl", "-o", out, "--rejected", rejected,
+    seconds, _, stderr, _ = timed_export("--db", db, "--clean", "-f", "jsonl", "-o", out, "--rejected", rejected,
                                       "--exclude", data / "flores-dev" / "flores-dev.ar",
                                       "--exclude", data / "flores-dev" / "flores-dev.en")
     removed = {r["id"]: r for r in map(json.loads, rejected.read_text(encoding="utf-8").splitlines())}
@@ -444,19 +454,23 @@ def scale_eval(data: Path, work: Path, pairs: int, near: bool) -> dict:
         full_runs.append(timed_export("--db", db, "--clean", "--split", "train=0.98,dev=0.01,test=0.01", *exclude,
                                       "-f", "jsonl", "-o", full_dir / "corpus.jsonl",
                                       "--rejected", full_dir / "rejected.jsonl", "--force"))
-    plain_s, plain_rss, _ = min(plain_runs)
-    full_s, full_rss, report = min(full_runs)
+    plain_s, plain_rss, _, _ = min(plain_runs)
+    full_s, full_rss, report, _ = min(full_runs)
     out["plain_jsonl"] = {"seconds": [round(r[0], 1) for r in plain_runs], "pairs_per_s": round(pairs / plain_s),
+                          "cpu_seconds": [round(r[3], 1) for r in plain_runs],
                           "peak_rss_mb": round(max(r[1] for r in plain_runs) / 2**20)}
     out["full_clean_split"] = {"seconds": [round(r[0], 1) for r in full_runs], "pairs_per_s": round(pairs / full_s),
+                               "cpu_seconds": [round(r[3], 1) for r in full_runs],
                                "peak_rss_mb": round(max(r[1] for r in full_runs) / 2**20),
                                "report": report.strip().splitlines()}
     out["speed_ratio_full_vs_plain"] = round(plain_s / full_s, 3)
+    # with the CPU seconds of both: what the ratio would be if the full export's work were done on one core
+    out["cpu_ratio_full_vs_plain"] = round(min(r[3] for r in plain_runs) / min(r[3] for r in full_runs), 3)
     out["split_check"] = split_check({p: full_dir / f"corpus.{p}.jsonl" for p in ("train", "dev", "test")})
     for path in (work / "plain.jsonl", *full_dir.iterdir()):
         path.unlink()
     if near:
-        near_s, near_rss, report = timed_export("--db", db, "--clean", "--dedup", "near", "--split",
+        near_s, near_rss, report, _ = timed_export("--db", db, "--clean", "--dedup", "near", "--split",
                                                 "train=0.98,dev=0.01,test=0.01", *exclude, "-f", "jsonl",
                                                 "-o", full_dir / "corpus.jsonl")
         out["split_check_near"] = split_check({p: full_dir / f"corpus.{p}.jsonl" for p in ("train", "dev", "test")})

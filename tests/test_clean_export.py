@@ -267,6 +267,37 @@ def test_worker_processes_give_the_same_export(tmp_path):
     assert sum(len(text.splitlines()) for text in outputs["1"]) == pair_count(db)
 
 
+def test_jsonl_lines_are_the_plain_export_lines_with_the_split_or_the_reasons(tmp_path):
+    """A JSONL training export writes each pair's record in its first pass (in the worker processes) and
+    copies it in the second: every line must be the plain export's line of that pair with the fields added."""
+    db = make_store(tmp_path, {f"d{i}": _story(i) + [GOOD[i % len(GOOD)], FAULTS[i % len(FAULTS)][:2]]
+                               for i in range(8)})
+    plain = tmp_path / "plain.jsonl"
+    assert run_cli("export", "--db", db, "-f", "jsonl", "-o", plain).returncode == 0
+    plain_lines = {json.loads(line)["id"]: line for line in plain.read_text(encoding="utf-8").splitlines()}
+    folder = tmp_path / "out"
+    folder.mkdir()
+    result = run_cli("export", "--db", db, "--clean", "--split", "train=0.5,test=0.5", "--workers", "2",
+                     "-f", "jsonl", "-o", folder / "c.jsonl", "--rejected", folder / "r.jsonl")
+    assert result.returncode == 0, result.stderr
+    seen = []
+    for part in ("train", "test"):
+        for line in (folder / f"c.{part}.jsonl").read_text(encoding="utf-8").splitlines():
+            record = json.loads(line)
+            assert line == plain_lines[record["id"]][:-1] + f', "split": "{part}"}}'
+            seen.append(record["id"])
+    rejected = (folder / "r.jsonl").read_text(encoding="utf-8").splitlines()
+    assert rejected
+    for line in rejected:
+        record = json.loads(line)
+        assert line.startswith(plain_lines[record["id"]][:-1] + ', "rejected_by": ')
+        assert record["reasons"] and record["rejected_by"]
+        seen.append(record["id"])
+    assert sorted(seen) == sorted(plain_lines)                    # every pair once
+    assert sorted(p.name for p in folder.iterdir()) == ["c.manifest.json", "c.test.jsonl", "c.train.jsonl",
+                                                        "r.jsonl"]   # no temporary file left
+
+
 def test_exclude_removes_test_set_sentences_and_counts_per_file(tmp_path):
     db = make_store(tmp_path, {"doc": GOOD})
     arabic_test = tmp_path / "test.ar"
@@ -367,3 +398,20 @@ def test_review_stats_page_shows_the_training_export_counts(tmp_path):
     shown = dict((name, int(n.replace(",", ""))) for name, n in
                  re.findall(r"<tr><td>([a-z-]+)</td><td>([\d,]+)</td>", section))
     assert shown == {**expected, "duplicate": 1}
+
+
+def test_the_language_identifier_on_a_batch_decides_as_on_each_sentence():
+    """identify_many walks py3langid's model for many sentences at once in numpy: the same language and,
+    up to float32 rounding, the same probability as py3langid on each sentence alone."""
+    from translate import langid
+
+    texts = ([t for pair in GOOD for t in pair] + [t for a, e, _ in FAULTS for t in (a, e)]
+             + ["", "12 34", "OK", "ALL CAPITALS ARE LOWERED FIRST", "في عام ۲۰۲۰ و ٢٠٢١"])
+    alone = [langid.identify(t) for t in texts]
+    together = langid.identify_many(texts, 0.9)
+    assert [lang for lang, _ in together] == [lang for lang, _ in alone]
+    assert max(abs(p - q) for (_, p), (_, q) in zip(together, alone)) < langid.BATCH_MARGIN
+    langs = ["en"] * len(texts)
+    flagged = langid.are_other_languages(texts, langs, 0.9)
+    french = FAULTS[0][1]
+    assert flagged[texts.index(french)] and not flagged[texts.index(GOOD[0][1])]

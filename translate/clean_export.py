@@ -7,11 +7,16 @@ filter mask, document), never by the pairs themselves:
    hashed (translate.textkey);
 2. ``decide``: exclusion files, duplicates, caps, near-duplicates and the split are decided on the
    arrays (translate.exclude, translate.dedup, translate.split);
-3. ``write``: the store is read again and each pair goes to its part's file or to the rejected file.
+3. ``write``: each pair goes to its part's file or to the rejected file. A JSONL export writes in pass 1
+   each pair's JSONL record to a temporary file (in the worker processes, beside the checks), and pass 2
+   copies the lines, adding the split or the rejection reasons: encoding a pair costs as much as
+   checking it, and the copy writes the very text that was checked. The other formats read the store again.
 All files are written under temporary names and renamed at the end; nothing is written with --dry-run.
 """
 from __future__ import annotations
 
+import contextlib
+import glob
 import hashlib
 import json
 import multiprocessing
@@ -21,18 +26,20 @@ import sys
 import threading
 from array import array
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
 import numpy as np
 
-from . import __version__, split
+from . import __version__, langid, split
 from . import dedup as duplicates
 from .clean import FILTER_NAMES, FILTERS, FilterConfig, Filters, names
 from .exclude import Exclusion, read_exclusion
-from .export import ParquetWriter, join_sentence_parts, pair_record, write_moses_pair, write_tmx, write_tsv
+from .export import (ParquetWriter, join_sentence_parts, json_line, pair_record, pair_records, write_moses_pair,
+                     write_tmx, write_tsv)
 from .store import Store
 from .textkey import NORMALISATION, key_hash, normalise, pair_hash
 
@@ -120,29 +127,51 @@ class Scan:
     en_words: np.ndarray
     signatures: np.ndarray | None    # MinHash signatures (--dedup near)
     doc_hashes: list[int]
+    records: list[Path] = field(default_factory=list)   # JSONL records of the pairs in this order (JSONL exports)
 
 
-def pair_rows(store: Store, options: CleanOptions, after_id: int = 0) -> Iterator:
+def pair_rows(store: Store, options: CleanOptions, after_id: int = 0) -> Iterator[dict]:
+    """The pairs as dicts, with who settled each (as the plain export has them)."""
     rows = store.iter_pairs(min_score=options.min_score, status=options.status,
                             include_superseded=options.include_superseded, after_id=after_id)
+    rows = store.with_review_marks(rows)
     return join_sentence_parts(rows, store) if options.join_parts else rows
 
 
+CHECK_BATCH = 2000               # pairs checked together (the language identifier takes them as a batch)
 PARALLEL_MIN_PAIRS = 200_000     # below this, starting worker processes costs more than it saves
 MAX_WORKERS = 4
 
 
-def scan(store: Store, options: CleanOptions, store_path: Path | None = None) -> Scan:
+def scan(store: Store, options: CleanOptions, store_path: Path | None = None, records: Path | None = None) -> Scan:
     """Pass 1. Given ``store_path``, a large store's id range is split between worker processes (one a
     CPU, at most MAX_WORKERS), each reading the store through a connection of its own: the checks of
-    pass 1 are most of an export's time, and pairs are checked one by one, independently."""
+    pass 1 are most of an export's time, and pairs are checked one by one, independently. Given
+    ``records`` (a temporary path), each range's JSONL records go to ``records.N``; the caller removes
+    them (``remove_records``)."""
     ranges = _id_ranges(store, options) if store_path is not None else [(0, None)]
+    record_paths = [_records_path(records, k) for k in range(len(ranges))] if records else [None] * len(ranges)
     if len(ranges) == 1:
-        pieces = [_scan_range(store, options, *ranges[0])]
+        pieces = [_scan_range(store, options, *ranges[0], record_paths[0])]
     else:
+        if options.clean:
+            langid.load()
         with multiprocessing.get_context("fork").Pool(len(ranges)) as pool:
-            pieces = pool.starmap(_scan_path_range, [(store_path, options, lo, hi) for lo, hi in ranges])
-    return _merged(pieces, options.dedup_mode == "near")
+            pieces = pool.starmap(_scan_path_range, [(store_path, options, lo, hi, path)
+                                                     for (lo, hi), path in zip(ranges, record_paths)])
+    result = _merged(pieces, options.dedup_mode == "near")
+    result.records = [path for path in record_paths if path is not None]
+    return result
+
+
+def _records_path(records: Path, k: int) -> Path:
+    return records.with_name(f"{records.name}.{k}")
+
+
+def remove_records(records: Path) -> None:
+    """Remove the temporary record files of ``scan``."""
+    for path in records.parent.glob(glob.escape(records.name) + ".*"):
+        path.unlink(missing_ok=True)
 
 
 def _id_ranges(store: Store, options: CleanOptions) -> list[tuple[int, int | None]]:
@@ -157,41 +186,56 @@ def _id_ranges(store: Store, options: CleanOptions) -> list[tuple[int, int | Non
     return [(bounds[k], bounds[k + 1] if k + 1 < workers else None) for k in range(workers)]
 
 
-def _scan_path_range(store_path: Path, options: CleanOptions, after_id: int, last_id: int | None) -> dict:
+def _scan_path_range(store_path: Path, options: CleanOptions, after_id: int, last_id: int | None,
+                     records: Path | None) -> dict:
     with Store(store_path, create=False, readonly=True) as store:
-        return _scan_range(store, options, after_id, last_id)
+        return _scan_range(store, options, after_id, last_id, records)
 
 
-def _scan_range(store: Store, options: CleanOptions, after_id: int, last_id: int | None) -> dict:
-    """The pass-1 arrays of the pairs with ids in (after_id, last_id]."""
+def _scan_range(store: Store, options: CleanOptions, after_id: int, last_id: int | None,
+                records: Path | None = None) -> dict:
+    """The pass-1 arrays of the pairs with ids in (after_id, last_id], and with ``records`` their JSONL
+    records, one line each in the same order (UTF-8)."""
+    with open(records, "wb") if records else contextlib.nullcontext() as record_file:
+        return _scan_rows(store, options, after_id, last_id, record_file)
+
+
+def _scan_rows(store: Store, options: CleanOptions, after_id: int, last_id: int | None, record_file) -> dict:
+    """The pass-1 arrays, filled CHECK_BATCH pairs at a time (each step mapped over a batch: the language
+    identifier takes a batch, and a map costs less than a loop of appends)."""
     checker = Filters(options.filters) if options.clean else None
     near = options.dedup_mode == "near"
     ids, doc_hashes, pair_keys, ar_keys, en_keys = array("q"), array("Q"), array("Q"), array("Q"), array("Q")
     ranks, scores, masks, ar_words, en_words = array("b"), array("d"), array("I"), array("H"), array("H")
     signatures = array("I")
     doc_hash_of: dict[int, int] = {}
-    nan = float("nan")
-    for row in pair_rows(store, options, after_id):
-        if last_id is not None and row["id"] > last_id:
-            break
-        source, target, status, score = row["source"], row["target"], row["status"], row["score"]
-        source_key, target_key = normalise(source), normalise(target)
-        doc_hash = doc_hash_of.get(row["document_id"])
-        if doc_hash is None:
-            doc_hash = doc_hash_of[row["document_id"]] = split.document_hash(row["document_sha256"])
-        ids.append(row["id"])
-        doc_hashes.append(doc_hash)
-        pair_keys.append(pair_hash(source_key, target_key))
-        ar_keys.append(key_hash(source_key))
-        en_keys.append(key_hash(target_key))
-        ranks.append(duplicates.STATUS_RANK.get(status, 0))
-        scores.append(nan if score is None else score)
-        masks.append(checker.check(source, target, status, score, row["label"], source_key, target_key)
-                     if checker else 0)
-        ar_words.append(min(source_key.count(" ") + 1 if source_key else 0, 65535))
-        en_words.append(min(target_key.count(" ") + 1 if target_key else 0, 65535))
+    rank_of = duplicates.STATUS_RANK
+    for batch in _batches(pair_rows(store, options, after_id), last_id):
+        sources, targets = [r["source"] for r in batch], [r["target"] for r in batch]
+        statuses, pair_scores = [r["status"] for r in batch], [r["score"] for r in batch]
+        source_keys, target_keys = list(map(normalise, sources)), list(map(normalise, targets))
+        for row in batch:
+            if row["document_id"] not in doc_hash_of:
+                doc_hash_of[row["document_id"]] = split.document_hash(row["document_sha256"])
+        ids.extend([r["id"] for r in batch])
+        doc_hashes.extend([doc_hash_of[r["document_id"]] for r in batch])
+        pair_keys.extend(map(pair_hash, source_keys, target_keys))
+        ar_keys.extend(map(key_hash, source_keys))
+        en_keys.extend(map(key_hash, target_keys))
+        ranks.extend([rank_of.get(status, 0) for status in statuses])
+        scores.extend([NAN if score is None else score for score in pair_scores])
+        if checker:
+            masks.extend(checker.check_many(list(zip(sources, targets, statuses, pair_scores,
+                                                     [r["label"] for r in batch], source_keys, target_keys))))
+        else:
+            masks.extend([0] * len(batch))
+        ar_words.extend(map(_words, source_keys))
+        en_words.extend(map(_words, target_keys))
         if near:
-            signatures.extend(duplicates.signature(source_key, target_key))
+            for source_key, target_key in zip(source_keys, target_keys):
+                signatures.extend(duplicates.signature(source_key, target_key))
+        if record_file:
+            record_file.write("".join(map(json_line, pair_records(batch))).encode())
     as_np = lambda a, t: np.frombuffer(a, dtype=t) if len(a) else np.zeros(0, dtype=t)  # noqa: E731
     return {"ids": as_np(ids, np.int64), "doc_hash": as_np(doc_hashes, np.uint64),
             "pair_key": as_np(pair_keys, np.uint64), "ar_key": as_np(ar_keys, np.uint64),
@@ -199,6 +243,28 @@ def _scan_range(store: Store, options: CleanOptions, after_id: int, last_id: int
             "score": as_np(scores, np.float64), "mask": as_np(masks, np.uint32),
             "ar_words": as_np(ar_words, np.uint16), "en_words": as_np(en_words, np.uint16),
             "signatures": as_np(signatures, np.uint32).reshape(-1, duplicates.NUM_PERM) if near else None}
+
+
+NAN = float("nan")
+
+
+def _words(key: str) -> int:
+    """Words of a normalised key (at most 65535: the array's type)."""
+    return min(key.count(" ") + 1, 65535) if key else 0
+
+
+def _batches(rows: Iterator[dict], last_id: int | None) -> Iterator[list[dict]]:
+    """The rows in lists of CHECK_BATCH, up to id ``last_id``."""
+    batch: list[dict] = []
+    for row in rows:
+        if last_id is not None and row["id"] > last_id:
+            break
+        batch.append(row)
+        if len(batch) >= CHECK_BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def _merged(pieces: list[dict], near: bool) -> Scan:
@@ -350,6 +416,11 @@ class AtomicFiles:
         self.handles.append(fh)
         return fh
 
+    def open_binary(self, path: Path) -> BinaryIO:
+        fh = open(self.temp(path), "wb")
+        self.handles.append(fh)
+        return fh
+
     def commit(self) -> None:
         for fh in self.handles:
             fh.close()
@@ -404,7 +475,7 @@ class ThreadedWriter:
 
 
 class PartSinks:
-    """The writers of every part of one export."""
+    """The writers of every part of an export in a format other than JSONL (see copy_records)."""
 
     def __init__(self, options: CleanOptions, outputs: Outputs, files: AtomicFiles):
         self.fmt = options.fmt
@@ -417,8 +488,6 @@ class PartSinks:
             handles = [files.open(p) for p in outputs.files[part]]
             if self.fmt == "moses":
                 self.sinks.append(handles)
-            elif self.fmt == "jsonl":
-                self.sinks.append(handles[0])
             else:
                 self.sinks.append(ThreadedWriter(write_tmx if self.fmt == "tmx" else write_tsv, handles[0]))
 
@@ -428,11 +497,6 @@ class PartSinks:
             self.parquet.write(row, name)
         elif self.fmt == "moses":
             write_moses_pair(row, *self.sinks[part])
-        elif self.fmt == "jsonl":
-            record = pair_record(row)
-            if name:
-                record["split"] = name
-            self.sinks[part].write(json.dumps(record, ensure_ascii=False) + "\n")
         else:
             self.sinks[part].write(row)
 
@@ -444,10 +508,52 @@ class PartSinks:
                 sink.close()
 
 
+def copy_records(s: Scan, d: Decisions, options: CleanOptions, outputs: Outputs, files: AtomicFiles) -> None:
+    """Pass 2 of a JSONL export: each record of pass 1 to its part's file or, with its reasons, to the
+    rejected file. A record line ends in ``}\n``: the fields added go before it, so every line is what
+    ``json_line`` makes of the record with them."""
+    parts = [name for name, _ in options.split] if options.split else [None]
+    sinks = [files.open_binary(outputs.files[part][0]) for part in parts]
+    endings = [(f', "split": {json_line(part)[:-1]}}}\n' if part else "}\n").encode() for part in parts]
+    rejected = files.open_binary(outputs.rejected) if outputs.rejected else None
+    codes, part_of = d.code.tolist(), d.part.tolist()
+    writes = [sink.write for sink in sinks]
+    position = 0
+    for path in s.records:
+        with open(path, "rb", buffering=1 << 20) as records:
+            for line in records:
+                code = codes[position]
+                if code == 0:
+                    part = part_of[position]
+                    if parts[part]:
+                        writes[part](line[:-2])
+                        writes[part](endings[part])
+                    else:
+                        writes[part](line)
+                elif rejected:
+                    rejected.write(line[:-2])
+                    rejected.write(_rejection(s, d, position, code))
+                position += 1
+    if position != len(codes):
+        raise CleanExportError(f"{s.records[-1] if s.records else options.output}: {position} records for "
+                               f"{len(codes)} pairs (a temporary file was changed during the export)")
+
+
+def _rejection(s: Scan, d: Decisions, position: int, code: int) -> bytes:
+    """The fields a rejected pair's record gets, and the line's end."""
+    reason = d.reasons[code - 1]
+    reasons = names(int(s.mask[position])) or [reason]
+    fields = f', "rejected_by": {json_line(reason)[:-1]}, "reasons": {json_line(reasons)[:-1]}'
+    duplicate = int(d.duplicate_of[position])
+    if duplicate != duplicates.NONE:
+        fields += f', "duplicate_of": {int(s.ids[duplicate])}'
+    return (fields + "}\n").encode()
+
+
 def write(store: Store, s: Scan, d: Decisions, options: CleanOptions, outputs: Outputs,
           files: AtomicFiles) -> int:
-    """Pass 2: every pair to its part or to the rejected file. Returns pairs added to the store since
-    pass 1 (left out: they were not checked)."""
+    """Pass 2 of the other formats: every pair to its part or to the rejected file. Returns pairs added
+    to the store since pass 1 (left out: they were not checked)."""
     sinks = PartSinks(options, outputs, files)
     rejected = files.open(outputs.rejected) if outputs.rejected else None
     ids, codes, parts, dup_of = s.ids.tolist(), d.code.tolist(), d.part.tolist(), d.duplicate_of.tolist()
@@ -469,7 +575,7 @@ def write(store: Store, s: Scan, d: Decisions, options: CleanOptions, outputs: O
             record["reasons"] = names(masks[position]) or [d.reasons[code - 1]]
             if dup_of[position] != duplicates.NONE:
                 record["duplicate_of"] = ids[dup_of[position]]
-            rejected.write(json.dumps(record, ensure_ascii=False) + "\n")
+            rejected.write(json_line(record))
     sinks.close()
     return unseen
 
@@ -483,24 +589,37 @@ def run(store: Store, store_path: Path, options: CleanOptions) -> dict:
         if existing:
             raise CleanExportError(f"{existing[0]}: already exists (--force replaces it)")
     exclusions = [read_exclusion(path) for path in options.exclude]
-    s = scan(store, options, store_path)
-    d = decide(s, exclusions, options)
-    result = report(s, d, options, exclusions)
-    if options.dry_run:
-        return result
+    records = None
+    if options.fmt == "jsonl" and not options.dry_run:
+        first = outputs.files[next(iter(outputs.files))][0]
+        records = first.with_name(f".{first.name}.records.tmp{os.getpid()}")
     files = AtomicFiles()
     try:
-        unseen = write(store, s, d, options, outputs, files)
-        if unseen:
-            result["added_during_export"] = unseen
+        s = scan(store, options, store_path, records)
+        d = decide(s, exclusions, options)
+        result = report(s, d, options, exclusions)
+        if options.dry_run:
+            return result
+        # the store's hash for the manifest is read in a thread while pass 2 runs (hashlib and file
+        # reads let other threads run; the worker processes of pass 1 are forked before it starts)
+        with ThreadPoolExecutor(1) as hasher:
+            store_sha256 = hasher.submit(file_sha256, store_path)
+            if records:
+                copy_records(s, d, options, outputs, files)
+            else:
+                unseen = write(store, s, d, options, outputs, files)
+                if unseen:
+                    result["added_during_export"] = unseen
+            record = manifest_record(store_path, options, outputs, exclusions, result, store_sha256.result())
         manifest = files.open(outputs.manifest)
-        manifest.write(json.dumps(manifest_record(store_path, options, outputs, exclusions, result),
-                                  ensure_ascii=False, indent=2) + "\n")
+        manifest.write(json.dumps(record, ensure_ascii=False, indent=2) + "\n")
         files.commit()
     except OSError as exc:
         raise CleanExportError(f"{exc.filename or options.output}: cannot write ({exc.strerror})") from None
     finally:
         files.abort()
+        if records:
+            remove_records(records)
     return result
 
 
@@ -513,11 +632,11 @@ def preview(store: Store) -> dict:
 
 
 def manifest_record(store_path: Path, options: CleanOptions, outputs: Outputs, exclusions: list[Exclusion],
-                    result: dict) -> dict:
+                    result: dict, store_sha256: str | None = None) -> dict:
     return {
         "tool": "translate", "version": __version__, "python": sys.version.split()[0],
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "store": {"path": str(store_path), "sha256": file_sha256(store_path),
+        "store": {"path": str(store_path), "sha256": store_sha256 or file_sha256(store_path),
                   "note": "sha256 of the store file as read (a WAL file beside it is not included)"},
         "format": options.fmt,
         "outputs": {part or "all": [str(p) for p in paths] for part, paths in outputs.files.items()},

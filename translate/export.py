@@ -134,6 +134,23 @@ LABEL_ORDER = ["bad", "check", "good"]
 
 
 def pair_record(row: sqlite3.Row | dict) -> dict:
+    """The JSONL record of a pair (a row of ``Store.iter_pairs``, as it comes or as a dict)."""
+    return _record(row if isinstance(row, dict) else dict(zip(row.keys(), row)))
+
+
+def pair_records(rows: Iterable[sqlite3.Row | dict]) -> Iterator[dict]:
+    """``pair_record`` of each row. The rows of one query share their column names, read once: looking
+    columns up by name in a sqlite3.Row is a search of its columns each time."""
+    keys = None
+    for row in rows:
+        if not isinstance(row, dict):
+            keys = keys or row.keys()
+            row = dict(zip(keys, row))
+        yield _record(row)
+
+
+def _record(row: dict) -> dict:
+    signals = row["signals"]
     return {
         "id": row["id"],
         "document": row["document"],
@@ -156,17 +173,27 @@ def pair_record(row: sqlite3.Row | dict) -> dict:
         "reject_comment": row["reject_comment"],
         "score": row["score"],
         "label": row["label"],
-        "signals": json.loads(row["signals"]) if row["signals"] else {},
+        # most stored pairs with no signals hold "{}": no need to parse it
+        "signals": {} if not signals or signals == "{}" else json.loads(signals),
         "link_status": row["link_status"],      # auto / confirmed for pairs an alignment link makes
         "created": row["created_at"],
-        "adjudicated_by": row["adjudicated_by"] if "adjudicated_by" in row.keys() else None,
+        "adjudicated_by": row.get("adjudicated_by"),
     }
+
+
+# one encoder for every line (json.dumps with an option builds a new one each call); its output is
+# json.dumps(record, ensure_ascii=False)'s. Records are trees of fresh dicts: no cycle to check for.
+_JSON_LINE = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
+
+
+def json_line(record: dict) -> str:
+    return _JSON_LINE(record) + "\n"
 
 
 def write_jsonl(rows: Iterable[sqlite3.Row], fh: TextIO) -> int:
     count = 0
-    for row in rows:
-        fh.write(json.dumps(pair_record(row), ensure_ascii=False) + "\n")
+    for record in pair_records(rows):
+        fh.write(json_line(record))
         count += 1
     return count
 

@@ -84,15 +84,115 @@ _WORD = re.compile(r"[a-z']+")
 
 def is_other_language(text: str, lang: str, min_prob: float) -> bool:
     """Whether ``text`` is in one language other than ``lang`` (``ar`` or ``en``) at ``min_prob`` or more."""
-    if lang == "ar" and not OTHER_ARABIC_SCRIPT.search(text):      # (also checked by the caller: cheap)
-        return False
+    return are_other_languages([text], [lang], min_prob)[0]
+
+
+def are_other_languages(texts: list[str], langs: list[str], min_prob: float) -> list[bool]:
+    """``is_other_language`` of each text, the identifier asked about those that need it all at once."""
+    answers = [False] * len(texts)
+    asked = [i for i, (text, lang) in enumerate(zip(texts, langs)) if not _plainly_in(text, lang)]
+    for i, (guess, prob) in zip(asked, identify_many([texts[i] for i in asked], min_prob)):
+        answers[i] = guess != langs[i] and prob >= min_prob
+    return answers
+
+
+def _plainly_in(text: str, lang: str) -> bool:
+    """Whether the text is in ``lang`` without asking the identifier (see OTHER_ARABIC_SCRIPT, ENGLISH_WORDS)."""
+    if lang == "ar":
+        return not OTHER_ARABIC_SCRIPT.search(text)
     if lang == "en":
         words = _WORD.findall(text.lower())
         hits = sum(map(ENGLISH_WORDS.__contains__, words))
-        if hits and hits * 8 >= len(words):
-            return False
-    guess, prob = identify(text)
-    return guess != lang and prob >= min_prob
+        return bool(hits) and hits * 8 >= len(words)
+    return False
+
+
+# -- the identifier over many texts at once ----------------------------------------------------
+# py3langid walks a byte automaton in a Python loop for each text (~0.05 ms a sentence, most of an
+# export's language checks). identify_many walks it for a batch of texts together in numpy, one step per
+# byte position, then sums the feature weights the same way: the same model and arithmetic, up to the
+# order of float32 additions. A text whose best probability lies within BATCH_MARGIN of a threshold it is
+# compared with, or of the second best, is identified again alone, so every decision is the identifier's.
+BATCH_MARGIN = 1e-3
+_batch_model = None
+
+
+def _batch_tables():
+    """(next move, row bases, outputs, feature weights as float32, class priors) of the identifier, or
+    None when it is not the py3langid model layout this was written for (then texts go one by one)."""
+    global _batch_model
+    if _batch_model is None:
+        import numpy as np
+
+        identifier = _identifier()
+        try:
+            if identifier._alias_pairs or not identifier._norm_probs or identifier.min_confidence is not None:
+                raise AttributeError("another configuration")
+            _batch_model = (np.frombuffer(identifier.tk_nextmove, dtype=np.uint32)
+                            if hasattr(identifier.tk_nextmove, "typecode") else np.asarray(identifier.tk_nextmove),
+                            np.asarray(identifier._rowbase, dtype=np.int64),
+                            np.asarray(identifier.tk_output, dtype=np.int64),
+                            np.asarray(identifier.nb_ptc, dtype=np.float32), np.asarray(identifier.nb_pc),
+                            identifier._encode)
+        except (AttributeError, TypeError, ValueError):
+            _batch_model = False
+    return _batch_model or None
+
+
+def identify_many(texts: list[str], threshold: float | None = None) -> list[tuple[str, float]]:
+    """``identify`` of each text. ``threshold``: a probability the caller compares with (a text whose
+    batch probability is close to it is identified alone)."""
+    tables = _batch_tables() if len(texts) > 1 else None
+    if tables is None:
+        return [identify(text) for text in texts]
+    import numpy as np
+
+    nextmove, rowbase, output, weights, priors, encode = tables
+    encoded = [encode(text if text.isascii() else text.translate(_DIGITS)) for text in texts]
+    lengths = np.array([len(b) for b in encoded], dtype=np.int64)
+    order = np.argsort(-lengths, kind="stable")          # longest first: the texts still walking are a prefix
+    buffer = np.frombuffer(b"".join(encoded[i] for i in order) or b"\0", dtype=np.uint8)
+    starts = np.concatenate([[0], np.cumsum(lengths[order])[:-1]])
+    state = np.zeros(len(texts), dtype=np.int64)
+    rows, features = [], []
+    sorted_lengths = lengths[order]
+    for step in range(int(sorted_lengths[0]) if len(texts) else 0):
+        walking = int(np.searchsorted(-sorted_lengths, -step, side="left"))   # texts longer than step
+        state[:walking] = nextmove[rowbase[state[:walking]] + buffer[starts[:walking] + step]]
+        found = output[state[:walking]]
+        hit = np.flatnonzero(found >= 0)
+        if len(hit):
+            rows.append(hit)
+            features.append(found[hit])
+    scores = np.zeros((len(texts), len(priors)), dtype=np.float32)
+    if rows:
+        keys = np.concatenate(rows) * np.int64(len(weights)) + np.concatenate(features)
+        keys, counts = np.unique(keys, return_counts=True)
+        text_of, feature_of = np.divmod(keys, np.int64(len(weights)))
+        contributions = np.log1p(counts.astype(np.float32))[:, None] * weights[feature_of]
+        firsts = np.flatnonzero(np.r_[True, text_of[1:] != text_of[:-1]])
+        with_features = text_of[firsts]
+        scores[with_features] = np.add.reduceat(contributions, firsts, axis=0) + priors
+    scores *= (1.0 / np.sqrt(np.maximum(sorted_lengths, 1))).astype(np.float32)[:, None]
+    np.exp(scores - scores.max(axis=1, keepdims=True), out=scores)
+    scores /= scores.sum(axis=1, keepdims=True)
+    best = scores.argmax(axis=1)
+    top_two = -np.partition(-scores, 1, axis=1)[:, :2]
+    close = top_two[:, 0] - top_two[:, 1] < BATCH_MARGIN
+    if threshold is not None:
+        close |= np.abs(top_two[:, 0] - threshold) < BATCH_MARGIN
+    classes = _identifier().nb_classes
+    answers: list[tuple[str, float]] = [("", 0.0)] * len(texts)
+    for position, index in enumerate(order.tolist()):
+        answers[index] = (identify(texts[index]) if close[position]
+                          else (classes[int(best[position])], float(top_two[position, 0])))
+    return answers
+
+
+def load() -> None:
+    """Load the identifier's model now (worker processes forked after this share it instead of each
+    decompressing it again)."""
+    _batch_tables() or _identifier()
 
 
 def identifier_version() -> str:

@@ -236,8 +236,13 @@ class ReviewerBook:
         (every store outside team review) is not asked again for each batch."""
         settled = self.db.execute("SELECT 1 FROM adjudications WHERE resolved_at IS NOT NULL LIMIT 1").fetchone()
         chunk: list[dict] = []
+        keys = None
         for row in rows:
-            chunk.append(dict(row))
+            if isinstance(row, dict):
+                chunk.append(dict(row))
+            else:       # the rows of one query share their columns: dict(row) would look each one up by name
+                keys = keys or row.keys()
+                chunk.append(dict(zip(keys, row)))
             if len(chunk) >= batch:
                 yield from self._marked(chunk, settled is not None)
                 chunk = []
