@@ -236,14 +236,14 @@ def fit(data: Path) -> None:
         share = len(y) / (len(set(kinds)) * (kinds == kind).sum())
         weight[kinds == kind] = share * (REAL_WEIGHT if kind == "pud" else 1.0)
     first = logistic(np.concatenate([docalign.pair_evidence(c) for c in found]), y, weight)
-    docalign.PAIR_WEIGHTS = tuple(first)
+    docalign.confidence.PAIR_WEIGHTS = tuple(first)      # the stage module reads them
     features = np.concatenate([docalign.pair_features(c) for c in found])
     rivalled = features[:, -1] == 0           # pairs alone keep their first-stage probability
     second = logistic(features[rivalled, :-1], y[rivalled], weight[rivalled])
     print(f"PAIR_WEIGHTS = ({', '.join(f'{v:.3f}' for v in first)})   # {docalign.PAIR_FEATURES} and offset")
     print(f"CALIBRATION = ({', '.join(f'{v:.3f}' for v in second)})   # {docalign.CALIBRATED_FEATURES} and offset; "
           f"{len(y)} candidate pairs, {int(y.sum())} right")
-    docalign.CALIBRATION = tuple(second)
+    docalign.confidence.CALIBRATION = tuple(second)
     confidence = docalign.confidence_of(features)
     for lo, hi in ((0.5, 0.8), (0.8, 0.9), (0.9, 0.95), (0.95, 0.99), (0.99, 1.01)):
         band = (confidence >= lo) & (confidence < hi)
