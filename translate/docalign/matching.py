@@ -9,7 +9,7 @@ import numpy as np
 from .assignment import logit, best_assignment
 from .candidates import find_candidates
 from .confidence import confidence_of, pair_features
-from .evidence import index_documents
+from .evidence import Indexed, index_documents
 from .metadata import Metadata
 
 CONFIDENCE_THRESHOLD = 0.95 # precision first: pairs less likely than this to be right are not made
@@ -36,6 +36,12 @@ def match_documents(ar_texts: Iterable[str], en_texts: Iterable[str], threshold:
     indexed = index_documents(ar_texts, en_texts, progress)
     if not indexed.ar.shape[0] or not indexed.en.shape[0]:
         return []
+    return match_indexed(indexed, threshold, metadata)
+
+
+def match_indexed(indexed: Indexed, threshold: float = CONFIDENCE_THRESHOLD,
+                  metadata: "Metadata | None" = None) -> list[DocumentPair]:
+    """match_documents on documents already indexed."""
     found = find_candidates(indexed, metadata.proposed() if metadata else ())
     # a pair sharing no evidence at all is never made, whatever the metadata says
     found = found.subset(found.cosine > 0)
