@@ -38,7 +38,7 @@ from .confidence import (CALIBRATED_FEATURES, CALIBRATION, FULL_EVIDENCE, NEIGHB
 from .evidence import BagMaker, Indexed, arabic_bag, english_bag, index_documents
 from .matching import CONFIDENCE_THRESHOLD, DocumentPair, match_documents, match_indexed
 from .metadata import DATE_EVIDENCE, HINT_EVIDENCE, PATH_EVIDENCE, Metadata, path_day, path_key
-from .resume import aligned_before, document_sha256
+from .resume import aligned_before, document_sha256, matching_fingerprint
 from .two_files import TRANSLATION_EVIDENCE, language_problem, script_of, translation_evidence
 
 __all__ = ["BagMaker", "CALIBRATED_FEATURES", "CALIBRATION", "CANDIDATES", "COMMON_DF", "CONFIDENCE_THRESHOLD",
@@ -46,5 +46,5 @@ __all__ = ["BagMaker", "CALIBRATED_FEATURES", "CALIBRATION", "CANDIDATES", "COMM
            "Metadata", "NEIGHBOURS", "PAIR_FEATURES", "PAIR_WEIGHTS", "PATH_EVIDENCE", "QUERY_FEATURES",
            "TRANSLATION_EVIDENCE", "aligned_before", "arabic_bag", "best_assignment", "confidence_of",
            "document_sha256", "english_bag", "find_candidates", "index_documents", "language_problem",
-           "match_documents", "match_indexed", "neighbourhood", "pair_evidence", "pair_features", "pair_scores", "path_day",
+           "match_documents", "match_indexed", "matching_fingerprint", "neighbourhood", "pair_evidence", "pair_features", "pair_scores", "path_day",
            "path_key", "script_of", "translation_evidence"]
