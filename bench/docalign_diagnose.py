@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import random
 import sys
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -30,15 +29,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT))
 
-from docalign_scale import Archive, Pools, lexicon_for  # noqa: E402
+from docalign_scale import Archive, Pools, lexicon_for, sentence_overlap  # noqa: E402
 
 from translate import docalign  # noqa: E402
-
-
-def sentence_overlap(archive: Archive, one: int, other: int) -> float:
-    """Share of sentences two documents (archive ids) have in common, of the longer one."""
-    a, b = Counter(archive.plans[one]), Counter(archive.plans[other])
-    return sum((a & b).values()) / max(sum(a.values()), sum(b.values()))
 
 
 def bands(values: list[float]) -> str:

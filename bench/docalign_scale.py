@@ -42,6 +42,7 @@ import resource
 import subprocess
 import sys
 import time
+from collections import Counter
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -55,6 +56,7 @@ from translate.align import using_lexicon  # noqa: E402
 from translate.lexicon import Lexicon, load_lexicon  # noqa: E402
 
 ORPHANS = 0.2
+NEAR_COPY = 0.75     # documents sharing this share of their sentences are near copies (reported apart)
 REAL_WEIGHT = 8.0    # the real articles count eight times as much as one synthetic archive in the fit
 OPENINGS = [("بسم الله الرحمن الرحيم", "In the name of God, the Most Gracious, the Most Merciful."),
             ("السلام عليكم ورحمة الله وبركاته", "Peace be upon you, and the mercy of God and His blessings."),
@@ -92,9 +94,11 @@ def document_plan(pools: Pools, kind: str, rng: random.Random) -> list[tuple[int
     while len(plan) < size:
         if rng.random() < 0.25:
             other = rng.choice(pools.same_topic[article])
-            plan.append((0, other, rng.randrange(len(pools.articles[other]["ar"]))))
+            item = (0, other, rng.randrange(len(pools.articles[other]["ar"])))
         else:
-            plan.append((1, rng.randrange(len(pools.tatoeba)), 0))
+            item = (1, rng.randrange(len(pools.tatoeba)), 0)
+        if item not in plan:        # an article does not say the same sentence twice
+            plan.append(item)
     return plan
 
 
@@ -159,6 +163,12 @@ class RealArchive:
             yield "\n".join(self.documents[doc][0 if side == "ar" else 1])
 
 
+def sentence_overlap(archive: Archive, one: int, other: int) -> float:
+    """Share of sentences two documents (archive ids) have in common, of the longer one."""
+    a, b = Counter(archive.plans[one]), Counter(archive.plans[other])
+    return sum((a & b).values()) / max(sum(a.values()), sum(b.values()))
+
+
 def weak_lexicon(seed: int) -> Lexicon:
     """The shipped lexicon with 10% of its Arabic stems (and only their entries) kept."""
     full = load_lexicon()
@@ -192,9 +202,12 @@ def measure_one(data: Path, kind: str, size: int, seed: int, threshold: float) -
         pairs = docalign.match_documents(archive.texts("ar"), archive.texts("en"), threshold=threshold)
         seconds = time.perf_counter() - started
     right = sum(1 for p in pairs if archive.truth.get(p.ar) == p.en)
+    # wrong pairs between near copies: the Arabic's document and the English's share most sentences
+    near_copies = sum(1 for p in pairs if archive.truth.get(p.ar) != p.en
+                      and sentence_overlap(archive, archive.ar_order[p.ar], archive.en_order[p.en]) >= NEAR_COPY)
     return {"kind": kind, "size": size, "seconds": round(seconds, 2), "texts_seconds": round(generation, 2),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-            "pairs": len(pairs), "right": right, "true_pairs": len(archive.truth),
+            "pairs": len(pairs), "right": right, "wrong_near_copies": near_copies, "true_pairs": len(archive.truth),
             "precision": right / len(pairs) if pairs else 1.0, "recall": right / len(archive.truth),
             "mean_sentences": sum(map(len, archive.plans)) / size}
 
@@ -244,6 +257,26 @@ def fit(data: Path) -> None:
     print(f"CALIBRATION = ({', '.join(f'{v:.3f}' for v in second)})   # {docalign.CALIBRATED_FEATURES} and offset; "
           f"{len(y)} candidate pairs, {int(y.sum())} right")
     docalign.confidence.CALIBRATION = tuple(second)
+    # the pairs left free by a first round of decisions, with the confidence just fitted: their own
+    # calibration (LATER_CALIBRATION), every pair of them included (alone or not)
+    later_x, later_y, later_w = [], [], []
+    start = 0
+    for candidates in found:
+        part = slice(start, start + len(candidates.ar))
+        start += len(candidates.ar)
+        _, free = docalign.decide_round(candidates, np.zeros(len(candidates.ar)), docalign.CONFIDENCE_THRESHOLD)
+        later_x.append(docalign.pair_features(candidates.subset(free))[:, :-1])
+        later_y.append(y[part][free])
+        later_w.append(weight[part][free])
+    later_x, later_y, later_w = np.concatenate(later_x), np.concatenate(later_y), np.concatenate(later_w)
+    third = logistic(later_x, later_y, later_w)
+    docalign.confidence.LATER_CALIBRATION = tuple(third)
+    print(f"LATER_CALIBRATION = ({', '.join(f'{v:.3f}' for v in third)})   # the same features, pairs left free "
+          f"by a first round: {len(later_y)} candidate pairs, {int(later_y.sum())} right")
+    later_confidence = docalign.confidence_of(np.c_[later_x, np.zeros(len(later_x))], later=True)
+    for threshold in (0.9, 0.95, 0.98):
+        above = later_confidence >= threshold
+        print(f"  later rounds >= {threshold}: {int(later_y[above].sum())} right, {int((1 - later_y[above]).sum())} wrong")
     confidence = docalign.confidence_of(features)
     for lo, hi in ((0.5, 0.8), (0.8, 0.9), (0.9, 0.95), (0.95, 0.99), (0.99, 1.01)):
         band = (confidence >= lo) & (confidence < hi)
@@ -291,7 +324,8 @@ def main() -> None:
         print(f"{kind:5s} {size:>7,} a side ({r['mean_sentences']:.1f} sentences/doc): {r['seconds']:8.1f} s "
               f"(texts {r['texts_seconds']:.1f} s), peak RSS {r['peak_rss_mb']:,} MB, "
               f"{r['pairs']:,} pairs, precision {r['precision']:.4f}, recall {r['recall']:.4f} "
-              f"({r['right']:,}/{r['true_pairs']:,}){growth}", flush=True)
+              f"({r['right']:,}/{r['true_pairs']:,}); wrong pairs between near copies "
+              f"{r['wrong_near_copies']} of {r['pairs'] - r['right']}{growth}", flush=True)
 
 
 if __name__ == "__main__":

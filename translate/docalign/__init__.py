@@ -36,7 +36,7 @@ from .candidates import CANDIDATES, COMMON_DF, QUERY_FEATURES, Candidates, find_
 from .confidence import (CALIBRATED_FEATURES, CALIBRATION, FULL_EVIDENCE, NEIGHBOURS, PAIR_FEATURES, PAIR_WEIGHTS,
                          confidence_of, neighbourhood, pair_evidence, pair_features, pair_scores)
 from .evidence import BagMaker, Indexed, arabic_bag, english_bag, index_documents
-from .matching import CONFIDENCE_THRESHOLD, DocumentPair, match_documents, match_indexed
+from .matching import CONFIDENCE_THRESHOLD, DocumentPair, decide_round, match_documents, match_indexed
 from .metadata import DATE_EVIDENCE, HINT_EVIDENCE, PATH_EVIDENCE, Metadata, path_day, path_key
 from .resume import aligned_before, document_sha256, matching_fingerprint
 from .two_files import TRANSLATION_EVIDENCE, language_problem, script_of, translation_evidence
@@ -44,7 +44,7 @@ from .two_files import TRANSLATION_EVIDENCE, language_problem, script_of, transl
 __all__ = ["BagMaker", "CALIBRATED_FEATURES", "CALIBRATION", "CANDIDATES", "COMMON_DF", "CONFIDENCE_THRESHOLD",
            "Candidates", "DATE_EVIDENCE", "DocumentPair", "EXACT_GROUP", "FULL_EVIDENCE", "HINT_EVIDENCE", "Indexed",
            "Metadata", "NEIGHBOURS", "PAIR_FEATURES", "PAIR_WEIGHTS", "PATH_EVIDENCE", "QUERY_FEATURES",
-           "TRANSLATION_EVIDENCE", "aligned_before", "arabic_bag", "best_assignment", "confidence_of",
+           "TRANSLATION_EVIDENCE", "aligned_before", "arabic_bag", "best_assignment", "confidence_of", "decide_round",
            "document_sha256", "english_bag", "find_candidates", "index_documents", "language_problem",
            "match_documents", "match_indexed", "matching_fingerprint", "neighbourhood", "pair_evidence", "pair_features", "pair_scores", "path_day",
            "path_key", "script_of", "translation_evidence"]

@@ -18,9 +18,13 @@ from .evidence import Indexed
 
 CANDIDATES = 24             # k: candidates kept per document, in each direction
 QUERY_FEATURES = 40         # features of a document that look up its candidates in the inverted index
-COMMON_DF = 2000            # features in more documents than this find no candidates (they still count
-                            # in the cosine): their postings would make the lookup grow with the archive
-CHUNK_ROWS = 2048           # documents whose candidates are looked up in one sparse product
+COMMON_DF = 20000           # features in more documents than this find no candidates (they still count
+                            # in the cosine): their postings would make the lookup grow with the archive.
+                            # 2,000 lost 17% of the true pairs at 100,000 a side: a story's own words
+                            # recur in thousands of documents there (bench/docalign_diagnose.py); a
+                            # document queries with its rarest features, so the longer postings are read
+                            # by the few documents that have nothing rarer
+CHUNK_ROWS = 512            # documents whose candidates are looked up in one sparse product
 
 
 def query_rows(matrix: sparse.csr_matrix, usable: np.ndarray, count: int) -> sparse.csr_matrix:
@@ -61,16 +65,24 @@ def candidates(query: sparse.csr_matrix, target: sparse.csr_matrix, usable: np.n
 
 
 def pair_cosines(ar: sparse.csr_matrix, en: sparse.csr_matrix, rows: np.ndarray,
-                 cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Cosine of each pair, and how many features it shares."""
-    cosines, shared = np.empty(len(rows)), np.empty(len(rows))
+                 cols: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Cosine of each pair, how many features it shares, and the share of each side's (squared) tf-idf
+    weight on the features it shares: how much of each document the other explains, rare words
+    counting more than common ones."""
+    cosines, shared, ar_mass, en_mass = (np.empty(len(rows)) for _ in range(4))
     step = 1 << 16
     for start in range(0, len(rows), step):
         part = slice(start, start + step)
-        product = sparse.csr_matrix(ar[rows[part]].multiply(en[cols[part]]))
+        ar_rows, en_rows = ar[rows[part]], en[cols[part]]
+        product = sparse.csr_matrix(ar_rows.multiply(en_rows))
         cosines[part] = np.asarray(product.sum(axis=1)).ravel()
         shared[part] = np.diff(product.indptr)
-    return cosines, shared
+        both = product.copy()
+        both.data[:] = 1.0
+        for mass, rows_of_side in ((ar_mass, ar_rows), (en_mass, en_rows)):
+            on_shared = sparse.csr_matrix(rows_of_side.multiply(both))
+            mass[part] = np.asarray(on_shared.multiply(on_shared).sum(axis=1)).ravel()
+    return cosines, shared, ar_mass, en_mass
 
 
 class Candidates(NamedTuple):
@@ -81,6 +93,8 @@ class Candidates(NamedTuple):
     length: np.ndarray      # |log| of the ratio of their lengths
     ar_coverage: np.ndarray  # share of the Arabic document's features found in the English one
     en_coverage: np.ndarray
+    ar_mass: np.ndarray     # share of the Arabic document's tf-idf weight on features the English has
+    en_mass: np.ndarray
 
     def subset(self, mask: np.ndarray) -> "Candidates":
         return Candidates(*(column[mask] for column in self))
@@ -99,9 +113,9 @@ def find_candidates(indexed: Indexed, extra: Iterable[tuple[int, int]] = ()) -> 
     cols = np.concatenate([forward[1], backward[0], extra[:, 1]])
     keys = np.unique(rows * en.shape[0] + cols)
     rows, cols = keys // en.shape[0], keys % en.shape[0]
-    cosines, shared = pair_cosines(ar, en, rows, cols)
+    cosines, shared, ar_mass, en_mass = pair_cosines(ar, en, rows, cols)
     # a near copy of the right document (the same story retold) differs in length; and leaves more of
     # either side unmatched, while sharing the rare names
     lengths = np.abs(np.log((indexed.ar_lengths[rows] + 1) / (indexed.en_lengths[cols] + 1)))
     return Candidates(rows, cols, cosines, shared, lengths, shared / np.maximum(1, np.diff(ar.indptr)[rows]),
-                      shared / np.maximum(1, np.diff(en.indptr)[cols]))
+                      shared / np.maximum(1, np.diff(en.indptr)[cols]), ar_mass, en_mass)

@@ -18,9 +18,10 @@ NEIGHBOURS = 4              # best other candidates that set a document's level 
 # dev and Tatoeba documents and on UD PUD's articles: pair score = PAIR_WEIGHTS . (PAIR_FEATURES, 1)
 # from the pair's own evidence; confidence = sigmoid(CALIBRATION . (CALIBRATED_FEATURES, 1)) from its
 # score against its rivals' scores
-PAIR_WEIGHTS = (9.450, -12.696, -2.915, 25.970, 20.064, -5.031)
-CALIBRATION = (-0.291, 1.193, 13.362, 1.347, -0.758)
-PAIR_FEATURES = ("cosine", "length", "evidence", "ar_coverage", "en_coverage")
+PAIR_WEIGHTS = (51.825, -12.543, -2.853, 27.858, 20.385, -21.756, -16.465, -5.078)
+CALIBRATION = (-0.309, 1.259, 14.579, 1.318, -0.866)
+LATER_CALIBRATION = (-0.270, 1.094, 9.865, 1.207, -1.068)
+PAIR_FEATURES = ("cosine", "length", "evidence", "ar_coverage", "en_coverage", "ar_mass", "en_mass")
 CALIBRATED_FEATURES = ("pair_score", "margin", "above_rival", "below_rival")
 SCORE_FLOOR = -4.0          # the least pair score a margin is measured against (chance overlaps score less)
 FULL_EVIDENCE = 20          # shared features from which a pair's margins count in full
@@ -54,13 +55,17 @@ def neighbourhood(owner: np.ndarray, cosines: np.ndarray) -> tuple[np.ndarray, n
     return level, rival
 
 
-def confidence_of(features: np.ndarray, evidence: np.ndarray | float = 0.0) -> np.ndarray:
+def confidence_of(features: np.ndarray, evidence: np.ndarray | float = 0.0, later: bool = False) -> np.ndarray:
     """The calibrated probability that a pair is right, from its CALIBRATED_FEATURES (plus log-odds
-    from metadata); a pair alone (no rival, see pair_features) gets its first-stage probability."""
-    *weights, offset = CALIBRATION
+    from metadata); a pair alone (no rival, see pair_features) gets its first-stage probability.
+    ``later``: the pair is among those left free by a first round of decisions; they are hard cases (the
+    confident pairs are gone) and a margin over the rivals left means less among them than among all
+    pairs: LATER_CALIBRATION, fitted on that population, gives their confidence."""
+    *weights, offset = LATER_CALIBRATION if later else CALIBRATION
     logit = features[:, :-1] @ np.array(weights) + offset + evidence
-    alone = features[:, -1] > 0
-    logit = np.where(alone, features[:, 0], logit)     # the pair score already holds the metadata's log-odds
+    if not later:       # (later pairs alone are mostly documents whose rivals all went elsewhere: not evidence)
+        alone = features[:, -1] > 0
+        logit = np.where(alone, features[:, 0], logit)     # the pair score already holds the metadata's log-odds
     return 1.0 / (1.0 + np.exp(-np.clip(logit, -30, 30)))
 
 
@@ -68,7 +73,8 @@ def pair_evidence(found: Candidates) -> np.ndarray:
     """PAIR_FEATURES of each candidate pair: what the two documents share, whatever their rivals."""
     # standing out on two or three shared words is chance: evidence counts up to FULL_EVIDENCE features
     evidence = np.minimum(found.shared, FULL_EVIDENCE) / FULL_EVIDENCE
-    return np.c_[found.cosine, found.length, evidence, found.ar_coverage, found.en_coverage]
+    return np.c_[found.cosine, found.length, evidence, found.ar_coverage, found.en_coverage, found.ar_mass,
+                 found.en_mass]
 
 
 def pair_scores(found: Candidates) -> np.ndarray:

@@ -7,7 +7,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .assignment import logit, best_assignment
-from .candidates import find_candidates
+from .candidates import Candidates, find_candidates
 from .confidence import confidence_of, pair_features
 from .evidence import Indexed, index_documents
 from .metadata import Metadata
@@ -47,16 +47,25 @@ def match_indexed(indexed: Indexed, threshold: float = CONFIDENCE_THRESHOLD,
     found = found.subset(found.cosine > 0)
     bonus = metadata.log_odds(found.ar, found.en) if metadata else np.zeros(len(found.ar))
     made: list[DocumentPair] = []
-    for _ in range(ROUNDS):
-        confidence = confidence_of(pair_features(found, bonus), bonus)
-        keep = confidence >= threshold
-        edges = {(int(a), int(e)): float(c) for a, e, c in zip(found.ar[keep], found.en[keep], confidence[keep])}
-        chosen = best_assignment({k: logit(c) - logit(threshold) for k, c in edges.items()}, 0.0)
+    for number in range(ROUNDS):
+        chosen, free = decide_round(found, bonus, threshold, later=number > 0)
         if not chosen:
             break
-        made.extend(DocumentPair(a, e, edges[a, e]) for a, e in chosen)
-        paired_ar = np.array([a for a, _ in chosen])
-        paired_en = np.array([e for _, e in chosen])
-        free = ~np.isin(found.ar, paired_ar) & ~np.isin(found.en, paired_en)
+        made.extend(chosen)
         found, bonus = found.subset(free), bonus[free]
     return sorted(made, key=lambda p: -p.confidence)
+
+
+def decide_round(found: Candidates, bonus: np.ndarray, threshold: float,
+                 later: bool = False) -> tuple[list[DocumentPair], np.ndarray]:
+    """One round of decisions among ``found``: the pairs made, and which candidate pairs have both
+    documents still free after it. ``later``: a round after the first, whose pairs are what the
+    confident ones left (see confidence_of)."""
+    confidence = confidence_of(pair_features(found, bonus), bonus, later=later)
+    keep = confidence >= threshold
+    edges = {(int(a), int(e)): float(c) for a, e, c in zip(found.ar[keep], found.en[keep], confidence[keep])}
+    chosen = best_assignment({k: logit(c) - logit(threshold) for k, c in edges.items()}, 0.0)
+    paired_ar = np.array([a for a, _ in chosen], dtype=np.int64)
+    paired_en = np.array([e for _, e in chosen], dtype=np.int64)
+    free = ~np.isin(found.ar, paired_ar) & ~np.isin(found.en, paired_en)
+    return [DocumentPair(a, e, edges[a, e]) for a, e in chosen], free
