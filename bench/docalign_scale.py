@@ -10,7 +10,7 @@ them) and Tatoeba train sentence pairs (everyday sentences, in which a few names
 all, recur endlessly). ``news``: a document opens with a run of one to three consecutive sentences of
 one FLORES article (every article leads many documents, so topics and names recur as stories do in an
 archive) and is filled up with sentences of other articles of the same topic (25%) and Tatoeba sentences,
-3 to 30 sentences in all (log-uniform: most documents are short). With ~22,000 sentences to draw from,
+3 to 30 sentences in all (log-uniform: most documents are short; no sentence twice). With ~22,000 sentences to draw from,
 the 100,000-document archive uses every sentence in dozens of documents: documents are told apart by
 their combination of sentences, as agency copy reused across articles is; no two
 documents have the same sentences. ``weak``: the evidence is
@@ -19,17 +19,21 @@ openings), aligned with a lexicon cut to 10% of its Arabic entries (a domain the
 covers: most words become unknown). ``short``: news documents of one or two sentences.
 
 The Arabic side has every document, the English side 80% of them (20% of the Arabic documents are
-orphans), both in their own shuffled order; the matcher sees only the texts. Texts are generated on the
-fly from the seed and never held as a collection (the matcher reads them once). Each archive runs in
-its own process, which reports its peak RSS (``ru_maxrss``); time is wall-clock of match_documents,
-text generation included (measured alone too: ``texts s``). Growth exponent: log(time ratio) / log(size
+orphans), both in their own shuffled order; the matcher sees only the texts. Wrong pairs between near
+copies (the two documents share at least NEAR_COPY of their sentences: the same story with a different
+tail, which the small pool of open sentences makes far more common at 100,000 than a real archive would
+have) are counted apart, as part of the wrong pairs, not excused. Texts are generated on the fly from
+the seed and never held as a collection (the matcher reads them once). Each archive runs in its own
+process, which reports its peak RSS (``ru_maxrss``); time is wall-clock of match_documents, text
+generation included (measured alone too: ``texts s``). Growth exponent: log(time ratio) / log(size
 ratio) between consecutive sizes of the same run.
 
 ``--fit``: two logistic regressions of right (the candidate pair is the true pair), on its own evidence
 first (PAIR_WEIGHTS), then on its score against its rivals' (CALIBRATION), over every candidate pair of
 a news archive of 5,000 documents, a weak one and a short one of 2,000 (seeds not used by the measure)
-and UD PUD's real articles (RealArchive; they weigh REAL_WEIGHT times one synthetic archive); prints
-both, the observed share of right pairs per confidence band and the right and wrong candidates above
+and UD PUD's real articles (RealArchive; they weigh REAL_WEIGHT times one synthetic archive); a third
+(LATER_CALIBRATION) on the same features of the candidate pairs a first round of decisions leaves with
+both documents free (the population later rounds decide among); prints them, the observed share of right pairs per confidence band and the right and wrong candidates above
 several thresholds per archive.
 """
 from __future__ import annotations

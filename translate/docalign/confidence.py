@@ -17,10 +17,11 @@ NEIGHBOURS = 4              # best other candidates that set a document's level 
 # two logistic stages, fitted by `python bench/docalign_scale.py --fit` on synthetic archives of FLORES
 # dev and Tatoeba documents and on UD PUD's articles: pair score = PAIR_WEIGHTS . (PAIR_FEATURES, 1)
 # from the pair's own evidence; confidence = sigmoid(CALIBRATION . (CALIBRATED_FEATURES, 1)) from its
-# score against its rivals' scores
-PAIR_WEIGHTS = (51.825, -12.543, -2.853, 27.858, 20.385, -21.756, -16.465, -5.078)
-CALIBRATION = (-0.309, 1.259, 14.579, 1.318, -0.866)
-LATER_CALIBRATION = (-0.270, 1.094, 9.865, 1.207, -1.068)
+# score against its rivals' scores (LATER_CALIBRATION in rounds after the first, fitted on the pairs
+# the first round leaves free)
+PAIR_WEIGHTS = (46.892, -12.654, -3.298, 28.070, 20.456, -19.183, -14.225, -5.060)
+CALIBRATION = (-0.341, 1.414, 13.256, 1.356, -0.888)
+LATER_CALIBRATION = (-0.280, 0.989, 11.319, 1.192, -1.132)
 PAIR_FEATURES = ("cosine", "length", "evidence", "ar_coverage", "en_coverage", "ar_mass", "en_mass")
 CALIBRATED_FEATURES = ("pair_score", "margin", "above_rival", "below_rival")
 SCORE_FLOOR = -4.0          # the least pair score a margin is measured against (chance overlaps score less)
