@@ -10,7 +10,7 @@ them) and Tatoeba train sentence pairs (everyday sentences, in which a few names
 all, recur endlessly). ``news``: a document opens with a run of one to three consecutive sentences of
 one FLORES article (every article leads many documents, so topics and names recur as stories do in an
 archive) and is filled up with sentences of other articles of the same topic (25%) and Tatoeba sentences,
-3 to 30 sentences in all (log-uniform: most documents are short). With ~22,000 sentences to draw from,
+3 to 30 sentences in all (log-uniform: most documents are short; no sentence twice). With ~22,000 sentences to draw from,
 the 100,000-document archive uses every sentence in dozens of documents: documents are told apart by
 their combination of sentences, as agency copy reused across articles is; no two
 documents have the same sentences. ``weak``: the evidence is
@@ -19,17 +19,21 @@ openings), aligned with a lexicon cut to 10% of its Arabic entries (a domain the
 covers: most words become unknown). ``short``: news documents of one or two sentences.
 
 The Arabic side has every document, the English side 80% of them (20% of the Arabic documents are
-orphans), both in their own shuffled order; the matcher sees only the texts. Texts are generated on the
-fly from the seed and never held as a collection (the matcher reads them once). Each archive runs in
-its own process, which reports its peak RSS (``ru_maxrss``); time is wall-clock of match_documents,
-text generation included (measured alone too: ``texts s``). Growth exponent: log(time ratio) / log(size
+orphans), both in their own shuffled order; the matcher sees only the texts. Wrong pairs between near
+copies (the two documents share at least NEAR_COPY of their sentences: the same story with a different
+tail, which the small pool of open sentences makes far more common at 100,000 than a real archive would
+have) are counted apart, as part of the wrong pairs, not excused. Texts are generated on the fly from
+the seed and never held as a collection (the matcher reads them once). Each archive runs in its own
+process, which reports its peak RSS (``ru_maxrss``); time is wall-clock of match_documents, text
+generation included (measured alone too: ``texts s``). Growth exponent: log(time ratio) / log(size
 ratio) between consecutive sizes of the same run.
 
 ``--fit``: two logistic regressions of right (the candidate pair is the true pair), on its own evidence
 first (PAIR_WEIGHTS), then on its score against its rivals' (CALIBRATION), over every candidate pair of
 a news archive of 5,000 documents, a weak one and a short one of 2,000 (seeds not used by the measure)
-and UD PUD's real articles (RealArchive; they weigh REAL_WEIGHT times one synthetic archive); prints
-both, the observed share of right pairs per confidence band and the right and wrong candidates above
+and UD PUD's real articles (RealArchive; they weigh REAL_WEIGHT times one synthetic archive); a third
+(LATER_CALIBRATION) on the same features of the candidate pairs a first round of decisions leaves with
+both documents free (the population later rounds decide among); prints them, the observed share of right pairs per confidence band and the right and wrong candidates above
 several thresholds per archive.
 """
 from __future__ import annotations
@@ -42,6 +46,7 @@ import resource
 import subprocess
 import sys
 import time
+from collections import Counter
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -55,6 +60,7 @@ from translate.align import using_lexicon  # noqa: E402
 from translate.lexicon import Lexicon, load_lexicon  # noqa: E402
 
 ORPHANS = 0.2
+NEAR_COPY = 0.75     # documents sharing this share of their sentences are near copies (reported apart)
 REAL_WEIGHT = 8.0    # the real articles count eight times as much as one synthetic archive in the fit
 OPENINGS = [("بسم الله الرحمن الرحيم", "In the name of God, the Most Gracious, the Most Merciful."),
             ("السلام عليكم ورحمة الله وبركاته", "Peace be upon you, and the mercy of God and His blessings."),
@@ -92,9 +98,11 @@ def document_plan(pools: Pools, kind: str, rng: random.Random) -> list[tuple[int
     while len(plan) < size:
         if rng.random() < 0.25:
             other = rng.choice(pools.same_topic[article])
-            plan.append((0, other, rng.randrange(len(pools.articles[other]["ar"]))))
+            item = (0, other, rng.randrange(len(pools.articles[other]["ar"])))
         else:
-            plan.append((1, rng.randrange(len(pools.tatoeba)), 0))
+            item = (1, rng.randrange(len(pools.tatoeba)), 0)
+        if item not in plan:        # an article does not say the same sentence twice
+            plan.append(item)
     return plan
 
 
@@ -159,6 +167,12 @@ class RealArchive:
             yield "\n".join(self.documents[doc][0 if side == "ar" else 1])
 
 
+def sentence_overlap(archive: Archive, one: int, other: int) -> float:
+    """Share of sentences two documents (archive ids) have in common, of the longer one."""
+    a, b = Counter(archive.plans[one]), Counter(archive.plans[other])
+    return sum((a & b).values()) / max(sum(a.values()), sum(b.values()))
+
+
 def weak_lexicon(seed: int) -> Lexicon:
     """The shipped lexicon with 10% of its Arabic stems (and only their entries) kept."""
     full = load_lexicon()
@@ -192,9 +206,12 @@ def measure_one(data: Path, kind: str, size: int, seed: int, threshold: float) -
         pairs = docalign.match_documents(archive.texts("ar"), archive.texts("en"), threshold=threshold)
         seconds = time.perf_counter() - started
     right = sum(1 for p in pairs if archive.truth.get(p.ar) == p.en)
+    # wrong pairs between near copies: the Arabic's document and the English's share most sentences
+    near_copies = sum(1 for p in pairs if archive.truth.get(p.ar) != p.en
+                      and sentence_overlap(archive, archive.ar_order[p.ar], archive.en_order[p.en]) >= NEAR_COPY)
     return {"kind": kind, "size": size, "seconds": round(seconds, 2), "texts_seconds": round(generation, 2),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-            "pairs": len(pairs), "right": right, "true_pairs": len(archive.truth),
+            "pairs": len(pairs), "right": right, "wrong_near_copies": near_copies, "true_pairs": len(archive.truth),
             "precision": right / len(pairs) if pairs else 1.0, "recall": right / len(archive.truth),
             "mean_sentences": sum(map(len, archive.plans)) / size}
 
@@ -236,14 +253,34 @@ def fit(data: Path) -> None:
         share = len(y) / (len(set(kinds)) * (kinds == kind).sum())
         weight[kinds == kind] = share * (REAL_WEIGHT if kind == "pud" else 1.0)
     first = logistic(np.concatenate([docalign.pair_evidence(c) for c in found]), y, weight)
-    docalign.PAIR_WEIGHTS = tuple(first)
+    docalign.confidence.PAIR_WEIGHTS = tuple(first)      # the stage module reads them
     features = np.concatenate([docalign.pair_features(c) for c in found])
     rivalled = features[:, -1] == 0           # pairs alone keep their first-stage probability
     second = logistic(features[rivalled, :-1], y[rivalled], weight[rivalled])
     print(f"PAIR_WEIGHTS = ({', '.join(f'{v:.3f}' for v in first)})   # {docalign.PAIR_FEATURES} and offset")
     print(f"CALIBRATION = ({', '.join(f'{v:.3f}' for v in second)})   # {docalign.CALIBRATED_FEATURES} and offset; "
           f"{len(y)} candidate pairs, {int(y.sum())} right")
-    docalign.CALIBRATION = tuple(second)
+    docalign.confidence.CALIBRATION = tuple(second)
+    # the pairs left free by a first round of decisions, with the confidence just fitted: their own
+    # calibration (LATER_CALIBRATION), every pair of them included (alone or not)
+    later_x, later_y, later_w = [], [], []
+    start = 0
+    for candidates in found:
+        part = slice(start, start + len(candidates.ar))
+        start += len(candidates.ar)
+        _, free = docalign.decide_round(candidates, np.zeros(len(candidates.ar)), docalign.CONFIDENCE_THRESHOLD)
+        later_x.append(docalign.pair_features(candidates.subset(free))[:, :-1])
+        later_y.append(y[part][free])
+        later_w.append(weight[part][free])
+    later_x, later_y, later_w = np.concatenate(later_x), np.concatenate(later_y), np.concatenate(later_w)
+    third = logistic(later_x, later_y, later_w)
+    docalign.confidence.LATER_CALIBRATION = tuple(third)
+    print(f"LATER_CALIBRATION = ({', '.join(f'{v:.3f}' for v in third)})   # the same features, pairs left free "
+          f"by a first round: {len(later_y)} candidate pairs, {int(later_y.sum())} right")
+    later_confidence = docalign.confidence_of(np.c_[later_x, np.zeros(len(later_x))], later=True)
+    for threshold in (0.9, 0.95, 0.98):
+        above = later_confidence >= threshold
+        print(f"  later rounds >= {threshold}: {int(later_y[above].sum())} right, {int((1 - later_y[above]).sum())} wrong")
     confidence = docalign.confidence_of(features)
     for lo, hi in ((0.5, 0.8), (0.8, 0.9), (0.9, 0.95), (0.95, 0.99), (0.99, 1.01)):
         band = (confidence >= lo) & (confidence < hi)
@@ -291,7 +328,8 @@ def main() -> None:
         print(f"{kind:5s} {size:>7,} a side ({r['mean_sentences']:.1f} sentences/doc): {r['seconds']:8.1f} s "
               f"(texts {r['texts_seconds']:.1f} s), peak RSS {r['peak_rss_mb']:,} MB, "
               f"{r['pairs']:,} pairs, precision {r['precision']:.4f}, recall {r['recall']:.4f} "
-              f"({r['right']:,}/{r['true_pairs']:,}){growth}", flush=True)
+              f"({r['right']:,}/{r['true_pairs']:,}); wrong pairs between near copies "
+              f"{r['wrong_near_copies']} of {r['pairs'] - r['right']}{growth}", flush=True)
 
 
 if __name__ == "__main__":

@@ -131,6 +131,37 @@ def test_align_folders_prints_pairs_stores_them_and_resumes(folders, tmp_path):
         assert conn.execute("SELECT COUNT(*) FROM translations").fetchone()[0] == count
 
 
+def test_a_rerun_reuses_the_saved_document_matching_until_a_file_changes(folders, tmp_path):
+    ar_dir, en_dir = folders
+    db = tmp_path / "corpus.sqlite"
+    first = run_cli("align", ar_dir, en_dir, "--no-bridge", "--jsonl", "--db", db)
+    assert first.returncode == 0, first.stderr
+    assert "reusing the document matching" not in first.stderr
+    with sqlite3.connect(db) as conn:
+        saved = conn.execute("SELECT ar_path, en_path, confidence FROM document_matches ORDER BY position").fetchall()
+        assert conn.execute("SELECT ar_documents, en_documents FROM document_matchings").fetchall() == [(4, 3)]
+    assert sorted(ar for ar, _, _ in saved) == ["m44.txt", "q3.txt", "x91.txt"]
+    # the rerun takes the pairs from the store, not from a new matching: a confidence changed there is
+    # the one it reports
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE document_matches SET confidence = 0.9512 WHERE ar_path = 'x91.txt'")
+    again = run_cli("align", ar_dir, en_dir, "--no-bridge", "--jsonl", "--db", db)
+    assert again.returncode == 0, again.stderr
+    assert "reusing the document matching saved by an earlier run of this alignment (3 pairs)" in again.stderr
+    assert "3 pairs (0 aligned, 3 aligned before)" in again.stderr
+    records = {r["ar_file"].rsplit("/", 1)[1]: r for r in map(json.loads, again.stdout.splitlines()) if r["ar_file"]}
+    assert records["x91.txt"]["score"] == 0.9512 and records["x91.txt"]["en_file"].endswith("m44.txt")
+    assert records["b07.txt"]["en_file"] is None
+    # a changed file is a new alignment: matched again, and saved beside the first matching
+    (en_dir / "0-m44.txt").write_text(" ".join(ARTICLES[0][1]) + " Updated.\n", encoding="utf-8")
+    changed = run_cli("align", ar_dir, en_dir, "--no-bridge", "--jsonl", "--db", db)
+    assert changed.returncode == 0, changed.stderr
+    assert "reusing the document matching" not in changed.stderr
+    assert "3 pairs (1 aligned, 2 aligned before)" in changed.stderr
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM document_matchings").fetchone()[0] == 2
+
+
 def test_align_folders_with_the_demo_model(folders, tmp_path):
     from translate.models import ModelError, resolve_model
 

@@ -162,8 +162,11 @@ def _align_folders(ar_dir: Path, en_dir: Path, presegmented: bool, jsonl: bool, 
 
     The texts are read twice and never all held: once to index them (docalign keeps bags of feature
     ids), then each matched pair again to align it, so memory is bounded by the index."""
-    from ..docalign import Metadata, match_documents
+    from ..docalign import Metadata, match_documents, matching_fingerprint
     from ..pipeline import InputError, display_path, find_inputs, read_document
+
+    def names_of(folder: Path) -> str:
+        return display_path(folder.resolve())
 
     files = {}
     for side, folder in (("ar", ar_dir), ("en", en_dir)):
@@ -190,13 +193,27 @@ def _align_folders(ar_dir: Path, en_dir: Path, presegmented: bool, jsonl: bool, 
                 unreadable[side] += 1
                 yield ""                    # keeps the numbering; an empty document matches nothing
 
-    total = len(files["ar"]) + len(files["en"])
-    with typer.progressbar(length=total, label="indexing", file=sys.stderr, show_eta=True) as bar:
-        pairs = match_documents(texts("ar"), texts("en"), metadata=Metadata(relative["ar"], relative["en"], hints),
-                                progress=lambda side, count: bar.update(1))
-    for side, folder in (("ar", ar_dir), ("en", en_dir)):
-        if unreadable[side] == len(files[side]):
-            fail(f"{folder}: no readable .txt documents")
+    fingerprint = None if no_store else matching_fingerprint(
+        list(zip(relative["ar"], files["ar"])), list(zip(relative["en"], files["en"])), hints)
+    pairs = None if no_store else _saved_matching(db, fingerprint, relative)
+    if pairs is None:
+        total = len(files["ar"]) + len(files["en"])
+        with typer.progressbar(length=total, label="indexing", file=sys.stderr, show_eta=True) as bar:
+            pairs = match_documents(texts("ar"), texts("en"), metadata=Metadata(relative["ar"], relative["en"], hints),
+                                    progress=lambda side, count: bar.update(1))
+        for side, folder in (("ar", ar_dir), ("en", en_dir)):
+            if unreadable[side] == len(files[side]):
+                fail(f"{folder}: no readable .txt documents")
+        # saved before any pair is aligned: an interrupted run's rerun starts from it (a matching made
+        # while some file could not be read is not saved, so the rerun reports that file again)
+        if fingerprint is not None and not any(unreadable.values()):
+            with store_errors(db):
+                store = open_store(db)
+                try:
+                    store.save_matching(fingerprint, names_of(ar_dir), names_of(en_dir), len(files["ar"]),
+                                        len(files["en"]), [(relative["ar"][a], relative["en"][e], c) for a, e, c in pairs])
+                finally:
+                    store.close()
     failed = _align_pairs(pairs, files, names, presegmented, jsonl, db, no_store, no_bridge, model, device,
                           ray_address, ray_actors)
     failed = failed or any(unreadable.values())
@@ -211,6 +228,25 @@ def _align_folders(ar_dir: Path, en_dir: Path, presegmented: bool, jsonl: bool, 
             typer.echo(f"{ar_file or '-'}\t{en_file or '-'}\t-\tunmatched")
     if failed:
         raise typer.Exit(1)
+
+
+def _saved_matching(db: Path, fingerprint: str, relative: dict[str, list[str]]) -> list | None:
+    """The document pairs an earlier run of the same folder alignment saved (see matching_fingerprint);
+    None if there are none."""
+    from ..docalign import DocumentPair
+
+    with store_errors(db):
+        store = open_store(db)
+        try:
+            saved = store.saved_matching(fingerprint)
+        finally:
+            store.close()
+    if saved is None:
+        return None
+    where = {side: {name: k for k, name in enumerate(relative[side])} for side in ("ar", "en")}
+    typer.echo(f"reusing the document matching saved by an earlier run of this alignment ({len(saved)} pairs)",
+               err=True)
+    return [DocumentPair(where["ar"][ar], where["en"][en], confidence) for ar, en, confidence in saved]
 
 
 def _read_pairs_hint(path: Path, relative: dict[str, list[str]], names: dict[str, list[str]]) -> list[tuple[int, int]]:

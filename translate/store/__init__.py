@@ -10,7 +10,8 @@ The package is split along what it does:
 - ``history``: review decisions written from elsewhere (carried to a new version, imported);
 - ``reads``: streaming pairs for exports and eval;
 - ``reviewers``: team review: reviewer accounts and tokens, claims, blind votes, adjudication.
-- ``links``: document pairs, their alignment as stand-off links, and the link log (alignment editor).
+- ``links``: document pairs, their alignment as stand-off links, and the link log (alignment editor);
+- ``matchings``: saved document matchings of folder alignments (a rerun reuses them).
 The review page's reads and writes are in ``translate.review`` (queries, decisions).
 
 Machine output is never overwritten: review edits are new rows in ``edits`` and every status change is
@@ -27,6 +28,7 @@ from .connection import (BUSY_TIMEOUT_S, DEFAULT_DB, Connection, StoreError, bus
 from .corpus import CorpusWrites, NewSegment, SegmentsAdded
 from .history import Decision, ReviewHistory
 from .links import AlignedSentence, LinkBook, LinkRow, StoredAlignment
+from .matchings import MatchingBook
 from .reads import CorpusReads
 from .reviewers import ReviewerBook
 from .runs import RunBook
@@ -35,7 +37,8 @@ from .schema import (CURRENT_EDIT_TEXT, CURRENT_PAIR, CURRENT_SEGMENT, MIGRATION
                      REJECT_REASONS, STATUSES, normalise_for_search)
 
 
-class Store(RunBook, DocumentVersions, ReviewHistory, CorpusWrites, CorpusReads, LinkBook, ReviewerBook, Connection):
+class Store(RunBook, DocumentVersions, ReviewHistory, CorpusWrites, CorpusReads, LinkBook, ReviewerBook, MatchingBook,
+            Connection):
     """A connection to one corpus file, with every part of the store's interface. Writes go through
     ``transaction()``; see ``Connection`` for opening modes."""
 

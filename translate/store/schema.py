@@ -210,6 +210,29 @@ CREATE TABLE link_log (
 );
 CREATE INDEX link_log_pair ON link_log(document_pair_id, id);
 """),
+    # The document matching of a folder alignment (`translate align AR_DIR EN_DIR`), saved as soon as it
+    # is decided so that a rerun of the same alignment reuses it instead of computing it again. Keyed by
+    # a fingerprint of the inputs (every file's relative path, size and modification time, the hints,
+    # the matcher's parameters and lexicon): any change makes a new matching.
+    (8, "saved document matchings", """
+CREATE TABLE document_matchings (
+    id INTEGER PRIMARY KEY,
+    fingerprint TEXT NOT NULL UNIQUE,
+    ar_folder TEXT NOT NULL,
+    en_folder TEXT NOT NULL,
+    ar_documents INTEGER NOT NULL,
+    en_documents INTEGER NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE document_matches (
+    matching_id INTEGER NOT NULL REFERENCES document_matchings(id),
+    position INTEGER NOT NULL,                  -- most confident first, from 0
+    ar_path TEXT NOT NULL,                      -- relative to the Arabic folder
+    en_path TEXT NOT NULL,
+    confidence REAL NOT NULL,
+    PRIMARY KEY (matching_id, position)
+);
+"""),
     # team review: reviewer accounts (tokens stored hashed), claims with leases on pending pairs, the
     # blind votes of the overlap sample, and the queue a lead settles (see store.reviewers)
     (10, "team review: reviewers, claims, blind votes, adjudication", """

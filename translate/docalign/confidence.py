@@ -1,0 +1,107 @@
+"""A candidate pair's calibrated confidence: the estimated probability that it is right.
+
+A cosine alone is not comparable across documents (long documents share more with everything), so a
+pair is scored in two logistic stages: its own evidence first (PAIR_WEIGHTS), then its score against
+its rivals' (CALIBRATION): the margin over the k nearest neighbours of both documents, as bitext mining
+does, and the gap to the strongest rival. The fit (``bench/docalign_scale.py --fit``) makes the
+confidence mean the same in any domain: with weak evidence, right pairs stand out less and get lower
+confidences, instead of wrong pairs being made.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .candidates import Candidates
+
+NEIGHBOURS = 4              # best other candidates that set a document's level (the margin)
+# two logistic stages, fitted by `python bench/docalign_scale.py --fit` on synthetic archives of FLORES
+# dev and Tatoeba documents and on UD PUD's articles: pair score = PAIR_WEIGHTS . (PAIR_FEATURES, 1)
+# from the pair's own evidence; confidence = sigmoid(CALIBRATION . (CALIBRATED_FEATURES, 1)) from its
+# score against its rivals' scores (LATER_CALIBRATION in rounds after the first, fitted on the pairs
+# the first round leaves free)
+PAIR_WEIGHTS = (46.892, -12.654, -3.298, 28.070, 20.456, -19.183, -14.225, -5.060)
+CALIBRATION = (-0.341, 1.414, 13.256, 1.356, -0.888)
+LATER_CALIBRATION = (-0.280, 0.989, 11.319, 1.192, -1.132)
+PAIR_FEATURES = ("cosine", "length", "evidence", "ar_coverage", "en_coverage", "ar_mass", "en_mass")
+CALIBRATED_FEATURES = ("pair_score", "margin", "above_rival", "below_rival")
+SCORE_FLOOR = -4.0          # the least pair score a margin is measured against (chance overlaps score less)
+FULL_EVIDENCE = 20          # shared features from which a pair's margins count in full
+
+
+def neighbourhood(owner: np.ndarray, cosines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each candidate pair, over its ``owner`` document's other candidates: the mean of the
+    NEIGHBOURS best cosines (the level of the ratio margin) and the best one (the strongest rival);
+    0 where it has none."""
+    if not len(owner):
+        return np.zeros(0), np.zeros(0)
+    order = np.lexsort((-cosines, owner))
+    ranked = cosines[order]
+    first = np.r_[True, owner[order][1:] != owner[order][:-1]]
+    group = np.cumsum(first) - 1
+    group_start = np.flatnonzero(first)[group]
+    rank = np.arange(len(order)) - group_start
+    size = np.bincount(group)[group]
+    running = np.r_[0.0, np.cumsum(ranked)]
+
+    def head(n):        # sum of each group's n best cosines
+        return running[group_start + np.minimum(size, n)] - running[group_start]
+
+    others = np.minimum(NEIGHBOURS, size - 1)
+    # the pair among its document's NEIGHBOURS + 1 best: the others of those; below them: the NEIGHBOURS best
+    total = np.where(rank <= NEIGHBOURS, head(NEIGHBOURS + 1) - ranked, head(NEIGHBOURS))
+    level, rival = np.zeros(len(order)), np.zeros(len(order))
+    level[order] = np.where(others > 0, total / np.maximum(others, 1), np.nan)
+    second = ranked[np.minimum(group_start + 1, len(order) - 1)]
+    rival[order] = np.where(size > 1, np.where(rank == 0, second, ranked[group_start]), np.nan)
+    return level, rival
+
+
+def confidence_of(features: np.ndarray, evidence: np.ndarray | float = 0.0, later: bool = False) -> np.ndarray:
+    """The calibrated probability that a pair is right, from its CALIBRATED_FEATURES (plus log-odds
+    from metadata); a pair alone (no rival, see pair_features) gets its first-stage probability.
+    ``later``: the pair is among those left free by a first round of decisions; they are hard cases (the
+    confident pairs are gone) and a margin over the rivals left means less among them than among all
+    pairs: LATER_CALIBRATION, fitted on that population, gives their confidence."""
+    *weights, offset = LATER_CALIBRATION if later else CALIBRATION
+    logit = features[:, :-1] @ np.array(weights) + offset + evidence
+    if not later:       # (later pairs alone are mostly documents whose rivals all went elsewhere: not evidence)
+        alone = features[:, -1] > 0
+        logit = np.where(alone, features[:, 0], logit)     # the pair score already holds the metadata's log-odds
+    return 1.0 / (1.0 + np.exp(-np.clip(logit, -30, 30)))
+
+
+def pair_evidence(found: Candidates) -> np.ndarray:
+    """PAIR_FEATURES of each candidate pair: what the two documents share, whatever their rivals."""
+    # standing out on two or three shared words is chance: evidence counts up to FULL_EVIDENCE features
+    evidence = np.minimum(found.shared, FULL_EVIDENCE) / FULL_EVIDENCE
+    return np.c_[found.cosine, found.length, evidence, found.ar_coverage, found.en_coverage, found.ar_mass,
+                 found.en_mass]
+
+
+def pair_scores(found: Candidates) -> np.ndarray:
+    """The first stage: log-odds that a pair is right from its own evidence alone (PAIR_WEIGHTS)."""
+    *weights, offset = PAIR_WEIGHTS
+    return pair_evidence(found) @ np.array(weights) + offset
+
+
+def pair_features(found: Candidates, metadata_log_odds: np.ndarray | float = 0.0) -> np.ndarray:
+    """CALIBRATED_FEATURES of each candidate pair, the second stage: its pair score; how far it stands
+    above the mean score of its documents' NEIGHBOURS best other candidates (the margin over k
+    neighbours, as a difference of log-odds); and how far above (or below) the strongest rival of either
+    document (above its rivals or not is a different question from by how much: the two get their own
+    weights). Margins count in proportion to the shared evidence. Metadata's log-odds count in the
+    scores that are compared, so a pair that metadata favours stands out from rivals it disfavours."""
+    scores = pair_scores(found) + metadata_log_odds
+    (ar_level, ar_rival), (en_level, en_rival) = neighbourhood(found.ar, scores), neighbourhood(found.en, scores)
+    # a pair whose documents have no other candidate at all (a small collection, or two files) has no
+    # margin to speak of: its own evidence decides alone
+    alone = np.isnan(ar_rival) & np.isnan(en_rival)
+    both = np.c_[ar_level, en_level]
+    both[alone] = 0.0
+    level = np.maximum(SCORE_FLOOR, np.nanmean(both, axis=1))
+    rival = np.maximum(SCORE_FLOOR, np.where(alone, 0.0, np.fmax(ar_rival, en_rival)))
+    margin = np.where(alone, 0.0, scores - level)
+    gap = np.where(alone, 0.0, scores - rival)
+    evidence = np.minimum(found.shared, FULL_EVIDENCE) / FULL_EVIDENCE
+    # the last column marks pairs alone: without rivals there is no second stage (confidence_of)
+    return np.c_[scores, margin * evidence, np.maximum(gap, 0) * evidence, np.minimum(gap, 0), alone]

@@ -1,0 +1,71 @@
+"""Which English document translates which Arabic one: candidates, confidences, decisions in rounds."""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import NamedTuple
+
+import numpy as np
+
+from .assignment import logit, best_assignment
+from .candidates import Candidates, find_candidates
+from .confidence import confidence_of, pair_features
+from .evidence import Indexed, index_documents
+from .metadata import Metadata
+
+CONFIDENCE_THRESHOLD = 0.95 # precision first: pairs less likely than this to be right are not made
+ROUNDS = 4                  # rounds of decisions (see match_documents)
+
+
+class DocumentPair(NamedTuple):
+    ar: int                 # index of the Arabic document
+    en: int                 # index of the English document
+    confidence: float       # estimated probability that the pair is right
+
+
+def match_documents(ar_texts: Iterable[str], en_texts: Iterable[str], threshold: float = CONFIDENCE_THRESHOLD,
+                    metadata: "Metadata | None" = None,
+                    progress: Callable[[str, int], None] | None = None) -> list[DocumentPair]:
+    """One-to-one pairs (Arabic index, English index, confidence), most confident first; documents left
+    out of every pair have no counterpart that is likely enough. ``metadata``: log-odds from paths and
+    hints (see Metadata); the pairs it proposes are always candidates. ``progress(side, documents)`` is
+    called as the texts are read.
+
+    Decisions come in rounds: the pairs confident enough are made, then the confidences of the pairs
+    whose documents are both still free are computed again among those only (a document whose rival
+    was paired with its own counterpart now stands out), and so on."""
+    indexed = index_documents(ar_texts, en_texts, progress)
+    if not indexed.ar.shape[0] or not indexed.en.shape[0]:
+        return []
+    return match_indexed(indexed, threshold, metadata)
+
+
+def match_indexed(indexed: Indexed, threshold: float = CONFIDENCE_THRESHOLD,
+                  metadata: "Metadata | None" = None) -> list[DocumentPair]:
+    """match_documents on documents already indexed."""
+    found = find_candidates(indexed, metadata.proposed() if metadata else ())
+    # a pair sharing no evidence at all is never made, whatever the metadata says
+    found = found.subset(found.cosine > 0)
+    bonus = metadata.log_odds(found.ar, found.en) if metadata else np.zeros(len(found.ar))
+    made: list[DocumentPair] = []
+    for number in range(ROUNDS):
+        chosen, free = decide_round(found, bonus, threshold, later=number > 0)
+        if not chosen:
+            break
+        made.extend(chosen)
+        found, bonus = found.subset(free), bonus[free]
+    return sorted(made, key=lambda p: -p.confidence)
+
+
+def decide_round(found: Candidates, bonus: np.ndarray, threshold: float,
+                 later: bool = False) -> tuple[list[DocumentPair], np.ndarray]:
+    """One round of decisions among ``found``: the pairs made, and which candidate pairs have both
+    documents still free after it. ``later``: a round after the first, whose pairs are what the
+    confident ones left (see confidence_of)."""
+    confidence = confidence_of(pair_features(found, bonus), bonus, later=later)
+    keep = confidence >= threshold
+    edges = {(int(a), int(e)): float(c) for a, e, c in zip(found.ar[keep], found.en[keep], confidence[keep])}
+    chosen = best_assignment({k: logit(c) - logit(threshold) for k, c in edges.items()}, 0.0)
+    paired_ar = np.array([a for a, _ in chosen], dtype=np.int64)
+    paired_en = np.array([e for _, e in chosen], dtype=np.int64)
+    free = ~np.isin(found.ar, paired_ar) & ~np.isin(found.en, paired_en)
+    return [DocumentPair(a, e, edges[a, e]) for a, e in chosen], free
