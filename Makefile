@@ -30,7 +30,7 @@ browser:
 	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-hosny-amiri >/dev/null; }
 
 test: install browser
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
 
 # training and benchmarks need PyTorch (the CPU wheel: never let pip pick a multi-GB CUDA build)
 bench-deps: install

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sqlite3
 
-import httpx
 import pytest
-from aligned_story import ARABIC, ENGLISH, EXPECTED, align_story
+from aligned_story import ARABIC, ENGLISH, EXPECTED, align_story, assert_consistent
+import web
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_review import Server, csrf_of
@@ -16,37 +16,37 @@ from test_review import Server, csrf_of
 def served(tmp_path_factory):
     db, _ = align_story(tmp_path_factory.mktemp("align-api"))
     server = Server(db)
-    token = csrf_of(httpx.get(server.base + "/").text)
+    token = csrf_of(web.get(server.base + "/").text)
     yield db, server, token
     server.stop()
 
 
 def post(server, token, path, body, csrf=True):
     headers = {"X-CSRF-Token": token} if csrf else {}
-    return httpx.post(server.base + path, json=body, headers=headers)
+    return web.post(server.base + path, json=body, headers=headers)
 
 
 def test_list_and_get_have_the_issue_shape(served):
     _, server, _ = served
-    listed = httpx.get(server.base + "/api/alignments").json()
+    listed = web.get(server.base + "/api/alignments").json()
     assert len(listed) == 1
     entry = listed[0]
     assert {"id", "ar_file", "en_file", "rows", "confirmed", "non_1_1"} <= set(entry)
     assert entry["ar_file"].endswith("story.ar.txt") and entry["en_file"].endswith("story.en.txt")
     assert (entry["rows"], entry["non_1_1"]) == (len(EXPECTED), 3)
-    got = httpx.get(server.base + f"/api/alignments/{entry['id']}").json()
+    got = web.get(server.base + f"/api/alignments/{entry['id']}").json()
     assert got["ar"] == ARABIC and got["en"] == ENGLISH
     assert [(r["ar"], r["en"]) for r in got["rows"]] == EXPECTED
     assert all(r["status"] in ("auto", "confirmed") for r in got["rows"])
     assert all((r["score"] is None) == (not r["ar"] or not r["en"]) for r in got["rows"])
-    assert httpx.get(server.base + "/api/alignments/999").status_code == 404
+    assert web.get(server.base + "/api/alignments/999").status_code == 404
 
 
 def test_ops_need_the_csrf_header_and_cannot_apply_answers_400_changing_nothing(served):
     db, server, token = served
-    [entry] = httpx.get(server.base + "/api/alignments").json()
+    [entry] = web.get(server.base + "/api/alignments").json()
     path = f"/api/alignments/{entry['id']}/ops"
-    before = httpx.get(server.base + f"/api/alignments/{entry['id']}").json()
+    before = web.get(server.base + f"/api/alignments/{entry['id']}").json()
     assert post(server, token, path, {"op": "merge", "row": 0}, csrf=False).status_code == 403
     for body in ({"op": "up", "row": 0, "side": "ar"}, {"op": "up", "row": "x", "side": "ar"},
                  {"op": "down", "row": 40, "side": "en"}, {"op": "fly", "row": 0}, {"op": "split", "row": 0},
@@ -56,28 +56,28 @@ def test_ops_need_the_csrf_header_and_cannot_apply_answers_400_changing_nothing(
         assert response.status_code == 400, (body, response.text)
         error = response.json()["error"]
         assert error and "\n" not in error
-    response = httpx.post(server.base + path, content=b"{not json", headers={"X-CSRF-Token": token,
+    response = web.post(server.base + path, content=b"{not json", headers={"X-CSRF-Token": token,
                                                                             "Content-Type": "application/json"})
     assert response.status_code == 400
-    assert httpx.get(server.base + f"/api/alignments/{entry['id']}").json() == before
+    assert web.get(server.base + f"/api/alignments/{entry['id']}").json() == before
 
 
 def test_an_op_answers_the_new_alignment_a_stale_view_gets_409_and_undo_restores(served):
     db, server, token = served
-    [entry] = httpx.get(server.base + "/api/alignments").json()
+    [entry] = web.get(server.base + "/api/alignments").json()
     base = f"/api/alignments/{entry['id']}"
-    seen = httpx.get(server.base + base).json()
+    seen = web.get(server.base + base).json()
     # the acceptance shape: no version, no reviewer
     moved = post(server, token, base + "/ops", {"op": "up", "row": 2, "side": "en"})
     assert moved.status_code == 200, moved.text
     after = moved.json()
     assert [(r["ar"], r["en"]) for r in after["rows"]] == [([0], [0]), ([1, 2], [1, 2]), ([3], [3]), ([4], [])]
     assert after["rows"][1]["status"] == "confirmed" and after["version"] == seen["version"] + 1
-    assert httpx.get(server.base + base).json() == after
+    assert web.get(server.base + base).json() == after
     # the pair list counts the pairs the links make now: the replaced pair is history, not a pair to review
-    counts = httpx.get(server.base + "/api/counts").json()["store"]
+    counts = web.get(server.base + "/api/counts").json()["store"]
     assert counts["total"] == 3 and counts["pending"] == 3
-    listed = httpx.get(server.base + "/").text
+    listed = web.get(server.base + "/").text
     assert f'id="pair-{after["rows"][1]["pair"]}"' in listed
     assert f'id="pair-{seen["rows"][1]["pair"]}"' not in listed
     # a second reviewer still looking at the old rows
@@ -97,25 +97,25 @@ def test_an_op_answers_the_new_alignment_a_stale_view_gets_409_and_undo_restores
 
 def test_the_pages_link_the_alignment(served):
     _, server, _ = served
-    [entry] = httpx.get(server.base + "/api/alignments").json()
-    listing = httpx.get(server.base + "/align").text
+    [entry] = web.get(server.base + "/api/alignments").json()
+    listing = web.get(server.base + "/align").text
     assert f'href="/align/{entry["id"]}"' in listing
-    page = httpx.get(server.base + f"/align/{entry['id']}")
+    page = web.get(server.base + f"/align/{entry['id']}")
     assert page.status_code == 200 and "story.en.txt" in page.text
-    assert httpx.get(server.base + "/align/77").status_code == 404
+    assert web.get(server.base + "/align/77").status_code == 404
 
 
 def test_aligned_pairs_and_their_document_link_to_the_alignment(served):
     db, server, _ = served
-    [entry] = httpx.get(server.base + "/api/alignments").json()
-    got = httpx.get(server.base + f"/api/alignments/{entry['id']}").json()
-    listing = httpx.get(server.base + "/").text
+    [entry] = web.get(server.base + "/api/alignments").json()
+    got = web.get(server.base + f"/api/alignments/{entry['id']}").json()
+    listing = web.get(server.base + "/").text
     for k, row in enumerate(got["rows"]):
         if row["pair"] is not None:
             assert f'href="/align/{entry["id"]}#row-{k}"' in listing
     with sqlite3.connect(db) as conn:
         ar_document = conn.execute("SELECT id FROM documents WHERE lang = 'ar'").fetchone()[0]
-    document = httpx.get(server.base + f"/doc/{ar_document}").text
+    document = web.get(server.base + f"/doc/{ar_document}").text
     assert f'href="/align/{entry["id"]}"' in document
 
 
@@ -129,8 +129,6 @@ json_values = st.one_of(st.none(), st.booleans(), st.integers(-3, 12), st.intege
     "row": json_values, "side": st.one_of(st.sampled_from(["ar", "en"]), json_values), "at": json_values,
     "offset": json_values, "version": json_values}))
 def test_any_body_gets_an_answer_never_a_server_error_and_the_invariant_holds(served, body):
-    from test_alignment_edit import assert_consistent
-
     from translate.store import Store
 
     db, server, token = served

@@ -6,11 +6,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import httpx
 import pytest
 from aligned_story import EXPECTED, align_story
 from conftest import ROOT, require_chromium
 from test_review import Server, csrf_of
+import web
 
 from translate.store import Store
 
@@ -38,8 +38,8 @@ def stored(db: Path) -> tuple[list[tuple[list[int], list[int]]], list[str]]:
 def test_fix_a_shifted_column_with_keys_undo_confirm_and_realign(browser, aligned_server, width, height, name):
     db, server = aligned_server
     # a reviewer's slip through the API: the English column shifted down one row from row 0
-    token = csrf_of(httpx.get(server.base + "/").text)
-    shifted = httpx.post(server.base + "/api/alignments/1/ops", json={"op": "gap", "row": 0, "side": "en"},
+    token = csrf_of(web.get(server.base + "/").text)
+    shifted = web.post(server.base + "/api/alignments/1/ops", json={"op": "gap", "row": 0, "side": "en"},
                          headers={"X-CSRF-Token": token})
     assert shifted.status_code == 200, shifted.text
     assert stored(db)[0][0] == ([0], [])

@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from aligned_story import ARABIC, ENGLISH, EXPECTED, MT, align_story
+from aligned_story import ARABIC, ENGLISH, EXPECTED, MT, align_story, assert_consistent
 from conftest import run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from translate.alignment_edit import OPS, Op, OpError, Stale, apply_op, check_alignment, parse_op, undo
+from translate.alignment_edit import OPS, Op, OpError, Stale, apply_op, parse_op, undo
 from translate.store import Store
 
 
@@ -18,30 +18,6 @@ def current_pairs(db) -> dict[str, dict]:
     """English -> {id, status, source} of the pairs exports and the review list show."""
     with Store(db, readonly=True) as store:
         return {r["target"]: {"id": r["id"], "status": r["status"], "source": r["source"]} for r in store.iter_pairs()}
-
-
-def assert_consistent(store: Store, pair_id: int) -> None:
-    """The invariant, read back from the store: every sentence of both sides in exactly one row, and the
-    current aligned pairs of the document are exactly the pairs of the rows with both sides."""
-    alignment = store.load_alignment(pair_id)
-    check_alignment(alignment)
-    for side in ("ar", "en"):
-        cells = sorted(i for row in alignment.rows for i in row.side(side))
-        assert cells == list(range(len(alignment.sentences(side))))
-    linked = {row.translation_id for row in alignment.rows if row.ar and row.en}
-    assert None not in linked
-    assert all(row.translation_id is None for row in alignment.rows if not (row.ar and row.en))
-    current = {r[0] for r in store.db.execute(
-        "SELECT t.id FROM translations t JOIN segments s ON s.id = t.segment_id WHERE s.document_id = ?"
-        " AND t.origin = 'human' AND t.superseded_at IS NULL", (alignment.ar_document_id,))}
-    assert current == linked
-    # each pair's source and English are its row's sentences
-    for row in alignment.rows:
-        if row.ar and row.en:
-            text, first = store.db.execute("SELECT text, segment_id FROM translations WHERE id = ?",
-                                           (row.translation_id,)).fetchone()
-            assert text == " ".join(alignment.en[j].text for j in row.en)
-            assert first == alignment.ar[row.ar[0]].segment_id
 
 
 def rows_of(store: Store, pair_id: int) -> list[tuple[list[int], list[int]]]:

@@ -376,7 +376,7 @@ def test_review_stats_page_shows_the_training_export_counts(tmp_path):
     import re
     import time
 
-    import httpx
+    import web
     from test_review import Server
 
     pairs = GOOD + [(a, e) for a, e, _ in FAULTS] + [("ذَهَبَ الوَلَدُ إلى المدرسة في الصباح الباكر", GOOD[0][1].upper())]
@@ -388,7 +388,7 @@ def test_review_stats_page_shows_the_training_export_counts(tmp_path):
     server = Server(db, "--reviewer", "tester")
     try:
         deadline = time.monotonic() + 60
-        while "being computed" in (html := httpx.get(server.base + "/stats").text) and time.monotonic() < deadline:
+        while "being computed" in (html := web.get(server.base + "/stats").text) and time.monotonic() < deadline:
             time.sleep(0.2)
     finally:
         server.stop()

@@ -23,6 +23,9 @@ from translate.pipeline import iter_segments, read_document
 ray = pytest.importorskip("ray", reason="Ray is an optional extra: pip install '.[ray]'")
 from ray.cluster_utils import Cluster  # noqa: E402
 
+# one local Ray cluster at a time: when the suite runs in several pytest-xdist workers, these tests share one
+pytestmark = pytest.mark.xdist_group("ray")
+
 SEEDS = ROOT / "seeds"
 OBJECT_STORE = 80 * 1024 * 1024
 

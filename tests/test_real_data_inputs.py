@@ -8,10 +8,9 @@ import re
 import sqlite3
 from pathlib import Path
 
-import httpx
-
 from conftest import run_cli, run_with_tiny_model, stored_documents
 from test_review import Server
+import web
 
 GOOD_A = "قال الرئيس إن الحكومة ستعمل على تحسين الاقتصاد.\n"
 GOOD_Z = "وأكد الوزير أن المفاوضات مستمرة مع الدول المجاورة.\n"
@@ -200,7 +199,7 @@ def test_latin_script_lines_are_kept_as_they_are_not_translated(tmp_path, tiny_m
     # and so does the review page
     server = Server(db)
     try:
-        page = httpx.get(server.base + "/").text
+        page = web.get(server.base + "/").text
     finally:
         server.stop()
     assert len(re.findall(r'<div class="origin">Latin-script line kept as it is \(not translated\)', page)) == 2
@@ -230,8 +229,8 @@ def test_context_of_a_copied_line_is_the_translated_sentences_around_it(tmp_path
                                          " ORDER BY s.start")]
     server = Server(db)
     try:
-        copied = httpx.get(f"{server.base}/api/pairs/{ids[1]}/context").json()
-        first = httpx.get(f"{server.base}/api/pairs/{ids[0]}/context").json()
+        copied = web.get(f"{server.base}/api/pairs/{ids[1]}/context").json()
+        first = web.get(f"{server.base}/api/pairs/{ids[0]}/context").json()
     finally:
         server.stop()
     assert copied["before"]["source"] == GOOD_A.strip() and copied["after"]["source"] == GOOD_Z.strip()

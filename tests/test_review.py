@@ -14,9 +14,11 @@ import time
 from pathlib import Path
 
 import httpx
+
 import pytest
 
 from conftest import ROOT, run_cli
+import web
 from translate.review.decisions import ReviewDecisions
 from translate.review.queries import ORDERS, Filter, ReviewQueries
 from translate.score import signals_for
@@ -128,19 +130,19 @@ def served(tmp_path_factory):
 # ---- HTTP -------------------------------------------------------------------------------------------
 def test_corpus_text_is_escaped_in_the_page(served):
     _, _, server = served
-    html = httpx.get(server.base + "/").text
+    html = web.get(server.base + "/").text
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "<img src=x" not in html and "&lt;img src=x onerror=" in html
     # the only scripts are the page's own file, and the policy forbids inline ones
     assert re.findall(r"<script[^>]*>", html) == ['<script src="/static/review.js" defer>']
-    csp = httpx.get(server.base + "/").headers["content-security-policy"]
+    csp = web.get(server.base + "/").headers["content-security-policy"]
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp
 
 
 def test_arabic_cells_are_right_to_left(served):
     _, _, server = served
-    html = httpx.get(server.base + "/").text
+    html = web.get(server.base + "/").text
     cells = re.findall(r'<td class="source" lang="ar" dir="rtl">([^<]*)</td>', html)
     assert "ذهب الولد إلى المدرسة صباحا." in cells
 
@@ -151,13 +153,13 @@ def test_post_without_or_with_wrong_csrf_token_is_refused_and_changes_nothing(se
     with sqlite3.connect(db) as con:
         log_before = con.execute("SELECT COUNT(*) FROM review_log").fetchone()[0]
     for headers in ({}, {"X-CSRF-Token": "wrong"}):
-        response = httpx.post(f"{server.base}/api/pairs/{ids[0]}/approve", json={"reviewer": "x"}, headers=headers)
+        response = web.post(f"{server.base}/api/pairs/{ids[0]}/approve", json={"reviewer": "x"}, headers=headers)
         assert response.status_code == 403
         assert "CSRF" in response.json()["error"]
-        response = httpx.post(f"{server.base}/api/pairs/{ids[0]}/edit", json={"text": "changed", "reviewer": "x"},
+        response = web.post(f"{server.base}/api/pairs/{ids[0]}/edit", json={"text": "changed", "reviewer": "x"},
                               headers=headers)
         assert response.status_code == 403
-    form = httpx.post(server.base + "/api/bulk-approve", data={"ids": [str(i) for i in ids], "min_score": "0"})
+    form = web.post(server.base + "/api/bulk-approve", data={"ids": [str(i) for i in ids], "min_score": "0"})
     assert form.status_code == 403
     assert statuses(db) == before
     with sqlite3.connect(db) as con:
@@ -167,9 +169,9 @@ def test_post_without_or_with_wrong_csrf_token_is_refused_and_changes_nothing(se
 
 def test_post_with_csrf_token_writes_status_and_log(served):
     db, ids, server = served
-    token = csrf_of(httpx.get(server.base + "/").text)
+    token = csrf_of(web.get(server.base + "/").text)
     target = ids[-1]
-    response = httpx.post(f"{server.base}/api/pairs/{target}/reject", json={"reviewer": "Amal"},
+    response = web.post(f"{server.base}/api/pairs/{target}/reject", json={"reviewer": "Amal"},
                           headers={"X-CSRF-Token": token})
     assert response.status_code == 200
     assert response.json()["pair"]["status"] == "rejected"
@@ -179,17 +181,17 @@ def test_post_with_csrf_token_writes_status_and_log(served):
                           (target,)).fetchall()
     assert row == [("reject", "pending", "rejected", "Amal")]
     # an empty edit is refused with a message, and changes nothing
-    response = httpx.post(f"{server.base}/api/pairs/{target}/edit", json={"text": "  ", "reviewer": "Amal"},
+    response = web.post(f"{server.base}/api/pairs/{target}/edit", json={"text": "  ", "reviewer": "Amal"},
                           headers={"X-CSRF-Token": token})
     assert response.status_code == 400 and "empty" in response.json()["error"]
     assert statuses(db)[target] == "rejected"
-    missing = httpx.post(f"{server.base}/api/pairs/999999/approve", json={}, headers={"X-CSRF-Token": token})
+    missing = web.post(f"{server.base}/api/pairs/999999/approve", json={}, headers={"X-CSRF-Token": token})
     assert missing.status_code == 404
 
 
 def test_filters_by_status_score_document_and_text(served):
     db, ids, server = served
-    get = lambda **q: row_ids(httpx.get(server.base + "/", params=q).text)  # noqa: E731
+    get = lambda **q: row_ids(web.get(server.base + "/", params=q).text)  # noqa: E731
     with sqlite3.connect(db) as con:
         scores = dict(con.execute("SELECT translation_id, score FROM scores"))
         docs = dict(con.execute("SELECT path, id FROM documents"))
@@ -205,24 +207,24 @@ def test_filters_by_status_score_document_and_text(served):
     assert get(q="100%") == []                                 # LIKE wildcards are taken literally
     pending = get(status="pending")
     assert pending and all(statuses(db)[i] == "pending" for i in pending)
-    assert httpx.get(server.base + "/", params={"status": "nonsense"}).status_code == 400
-    assert httpx.get(server.base + "/", params={"min": "abc"}).status_code == 400
+    assert web.get(server.base + "/", params={"status": "nonsense"}).status_code == 400
+    assert web.get(server.base + "/", params={"min": "abc"}).status_code == 400
 
 
 def test_keyset_pages_cover_every_pair_once_and_go_back(served):
     db, ids, server = served
     seen, url, pages = [], server.base + "/", []
     while url:
-        html = httpx.get(url).text
+        html = web.get(url).text
         pages.append(row_ids(html))
         seen += pages[-1]
         link = re.search(r'<a id="next-page" href="([^"]+)"', html)
         url = server.base + link.group(1).replace("&amp;", "&") if link else None
     assert seen == sorted(ids)
     assert [len(p) for p in pages] == [50, 50, 23]
-    last = httpx.get(server.base + "/", params={"after": pages[1][-1]}).text
+    last = web.get(server.base + "/", params={"after": pages[1][-1]}).text
     back = re.search(r'<a id="prev-page" href="([^"]+)"', last).group(1).replace("&amp;", "&")
-    assert row_ids(httpx.get(server.base + back).text) == pages[1]
+    assert row_ids(web.get(server.base + back).text) == pages[1]
 
 
 def test_default_binding_is_loopback_only(tmp_path):
@@ -249,7 +251,7 @@ def check_loopback_only(server: Server) -> None:
         assert not [line for line in tcp6.read_text().splitlines()[1:]
                     if line.split()[1].endswith(":" + port_hex) and line.split()[3] == "0A"]
     # a request naming another host is refused (DNS rebinding)
-    assert httpx.get(server.base + "/", headers={"Host": "evil.example"}).status_code == 400
+    assert web.get(server.base + "/", headers={"Host": "evil.example"}).status_code == 400
 
 
 def test_token_is_required_on_every_request(tmp_path):
@@ -258,10 +260,10 @@ def test_token_is_required_on_every_request(tmp_path):
     server = Server(db, "--token", "s3cret-token")
     try:
         for path in ("/", "/healthz", "/static/review.js", f"/api/pairs/{ids[0]}/history"):
-            assert httpx.get(server.base + path).status_code == 401
-        assert httpx.get(server.base + "/?token=wrong").status_code == 401
-        assert httpx.post(f"{server.base}/api/pairs/{ids[0]}/approve", json={}).status_code == 401
-        with httpx.Client(base_url=server.base) as client:
+            assert web.get(server.base + path).status_code == 401
+        assert web.get(server.base + "/?token=wrong").status_code == 401
+        assert web.post(f"{server.base}/api/pairs/{ids[0]}/approve", json={}).status_code == 401
+        with httpx.Client(base_url=server.base, timeout=web.TIMEOUT) as client:
             first = client.get("/", params={"token": "s3cret-token", "status": "pending"})
             assert first.status_code == 303 and first.headers["location"] == "/?status=pending"
             assert "httponly" in first.headers["set-cookie"].lower()
@@ -397,7 +399,7 @@ def test_pages_and_actions_work_while_another_writer_holds_the_store(served):
     import threading
 
     db, ids, server = served
-    token = csrf_of(httpx.get(server.base + "/").text)
+    token = csrf_of(web.get(server.base + "/").text)
     target = ids[5]
     assert statuses(db)[target] == "pending"
     writer = sqlite3.connect(db, isolation_level=None)
@@ -405,8 +407,8 @@ def test_pages_and_actions_work_while_another_writer_holds_the_store(served):
     writer.execute("UPDATE runs SET options = options")
     result = {}
     try:
-        assert httpx.get(server.base + "/", timeout=10).status_code == 200
-        post = threading.Thread(target=lambda: result.update(response=httpx.post(
+        assert web.get(server.base + "/", timeout=10).status_code == 200
+        post = threading.Thread(target=lambda: result.update(response=web.post(
             f"{server.base}/api/pairs/{target}/approve", json={"reviewer": "Amal"},
             headers={"X-CSRF-Token": token}, timeout=30)))
         post.start()

@@ -11,9 +11,11 @@ import sqlite3
 from pathlib import Path
 
 import httpx
+
 import pytest
 
 from test_review import Server, csrf_of
+import web
 from translate.score import BAD_THRESHOLD, GOOD_THRESHOLD, signals_for
 from translate.store import NewSegment, Store
 
@@ -58,13 +60,13 @@ def served(tmp_path_factory):
     db = tmp_path_factory.mktemp("edge") / "corpus.sqlite"
     ids = build_store(db)
     server = Server(db)
-    token = csrf_of(httpx.get(server.base + "/").text)
+    token = csrf_of(web.get(server.base + "/").text)
     yield db, ids, server, token
     server.stop()
 
 
 def post(server, token, path, body: bytes | str) -> httpx.Response:
-    return httpx.post(server.base + path, content=body, timeout=30,
+    return web.post(server.base + path, content=body, timeout=30,
                       headers={"X-CSRF-Token": token, "Content-Type": "application/json"})
 
 
@@ -104,21 +106,21 @@ def test_a_plain_reviewer_name_is_saved(served):
 
 def test_context_of_a_sentence_shows_its_neighbours_not_its_other_translation(served):
     _, ids, server, _ = served
-    middle = httpx.get(f"{server.base}/api/pairs/{ids['mt'][1]}/context").json()
+    middle = web.get(f"{server.base}/api/pairs/{ids['mt'][1]}/context").json()
     assert middle["before"]["id"] == ids["mt"][0] and middle["after"]["id"] == ids["mt"][2]
     assert middle["after"]["source"] == SENTENCES[2][0]
-    first = httpx.get(f"{server.base}/api/pairs/{ids['mt'][0]}/context").json()
+    first = web.get(f"{server.base}/api/pairs/{ids['mt'][0]}/context").json()
     assert first["before"] is None and first["after"]["id"] == ids["mt"][1]
     # the human translations have their own neighbours, the human translations around them
-    human = httpx.get(f"{server.base}/api/pairs/{ids['human'][1]}/context").json()
+    human = web.get(f"{server.base}/api/pairs/{ids['human'][1]}/context").json()
     assert human["before"]["id"] == ids["human"][0] and human["after"]["id"] == ids["human"][2]
-    last = httpx.get(f"{server.base}/api/pairs/{ids['human'][2]}/context").json()
+    last = web.get(f"{server.base}/api/pairs/{ids['human'][2]}/context").json()
     assert last["after"] is None and last["before"]["target"] == SENTENCES[1][1]
 
 
 def test_scores_are_shown_on_the_side_of_the_threshold_their_label_is(served):
     _, ids, server, _ = served
-    page = httpx.get(server.base + "/").text
+    page = web.get(server.base + "/").text
     shown = {int(i): (label, value) for i, label, value in re.findall(
         r'id="pair-(\d+)".*?<span class="score-value label-(\w+)"[^>]*>([^<]+)</span>', page, re.S)}
     for pair_id, score in zip(ids["mt"], SCORES):
@@ -127,7 +129,7 @@ def test_scores_are_shown_on_the_side_of_the_threshold_their_label_is(served):
         assert label_of(float(value)) == label, (score, value, label)   # the figure agrees with the legend
     assert shown[ids["mt"][0]][1] == f"{GOOD_THRESHOLD - 0.01:.2f}"
     # the document page shows the same figures
-    doc_page = httpx.get(server.base + "/doc/1").text
+    doc_page = web.get(server.base + "/doc/1").text
     assert f">{GOOD_THRESHOLD - 0.01:.2f}<" in doc_page and f">{GOOD_THRESHOLD:.2f}<" not in doc_page.split("<tbody")[-1]
 
 
@@ -150,7 +152,7 @@ def test_stats_page_counts_only_the_current_segmentation(tmp_path, tiny_model):
     assert every > current
     server = Server(db)
     try:
-        page = httpx.get(server.base + "/stats").text
+        page = web.get(server.base + "/stats").text
     finally:
         server.stop()
     header = int(re.search(r'id="stats-counts">([\d,]+) pairs', page).group(1).replace(",", ""))
@@ -171,6 +173,6 @@ def test_scores_in_action_answers_and_history_use_the_same_cut(served):
     assert edited.status_code == 200, edited.text
     pair = edited.json()["pair"]
     assert label_of(float(pair["score_text"])) == label_of(pair["score"])
-    history = httpx.get(f"{server.base}/api/pairs/{pair_id}/history").json()
+    history = web.get(f"{server.base}/api/pairs/{pair_id}/history").json()
     [edit] = history["edits"]
     assert edit["old_label"] == "check" and edit["old_score_text"] == f"{GOOD_THRESHOLD - 0.01:.2f}"

@@ -8,12 +8,12 @@ import re
 import sqlite3
 from pathlib import Path
 
-import httpx
 import pytest
 from starlette.testclient import TestClient
 
 from conftest import run_cli
 from test_review import Server, csrf_of, make_store, row_ids
+import web
 from translate.review import create_app
 from translate.store import Store
 
@@ -234,14 +234,14 @@ def test_a_chunked_body_past_the_limit_is_cut_off(tmp_path):
     ids = make_store(db, {"a.txt": PAIRS[:2]})
     server = Server(db, "--reviewer", "tester")
     try:
-        csrf = csrf_of(httpx.get(server.base + "/").text)
+        csrf = csrf_of(web.get(server.base + "/").text)
 
         def chunks():
             yield b'{"text": "'
             for _ in range(40):
                 yield b"x" * 100_000
             yield b'"}'
-        response = httpx.post(f"{server.base}/api/pairs/{ids[0]}/edit", content=chunks(), timeout=30,
+        response = web.post(f"{server.base}/api/pairs/{ids[0]}/edit", content=chunks(), timeout=30,
                               headers={"X-CSRF-Token": csrf, "Content-Type": "application/json"})
         assert response.status_code == 413
     finally:
@@ -254,17 +254,17 @@ def test_listening_beyond_loopback_needs_a_token_and_keeps_a_host_allow_list(tmp
     make_store(db, {"a.txt": PAIRS[:2]})
     server = Server(db, "--host", "0.0.0.0", "--allow-host", "review.example")
     try:
-        assert httpx.get(server.base + "/").status_code == 401               # no token: nothing readable
-        assert httpx.get(server.base + "/healthz").status_code == 401
+        assert web.get(server.base + "/").status_code == 401               # no token: nothing readable
+        assert web.get(server.base + "/healthz").status_code == 401
     finally:
         err = server.stop()
     token = re.search(r"\?token=([\w-]+)", err).group(1)                     # generated and printed
     assert "other machines on the network can reach the page" in err and "review.example" in err
     server = Server(db, "--host", "0.0.0.0", "--allow-host", "review.example", "--token", token)
     try:
-        ok = httpx.get(server.base + "/healthz", params={"token": token}, headers={"Host": "review.example"})
+        ok = web.get(server.base + "/healthz", params={"token": token}, headers={"Host": "review.example"})
         assert ok.status_code in (200, 303)
-        rebinding = httpx.get(server.base + "/healthz", params={"token": token}, headers={"Host": "evil.example"})
+        rebinding = web.get(server.base + "/healthz", params={"token": token}, headers={"Host": "evil.example"})
         assert rebinding.status_code == 400
     finally:
         server.stop()
@@ -328,10 +328,10 @@ def test_a_store_that_cannot_be_written_is_browsed_and_actions_get_503(tmp_path)
     try:
         server = Server(db, "--reviewer", "tester", prefix=prefix)
         try:
-            page = httpx.get(server.base + "/")
+            page = web.get(server.base + "/")
             assert page.status_code == 200 and row_ids(page.text) == ids
-            assert httpx.get(server.base + "/stats").status_code == 200
-            answer = httpx.post(f"{server.base}/api/pairs/{ids[0]}/approve", json={},
+            assert web.get(server.base + "/stats").status_code == 200
+            answer = web.post(f"{server.base}/api/pairs/{ids[0]}/approve", json={},
                                 headers={"X-CSRF-Token": csrf_of(page.text)})
             assert answer.status_code == 503 and "cannot be written" in answer.json()["error"]
         finally:

@@ -13,10 +13,12 @@ from collections import Counter
 from pathlib import Path
 
 import httpx
+
 import pytest
 
 from conftest import run_cli
 from test_review import Server, corpus, make_store
+import web
 from translate.review.agreement import agreement, cohen_kappa, krippendorff_alpha
 from translate.review.team import in_overlap_sample
 
@@ -102,12 +104,12 @@ def test_team_mode_takes_each_reviewers_token_and_records_the_reviewer_from_it(t
     token = add_user(db, "Layla")
     server = Server(db, "--reviewer", "ignored", "--overlap", "0")
     try:
-        anonymous = httpx.get(server.base + "/")
+        anonymous = web.get(server.base + "/")
         assert anonymous.status_code == 401 and 'name="token"' in anonymous.text
         assert "needs your reviewer token" in anonymous.text
-        wrong = httpx.get(server.base + "/?token=not-a-token")
+        wrong = web.get(server.base + "/?token=not-a-token")
         assert wrong.status_code == 401 and "wrong or its reviewer was removed" in wrong.text
-        assert httpx.get(server.base + "/api/counts").status_code == 401
+        assert web.get(server.base + "/api/counts").status_code == 401
 
         layla = Client(server, token)
         assert layla.http.get("/api/team/me").json() == {"name": "Layla", "role": "reviewer"}
@@ -134,10 +136,10 @@ def test_team_mode_takes_each_reviewers_token_and_records_the_reviewer_from_it(t
 
 def test_a_store_without_users_keeps_single_user_mode(served_single):
     server = served_single
-    page = httpx.get(server.base + "/")
+    page = web.get(server.base + "/")
     assert page.status_code == 200 and 'placeholder="your name"' in page.text and "Signed in" not in page.text
-    assert httpx.get(server.base + "/api/team/me").json() == {"name": None, "role": None}
-    assert httpx.get(server.base + "/adjudicate").status_code == 404
+    assert web.get(server.base + "/api/team/me").json() == {"name": None, "role": None}
+    assert web.get(server.base + "/adjudicate").status_code == 404
 
 
 @pytest.fixture
