@@ -32,7 +32,9 @@ def match_documents(ar_texts: Iterable[str], en_texts: Iterable[str], threshold:
 
     Decisions come in rounds: the pairs confident enough are made, then the confidences of the pairs
     whose documents are both still free are computed again among those only (a document whose rival
-    was paired with its own counterpart now stands out), and so on."""
+    was paired with its own counterpart now stands out), and so on. After the first round the documents
+    left unpaired look up candidates again among themselves only (leftover_candidates): at 100,000 a
+    side a document's counterpart can be crowded out of its first candidates by near copies."""
     indexed = index_documents(ar_texts, en_texts, progress)
     if not indexed.ar.shape[0] or not indexed.en.shape[0]:
         return []
