@@ -25,6 +25,8 @@ COMMON_DF = 20000           # features in more documents than this find no candi
                             # recur in thousands of documents there (bench/docalign_diagnose.py); a
                             # document queries with its rarest features, so the longer postings are read
                             # by the few documents that have nothing rarer
+LEFTOVER_QUERY_FEATURES = 100  # features of a document left unpaired that look up its second candidates
+                            # (among the documents left unpaired only, so the wider lookup stays cheap)
 CHUNK_ROWS = 512            # documents whose candidates are looked up in one sparse product
 
 
@@ -42,10 +44,11 @@ def query_rows(matrix: sparse.csr_matrix, usable: np.ndarray, count: int) -> spa
 
 
 def candidates(query: sparse.csr_matrix, target: sparse.csr_matrix, usable: np.ndarray,
-               k: int = CANDIDATES) -> tuple[np.ndarray, np.ndarray]:
+               k: int = CANDIDATES, features: int = QUERY_FEATURES) -> tuple[np.ndarray, np.ndarray]:
     """(query row, target row) of each row's k best targets by the weight their usable features share
-    with the row's query features (an inverted-index lookup as a sparse product, a chunk at a time)."""
-    queries = query_rows(query, usable, QUERY_FEATURES)
+    with the row's ``features`` query features (an inverted-index lookup as a sparse product, a chunk
+    at a time)."""
+    queries = query_rows(query, usable, features)
     postings = sparse.csr_matrix(target.multiply(usable[np.newaxis, :].astype(np.float32))).T.tocsr()
     out_rows, out_cols = [], []
     for start in range(0, query.shape[0], CHUNK_ROWS):
@@ -112,6 +115,27 @@ def find_candidates(indexed: Indexed, extra: Iterable[tuple[int, int]] = ()) -> 
     extra = np.array(list(extra), dtype=np.int64).reshape(-1, 2)
     rows = np.concatenate([forward[0], backward[1], extra[:, 0]])
     cols = np.concatenate([forward[1], backward[0], extra[:, 1]])
+    return describe_pairs(indexed, rows, cols)
+
+
+def leftover_candidates(indexed: Indexed, free_ar: np.ndarray, free_en: np.ndarray) -> Candidates:
+    """Candidate pairs among the documents left unpaired only (rows ``free_ar`` and ``free_en``), looked
+    up with LEFTOVER_QUERY_FEATURES features: a document whose counterpart was crowded out of its
+    CANDIDATES by near copies finds it once the paired near copies are out of the way."""
+    if not len(free_ar) or not len(free_en):
+        return describe_pairs(indexed, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+    ar, en = indexed.ar[free_ar], indexed.en[free_en]
+    usable = indexed.df <= COMMON_DF
+    forward = candidates(ar, en, usable, features=LEFTOVER_QUERY_FEATURES)
+    backward = candidates(en, ar, usable, features=LEFTOVER_QUERY_FEATURES)
+    rows = free_ar[np.concatenate([forward[0], backward[1]])]
+    cols = free_en[np.concatenate([forward[1], backward[0]])]
+    return describe_pairs(indexed, rows, cols)
+
+
+def describe_pairs(indexed: Indexed, rows: np.ndarray, cols: np.ndarray) -> Candidates:
+    """The distinct pairs among (``rows``, ``cols``), with what their confidence is computed from."""
+    ar, en = indexed.ar, indexed.en
     keys = np.unique(rows * en.shape[0] + cols)
     rows, cols = keys // en.shape[0], keys % en.shape[0]
     cosines, shared, ar_mass, en_mass = pair_cosines(ar, en, rows, cols)

@@ -7,7 +7,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .assignment import logit, best_assignment
-from .candidates import Candidates, find_candidates
+from .candidates import Candidates, find_candidates, leftover_candidates
 from .confidence import confidence_of, pair_features
 from .evidence import Indexed, index_documents
 from .metadata import Metadata
@@ -32,7 +32,9 @@ def match_documents(ar_texts: Iterable[str], en_texts: Iterable[str], threshold:
 
     Decisions come in rounds: the pairs confident enough are made, then the confidences of the pairs
     whose documents are both still free are computed again among those only (a document whose rival
-    was paired with its own counterpart now stands out), and so on."""
+    was paired with its own counterpart now stands out), and so on. After the first round the documents
+    left unpaired look up candidates again among themselves only (leftover_candidates): at 100,000 a
+    side a document's counterpart can be crowded out of its first candidates by near copies."""
     indexed = index_documents(ar_texts, en_texts, progress)
     if not indexed.ar.shape[0] or not indexed.en.shape[0]:
         return []
@@ -53,7 +55,24 @@ def match_indexed(indexed: Indexed, threshold: float = CONFIDENCE_THRESHOLD,
             break
         made.extend(chosen)
         found, bonus = found.subset(free), bonus[free]
+        if number == 0:
+            found, bonus = with_leftover_candidates(indexed, found, bonus, made, metadata)
     return sorted(made, key=lambda p: -p.confidence)
+
+
+def with_leftover_candidates(indexed: Indexed, found: Candidates, bonus: np.ndarray, made: list[DocumentPair],
+                             metadata: "Metadata | None") -> tuple[Candidates, np.ndarray]:
+    """``found`` (the candidate pairs left free by the first round) and new candidates among the
+    documents the first round left unpaired (see leftover_candidates), each with its metadata log-odds."""
+    free_ar = np.setdiff1d(np.arange(indexed.ar.shape[0]), [p.ar for p in made])
+    free_en = np.setdiff1d(np.arange(indexed.en.shape[0]), [p.en for p in made])
+    more = leftover_candidates(indexed, free_ar, free_en)
+    size = indexed.en.shape[0]
+    new = ~np.isin(more.ar * size + more.en, found.ar * size + found.en) & (more.cosine > 0)
+    more = more.subset(new)
+    more_bonus = metadata.log_odds(more.ar, more.en) if metadata else np.zeros(len(more.ar))
+    merged = Candidates(*(np.concatenate([a, b]) for a, b in zip(found, more)))
+    return merged, np.concatenate([bonus, more_bonus])
 
 
 def decide_round(found: Candidates, bonus: np.ndarray, threshold: float,
