@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import glob
-import hashlib
 import json
 import multiprocessing
 import os
@@ -36,6 +35,7 @@ import numpy as np
 
 from . import __version__, langid, split
 from . import dedup as duplicates
+from .checksums import file_sha256
 from .clean import FILTER_NAMES, FILTERS, FilterConfig, Filters, names
 from .exclude import Exclusion, read_exclusion
 from .export import (ParquetWriter, join_sentence_parts, json_line, pair_record, pair_records, write_moses_pair,
@@ -658,11 +658,3 @@ def manifest_record(store_path: Path, options: CleanOptions, outputs: Outputs, e
         "exclude": [{"path": str(e.path), "sha256": e.sha256, "sentences": e.sentences} for e in exclusions],
         "counts": result,
     }
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

@@ -21,7 +21,6 @@ over); an error of the cluster ends the run with one line, committed work kept.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import math
@@ -36,6 +35,7 @@ from collections import Counter
 from pathlib import Path
 
 from . import models as model_store
+from .checksums import file_sha256
 from .pipeline import Result, Translator, TranslatorFailed, score_translation
 
 WAVE_TEXTS = 100_000           # distinct texts in one dataset (one start of the actor pool)
@@ -71,14 +71,6 @@ def import_ray():
     return ray
 
 
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _node_name() -> str:
     import ray
     return f"{socket.gethostname()} (Ray node {ray.get_runtime_context().get_node_id()[:8]})"
@@ -98,7 +90,7 @@ def locate_model(name: str, weights_sha256: str, shipped_ref: list) -> Path:
     except model_store.ModelError:
         installed = None
     if installed is not None:
-        found = _sha256_file(installed.path / "model.bin")
+        found = file_sha256(installed.path / "model.bin")
         if found != weights_sha256:
             raise RuntimeError(
                 f"{_MISMATCH}{_node_name()}: its model {name} ({installed.path}) has weights sha256 "
@@ -117,7 +109,7 @@ def locate_model(name: str, weights_sha256: str, shipped_ref: list) -> Path:
             os.rename(partial, cache)       # atomic: another actor of this node may have unpacked it first
         except OSError:
             shutil.rmtree(partial, ignore_errors=True)
-    found = _sha256_file(cache / "model.bin")
+    found = file_sha256(cache / "model.bin")
     if found != weights_sha256:
         raise RuntimeError(f"{_MISMATCH}{_node_name()}: the shipped copy in {cache} has weights sha256 "
                            f"{found[:12]}…, expected {weights_sha256[:12]}…; delete {cache}")

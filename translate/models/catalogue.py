@@ -8,7 +8,6 @@ to feed it (token prefixes/suffixes) and how good it is (``quality_rank``).
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -17,6 +16,8 @@ import tempfile
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from ..checksums import file_sha256
 
 
 MODELS_DIR_ENV = "TRANSLATE_MODELS_DIR"
@@ -113,7 +114,7 @@ class ModelInfo:
         if self.manifest.get("weights_sha256"):
             return self.manifest["weights_sha256"]
         if self._weights_sha256 is None:
-            self._weights_sha256 = _sha256_file(self.path / "model.bin")
+            self._weights_sha256 = file_sha256(self.path / "model.bin")
         return self._weights_sha256
 
     @property
@@ -258,14 +259,6 @@ def remove(name: str) -> None:
 
 
 # ---------------------------------------------------------------- small helpers
-
-
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as data:
-        while chunk := data.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _read_text(path: Path) -> str:

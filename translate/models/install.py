@@ -17,9 +17,9 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
-
+from ..checksums import file_sha256
 from .catalogue import (CATALOGUE, ModelError, ModelInfo, _NAME_RE, _TMP_PREFIX, load_model_dir, _one_line,
-                        _same_dir, _sha256_file, bundled_models, models_dir)
+                        _same_dir, bundled_models, models_dir)
 from .convert import _FORMAT_NAMES, _build_model, _check_loads
 from .download import DEFAULT_MAX_DOWNLOAD, DEFAULT_MAX_UNPACKED, _download_url, _extract, _fetch
 
@@ -77,7 +77,7 @@ def import_model(path: Path, name: str | None = None, force: bool = False,
     entry_name, entry = _catalogue_entry_for_file(path)
     extra = {}
     if path.is_file():
-        extra.update(archive_sha256=_sha256_file(path), archive_size=path.stat().st_size)
+        extra.update(archive_sha256=file_sha256(path), archive_size=path.stat().st_size)
     if entry:
         # A file fetched by hand from a catalogue URL keeps the catalogue's metadata, and must be what
         # the catalogue says it is.
@@ -132,7 +132,7 @@ def _install(source: Path, name: str | None, force: bool, origin: str, extra: di
         _refuse_existing(root, name, force)
         manifest.update(extra)
         manifest.update(name=name, origin=origin, format="ctranslate2",
-                        weights_sha256=_sha256_file(build / "model.bin"),
+                        weights_sha256=file_sha256(build / "model.bin"),
                         imported_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
         manifest["source_format"] = fmt
         (build / "manifest.json").write_text(
