@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from urllib.parse import urlencode
 
 from starlette.concurrency import run_in_threadpool
@@ -127,21 +128,12 @@ def _vote(request: Request, me: Reviewer, pair_id: int, verb: str, body: dict) -
     return JSONResponse({"pair": pair, "log_ids": [], "changed": True, "vote": vote})
 
 
-async def lead_pair_action(request: Request, me: Reviewer, verb: str) -> Response:
-    body = await actions.checked_body(request)
-    pair_id = path_id(request, "pair_id", "pair")
-    comment = body.get("comment")
-    if comment is not None and not isinstance(comment, str):
-        raise BadRequest("a comment is a string")
-
+async def lead_change(request: Request, pair_id: int, change: Callable[[TeamWork], dict]) -> Response:
+    """Run a lead's change of one pair (off the event loop) and answer what it returns with the pair as it
+    now is: a reviewer who is no lead gets 403, an unknown pair 404, a value the change refuses 400."""
     def act() -> Response:
-        team = work(request)
         try:
-            if verb == "flag":
-                team.flag(me, pair_id, comment)
-                answer = {"flagged": pair_id}
-            else:
-                answer = {"sent_back_to": team.send_back(me, pair_id, comment or "")}
+            answer = change(work(request))
         except LeadOnly as exc:
             return _refused(exc, 403)
         except KeyError:
@@ -150,6 +142,21 @@ async def lead_pair_action(request: Request, me: Reviewer, verb: str) -> Respons
             raise BadRequest(str(exc)) from None
         return JSONResponse({**answer, "pair": pair_json(request.app.state.review.queries().pair(pair_id))})
     return await run_in_threadpool(act)
+
+
+async def lead_pair_action(request: Request, me: Reviewer, verb: str) -> Response:
+    body = await actions.checked_body(request)
+    pair_id = path_id(request, "pair_id", "pair")
+    comment = body.get("comment")
+    if comment is not None and not isinstance(comment, str):
+        raise BadRequest("a comment is a string")
+
+    def change(team: TeamWork) -> dict:
+        if verb == "flag":
+            team.flag(me, pair_id, comment)
+            return {"flagged": pair_id}
+        return {"sent_back_to": team.send_back(me, pair_id, comment or "")}
+    return await lead_change(request, pair_id, change)
 
 
 async def bulk_approve(request: Request) -> Response:
@@ -213,17 +220,8 @@ async def adjudicate(request: Request) -> Response:
     if text is not None and len(text) > actions.MAX_EDIT_CHARS:
         raise BadRequest(f"the edit is longer than {actions.MAX_EDIT_CHARS} characters")
 
-    def act() -> Response:
-        try:
-            log_id = work(request).adjudicate(me, pair_id, status or "", text, reason, comment)
-        except LeadOnly as exc:
-            return _refused(exc, 403)
-        except KeyError:
-            raise NotFound(f"no pair {pair_id}") from None
-        except ValueError as exc:
-            raise BadRequest(str(exc)) from None
-        return JSONResponse({"log_id": log_id, "pair": pair_json(request.app.state.review.queries().pair(pair_id))})
-    return await run_in_threadpool(act)
+    return await lead_change(request, pair_id, lambda team: {
+        "log_id": team.adjudicate(me, pair_id, status or "", text, reason, comment)})
 
 
 async def release(request: Request) -> Response:
