@@ -138,3 +138,30 @@ def test_any_body_gets_an_answer_never_a_server_error_and_the_invariant_holds(se
         assert "\n" not in response.json()["error"]
     with Store(db, readonly=True) as store:
         assert_consistent(store, 1)
+
+
+def test_in_team_review_the_alignment_pages_show_who_is_signed_in_and_ops_record_the_tokens_reviewer(tmp_path):
+    from test_team_review import Client, add_user
+    db, _ = align_story(tmp_path)
+    lead, reviewer = add_user(db, "Nadia", "lead"), add_user(db, "Layla")
+    server = Server(db, "--overlap", "0")
+    try:
+        assert web.get(server.base + "/align").status_code == 401
+        layla, nadia = Client(server, reviewer), Client(server, lead)
+        [entry] = layla.http.get("/api/alignments").json()
+        for client, name, is_lead in ((layla, "Layla", False), (nadia, "Nadia", True)):
+            for page in ("/align", f"/align/{entry['id']}"):
+                html = client.http.get(page).text
+                assert f'value="{name}" readonly' in html and "Signed in as" in html, page
+                assert ('href="/adjudicate"' in html) == is_lead, page
+        # the name in the body is ignored: the link's reviewer is the token's
+        moved = layla.post(f"/api/alignments/{entry['id']}/ops", {"op": "up", "row": 2, "side": "en",
+                                                                   "reviewer": "Mallory"})
+        assert moved.status_code == 200, moved.text
+        with sqlite3.connect(db) as con:
+            names = {r[0] for r in con.execute("SELECT reviewer FROM links WHERE status = 'confirmed'")}
+        assert names == {"Layla"}
+        layla.close()
+        nadia.close()
+    finally:
+        server.stop()

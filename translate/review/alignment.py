@@ -61,7 +61,11 @@ def alignment_get(request: Request) -> Response:
 
 
 def _reviewer(request: Request, body: dict) -> str:
-    """The body's reviewer, else the server's; a script that names none is logged as 'api'."""
+    """In team review the token's reviewer, whatever the body says; otherwise the body's reviewer, else
+    the server's; a script that names none is logged as 'api'."""
+    signed_in = getattr(request.state, "reviewer", None)
+    if signed_in is not None:
+        return signed_in.name
     name = str(body.get("reviewer") or request.app.state.review.reviewer or "api").strip() or "api"
     if len(name) > MAX_REVIEWER:
         raise BadRequest(f"reviewer name longer than {MAX_REVIEWER} characters")

@@ -18,8 +18,10 @@ let busy = false;
 // other change through the alignment's own undo (which also undoes changes made elsewhere)
 const undoStack = [];
 
-reviewerInput.value = localStorage.getItem("review-reviewer") || document.body.dataset.defaultReviewer || "";
-reviewerInput.addEventListener("change", () => localStorage.setItem("review-reviewer", reviewerInput.value.trim()));
+if (!document.body.dataset.team) {     // team review: the name is the token's, shown read-only
+  reviewerInput.value = localStorage.getItem("review-reviewer") || document.body.dataset.defaultReviewer || "";
+  reviewerInput.addEventListener("change", () => localStorage.setItem("review-reviewer", reviewerInput.value.trim()));
+}
 
 function flash(message, isError) {
   flashBox.textContent = message;
