@@ -6,11 +6,13 @@ import json
 import sqlite3
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from conftest import run_cli
+from translate.exclude import read_exclusion
 from translate.store import Store
-from translate.textkey import normalise
+from translate.textkey import key_hash, normalise
 from translate.tm_import import import_pairs, read_tsv
 
 GOOD = [
@@ -316,6 +318,21 @@ def test_exclude_removes_test_set_sentences_and_counts_per_file(tmp_path):
     assert manifest["counts"]["excluded"] == {str(arabic_test): 1, str(english_test): 1}
     assert [e["sentences"] for e in manifest["exclude"]] == [2, 2]
     assert "excluded by test.ar" in result.stdout
+
+
+@pytest.mark.parametrize("suffix", [".txt", ".jsonl"])
+def test_an_exclusion_line_holding_unicode_line_separators_stays_one_sentence(tmp_path, suffix):
+    # U+2028 and U+0085 are legal unescaped in JSON and in a line of text; str.splitlines cut there, and
+    # the test sentence was then not excluded at all (two halves that match nothing)
+    sentence, other = "ذهب الولد\u2028إلى المدرسة\u0085في الصباح", "جملة أخرى"
+    path = tmp_path / f"test{suffix}"
+    lines = [sentence, other] if suffix == ".txt" else [json.dumps({"ar": s}, ensure_ascii=False)
+                                                        for s in (sentence, other)]
+    path.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
+    exclusion = read_exclusion(path)
+    assert exclusion.sentences == 2
+    keys = np.array([key_hash(normalise(s)) for s in (sentence, other)], dtype=np.uint64)
+    assert exclusion.matches(keys).tolist() == [True, True]
 
 
 @pytest.mark.parametrize("args, message", [

@@ -6,12 +6,12 @@ Files are read whole before the export starts, and a file that cannot be read is
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from .inputs import jsonl_records
 from .textkey import key_hash, normalise
 
 JSONL_TEXT_FIELDS = ("source", "target", "ar", "en", "text", "sentence", "translation")
@@ -46,8 +46,8 @@ def read_exclusion(path: Path) -> Exclusion:
         sentences = _tmx_sentences(path)
     elif suffix == ".jsonl":
         sentences = _jsonl_sentences(path, text)
-    else:
-        sentences = text.splitlines()
+    else:       # one sentence a line; lines end at "\n" only (see jsonl_records)
+        sentences = [line.rstrip("\r") for line in text.removesuffix("\n").split("\n")]
     keys = {key_hash(k) for k in map(normalise, sentences) if k}
     if not keys:
         raise ExcludeError(f"{path}: exclusion file has no sentences")
@@ -66,13 +66,7 @@ def _tmx_sentences(path: Path) -> list[str]:
 
 def _jsonl_sentences(path: Path, text: str) -> list[str]:
     sentences = []
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ExcludeError(f"{path}: line {number}: not valid JSON ({exc.msg})") from None
+    for number, record in jsonl_records(text, str(path), ExcludeError):
         if isinstance(record, str):
             sentences.append(record)
         elif isinstance(record, dict):

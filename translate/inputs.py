@@ -14,9 +14,11 @@
 from __future__ import annotations
 
 import codecs
+import json
 import logging
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -341,3 +343,16 @@ def read_document(path: Path, encoding: str | None = None, *, html: bool = False
     if not text.strip():
         raise InputError(f"{name}: empty document")
     return text
+
+
+def jsonl_records(text: str, where: str, error: type[Exception]) -> Iterator[tuple[int, object]]:
+    """(line number, decoded value) of each non-blank line of JSON Lines ``text``; a line that is not
+    JSON raises ``error`` naming ``where`` and the line. Lines end at "\n" only: JSON may hold U+2028
+    or U+0085 unescaped (``ensure_ascii=False`` writes them so), which ``str.splitlines`` would cut."""
+    for number, line in enumerate(text.split("\n"), 1):
+        if not line.strip():
+            continue
+        try:
+            yield number, json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise error(f"{where}: line {number}: not valid JSON ({exc.msg})") from None

@@ -28,7 +28,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -36,6 +35,7 @@ from pathlib import Path
 from xml.parsers import expat
 
 from .export import OUR_TMX_PROPS, TSV_COLUMNS
+from .inputs import jsonl_records
 from .store import Decision, NewSegment, Store
 
 DECIDED = ("approved", "rejected", "edited")
@@ -319,13 +319,7 @@ def read_tsv(path: Path, quotes: bool = True) -> list[TMPair]:
 def read_jsonl(path: Path) -> list[TMPair]:
     """One object per line with ``source``/``target`` (our export) or ``ar``/``en``; other keys are props."""
     pairs = []
-    for number, line in enumerate(_read_text(path).split("\n"), 1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise TMImportError(f"{path}: line {number}: not valid JSON ({exc.msg})") from None
+    for number, record in jsonl_records(_read_text(path), str(path), TMImportError):
         if not isinstance(record, dict):
             raise TMImportError(f"{path}: line {number}: expected a JSON object")
         source = record.get("source", record.get("ar"))
