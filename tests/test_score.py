@@ -480,3 +480,17 @@ def test_a_typographic_apostrophe_is_no_quote_mark():
     curly = punctuation_mismatch(source, "He stressed the importance of consistency in the Supreme Court’s rulings.")
     assert curly == straight == 0.0
     assert punctuation_counts("the players’ union and ‘the club’")["quote"] == 2      # a plural's apostrophe too
+
+
+def test_score_reads_lines_as_sacrebleu_does_whatever_unicode_line_separators_a_line_holds(tmp_path):
+    # U+2028, U+0085 and a form feed inside MT output are part of the line; \r\n and \r end lines
+    src, hyp, ref = tmp_path / "src.ar", tmp_path / "hyp.en", tmp_path / "ref.en"
+    src.write_text(f"{SOURCE}\r\nولد في عام ١٩٩٠.\rذهب إلى البيت.\n", encoding="utf-8", newline="")
+    hyps = [f"{GOOD}\u2028(continued)", "He was born\x85 in 1990.\f", "He went home."]
+    hyp.write_text("\n".join(hyps) + "\n", encoding="utf-8", newline="")
+    ref.write_text("\n".join(hyps) + "\n", encoding="utf-8", newline="")
+    result = run_cli("score", "--src", src, "--hyp", hyp, "--ref", ref, "--jsonl")
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["line"] for r in rows] == [1, 2, 3]
+    assert [r["chrf"] for r in rows] == [pytest.approx(100.0)] * 3

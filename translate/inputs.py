@@ -345,6 +345,19 @@ def read_document(path: Path, encoding: str | None = None, *, html: bool = False
     return text
 
 
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
+def text_lines(text: str) -> list[str]:
+    """The lines of a line-aligned file, as sacrebleu, Moses and Python's file iteration read them:
+    a line ends at \\n, \\r\\n or \\r only. ``str.splitlines`` also cuts at U+2028, U+0085, \\f,
+    \\v and \\x1c-\\x1e, which MT output and web text hold: one line would become two and every
+    line after it would be paired with the wrong one. The piece after a final line end is no line."""
+    lines = _LINE_END.split(text)
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
+
 def jsonl_records(text: str, where: str, error: type[Exception]) -> Iterator[tuple[int, object]]:
     """(line number, decoded value) of each non-blank line of JSON Lines ``text``; a line that is not
     JSON raises ``error`` naming ``where`` and the line. Lines end at "\n" only: JSON may hold U+2028

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .inputs import InputError, display_path, find_inputs, read_document  # noqa: F401 (re-exported)
+from .inputs import InputError, display_path, find_inputs, read_document, text_lines  # noqa: F401 (re-exported)
 from .score import prepare as prepare_scorer
 from .score import score_pair
 from .segment import DEFAULT_MAX_WORDS, segment
@@ -136,7 +136,7 @@ class RunSummary:
 def read_lines(path: Path) -> list[str]:
     """The lines of a line-aligned UTF-8 file (trailing blank lines dropped: spaces and invisible marks
     such as a right-to-left mark make no line); InputError names the file."""
-    lines = read_document(path, detect=False).splitlines()
+    lines = text_lines(read_document(path, detect=False))
     while lines and _blank(lines[-1]):
         lines.pop()
     return lines

@@ -252,12 +252,13 @@ def _saved_matching(db: Path, fingerprint: str, relative: dict[str, list[str]]) 
 def _read_pairs_hint(path: Path, relative: dict[str, list[str]], names: dict[str, list[str]]) -> list[tuple[int, int]]:
     """--pairs-hint: one `ARABIC<TAB>ENGLISH` pair of paths per line (relative to the folders, or as
     given on the command line with them); # starts a comment."""
+    from ..inputs import text_lines
     from ..pipeline import InputError, read_document
 
     where = {side: {name: k for listing in (relative[side], names[side]) for k, name in enumerate(listing)}
              for side in ("ar", "en")}
     try:
-        lines = read_document(path).splitlines()
+        lines = text_lines(read_document(path))
     except InputError as exc:
         fail(str(exc))
     hints = []
