@@ -494,3 +494,29 @@ def test_score_reads_lines_as_sacrebleu_does_whatever_unicode_line_separators_a_
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["line"] for r in rows] == [1, 2, 3]
     assert [r["chrf"] for r in rows] == [pytest.approx(100.0)] * 3
+
+
+def test_quality_bench_reports_system_gaps_with_their_interval(capsys):
+    """The bench's gap between neighbours in COMET's order: a clear lead has an interval above zero, two
+    systems that differ only by noise have one that straddles it."""
+    import re
+
+    import numpy as np
+
+    bench = _load_tool("quality_eval", "bench")
+    rng = np.random.default_rng(1)
+    document = np.repeat(np.arange(100), 5)                 # 100 documents of 5 lines
+    base = rng.uniform(0.3, 0.9, size=500)
+    scores = {"a": base + 0.05, "b": base + rng.normal(0, 0.05, size=500), "c": base + rng.normal(0, 0.05, size=500)}
+    values = np.concatenate([scores[s] for s in "abc"])
+    system_of = np.repeat(np.array(list("abc")), 500)
+    bench.print_system_gaps("test", values, system_of, document, ["a", "b", "c"])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("gaps between COMET neighbours, test")
+    pattern = re.compile(r"^  (\w) > (\w) ([+-][\d.]+) \[([+-][\d.]+), ([+-][\d.]+)\]$")
+    better, worse, *numbers = pattern.match(lines[1]).groups()
+    gap, low, high = map(float, numbers)
+    assert (better, worse) == ("a", "b") and 0.03 < low < gap < high and abs(gap - 0.05) < 0.02
+    better, worse, *numbers = pattern.match(lines[2]).groups()
+    gap, low, high = map(float, numbers)
+    assert (better, worse) == ("b", "c") and low < 0 < high
