@@ -13,7 +13,8 @@ from .evidence import Indexed, index_documents
 from .metadata import Metadata
 
 CONFIDENCE_THRESHOLD = 0.95 # precision first: pairs less likely than this to be right are not made
-ROUNDS = 4                  # rounds of decisions (see match_documents)
+LATER_CONTRAST = 0.01       # the least contrast (see confidence.contrasted_scores) of a pair made in a later round
+ROUNDS = 2                  # rounds of decisions (see match_documents)
 
 
 class DocumentPair(NamedTuple):
@@ -50,7 +51,7 @@ def match_indexed(indexed: Indexed, threshold: float = CONFIDENCE_THRESHOLD,
     bonus = metadata.log_odds(found.ar, found.en) if metadata else np.zeros(len(found.ar))
     made: list[DocumentPair] = []
     for number in range(ROUNDS):
-        chosen, free = decide_round(found, bonus, threshold, later=number > 0)
+        chosen, free = decide_round(indexed, found, bonus, threshold, later=number > 0)
         if not chosen:
             break
         made.extend(chosen)
@@ -75,13 +76,18 @@ def with_leftover_candidates(indexed: Indexed, found: Candidates, bonus: np.ndar
     return merged, np.concatenate([bonus, more_bonus])
 
 
-def decide_round(found: Candidates, bonus: np.ndarray, threshold: float,
+def decide_round(indexed: Indexed, found: Candidates, bonus: np.ndarray, threshold: float,
                  later: bool = False) -> tuple[list[DocumentPair], np.ndarray]:
     """One round of decisions among ``found``: the pairs made, and which candidate pairs have both
     documents still free after it. ``later``: a round after the first, whose pairs are what the
     confident ones left (see confidence_of)."""
-    confidence = confidence_of(pair_features(found, bonus), bonus, later=later)
+    features = pair_features(found, indexed, bonus)
+    confidence = confidence_of(features, bonus, later=later)
     keep = confidence >= threshold
+    if later:
+        # a pair that stands out only once its rivals are gone must still win on what tells it from
+        # them: its exclusive parts agree with each other on both sides (positive contrasts)
+        keep &= np.minimum(features[:, 4], features[:, 5]) >= LATER_CONTRAST
     edges = {(int(a), int(e)): float(c) for a, e, c in zip(found.ar[keep], found.en[keep], confidence[keep])}
     chosen = best_assignment({k: logit(c) - logit(threshold) for k, c in edges.items()}, 0.0)
     paired_ar = np.array([a for a, _ in chosen], dtype=np.int64)
