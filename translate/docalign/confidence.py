@@ -6,8 +6,9 @@ its rivals' (CALIBRATION): the margin over the k nearest neighbours of both docu
 does, and the gap to the strongest rival. Between the two, each pair's contrasts against its strongest
 rivals (see ``contrast``; weighted by CONTRAST_WEIGHTS) are added to its score: a near copy of the right
 document scores almost as the right pair on what the two share, and falls behind on what they do not
-(at 100,000 documents a side the right pair was the best of both its documents for 76,209 of 80,000
-true pairs on the pair score alone, for 78,452 with the contrasts). The fit (``bench/docalign_scale.py --fit``) makes the
+(on a news archive of 100,000 documents a side built with a fitting seed, the right pair is the best
+of both its documents for 76,209 of the 80,000 true pairs by the pair score alone, for 78,241 with
+the contrasts). The fit (``bench/docalign_scale.py --fit``) makes the
 confidence mean the same in any domain: with weak evidence, right pairs stand out less and get lower
 confidences, instead of wrong pairs being made.
 """
