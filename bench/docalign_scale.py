@@ -28,8 +28,9 @@ process, which reports its peak RSS (``ru_maxrss``); time is wall-clock of match
 generation included (measured alone too: ``texts s``). Growth exponent: log(time ratio) / log(size
 ratio) between consecutive sizes of the same run.
 
-``--fit``: two logistic regressions of right (the candidate pair is the true pair), on its own evidence
-first (PAIR_WEIGHTS), then on its score against its rivals' (CALIBRATION), over every candidate pair of
+``--fit``: logistic regressions of right (the candidate pair is the true pair), on its own evidence
+first (PAIR_WEIGHTS), then on its contrasts on top of that score (CONTRAST_WEIGHTS, over the pairs that
+have a contrast), then on its score against its rivals' (CALIBRATION), over every candidate pair of
 a news archive of 5,000 documents, a weak one and a short one of 2,000 (seeds not used by the measure)
 and UD PUD's real articles (RealArchive; they weigh REAL_WEIGHT times one synthetic archive); a third
 (LATER_CALIBRATION) on the same features of the candidate pairs a first round of decisions leaves with
