@@ -49,7 +49,7 @@ def diagnose(data: Path, kind: str, size: int, seed: int, examples: int) -> None
         indexed = docalign.index_documents(archive.texts("ar"), archive.texts("en"))
         found = docalign.find_candidates(indexed)
         pairs = docalign.match_indexed(indexed)
-    confidence = docalign.confidence_of(docalign.pair_features(found))
+    confidence = docalign.confidence_of(docalign.pair_features(found, indexed))
     first_round = {(int(a), int(e)): float(c) for a, e, c in zip(found.ar, found.en, confidence)}
     truth = archive.truth                                   # Arabic index -> English index
     ar_doc, en_doc = archive.ar_order, archive.en_order     # index -> archive document

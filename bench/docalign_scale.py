@@ -28,8 +28,9 @@ process, which reports its peak RSS (``ru_maxrss``); time is wall-clock of match
 generation included (measured alone too: ``texts s``). Growth exponent: log(time ratio) / log(size
 ratio) between consecutive sizes of the same run.
 
-``--fit``: two logistic regressions of right (the candidate pair is the true pair), on its own evidence
-first (PAIR_WEIGHTS), then on its score against its rivals' (CALIBRATION), over every candidate pair of
+``--fit``: logistic regressions of right (the candidate pair is the true pair), on its own evidence
+first (PAIR_WEIGHTS), then on its contrasts on top of that score (CONTRAST_WEIGHTS, over the pairs that
+have a contrast), then on its score against its rivals' (CALIBRATION), over every candidate pair of
 a news archive of 5,000 documents, a weak one and a short one of 2,000 (seeds not used by the measure)
 and UD PUD's real articles (RealArchive; they weigh REAL_WEIGHT times one synthetic archive); a third
 (LATER_CALIBRATION) on the same features of the candidate pairs a first round of decisions leaves with
@@ -223,12 +224,15 @@ def run_child(data: Path, kind: str, size: int, seed: int, threshold: float) -> 
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def logistic(x: np.ndarray, y: np.ndarray, weight: np.ndarray, l2: float = 1e-3) -> np.ndarray:
-    """Weights and offset of an L2-regularised, weighted logistic regression (Newton steps)."""
-    design = np.c_[x, np.ones(len(x))]
+def logistic(x: np.ndarray, y: np.ndarray, weight: np.ndarray, l2: float = 1e-3,
+             given: np.ndarray | float = 0.0, intercept: bool = True) -> np.ndarray:
+    """Weights and offset of an L2-regularised, weighted logistic regression (Newton steps); ``given``:
+    log-odds each example already has (its weights are fitted on top of them); without ``intercept``
+    no offset is fitted (nor returned)."""
+    design = np.c_[x, np.ones(len(x))] if intercept else x
     w = np.zeros(design.shape[1])
     for _ in range(50):
-        p = 1 / (1 + np.exp(-np.clip(design @ w, -30, 30)))
+        p = 1 / (1 + np.exp(-np.clip(design @ w + given, -30, 30)))
         gradient = design.T @ (weight * (p - y)) + l2 * w
         hessian = design.T @ (design * (weight * p * (1 - p))[:, None]) + l2 * np.eye(len(w))
         w -= np.linalg.solve(hessian, gradient)
@@ -237,12 +241,14 @@ def logistic(x: np.ndarray, y: np.ndarray, weight: np.ndarray, l2: float = 1e-3)
 
 def fit(data: Path) -> None:
     pools = Pools(data)
-    found, right, kinds = [], [], []
+    found, indexes, right, kinds = [], [], [], []
     for kind, seed, size in (("news", 1001, 5000), ("weak", 1002, 2000), ("short", 1003, 2000), ("pud", 1004, 0)):
         archive = RealArchive(data, seed) if kind == "pud" else Archive(pools, kind, size, seed)
         with lexicon_for(kind, data):
-            candidates = docalign.find_candidates(docalign.index_documents(archive.texts("ar"), archive.texts("en")))
+            indexed = docalign.index_documents(archive.texts("ar"), archive.texts("en"))
+            candidates = docalign.find_candidates(indexed)
         found.append(candidates)
+        indexes.append(indexed)
         right.append(np.array([archive.truth.get(int(a)) == int(e) for a, e in zip(candidates.ar, candidates.en)],
                               dtype=float))
         kinds.extend([kind] * len(candidates.ar))
@@ -254,10 +260,20 @@ def fit(data: Path) -> None:
         weight[kinds == kind] = share * (REAL_WEIGHT if kind == "pud" else 1.0)
     first = logistic(np.concatenate([docalign.pair_evidence(c) for c in found]), y, weight)
     docalign.confidence.PAIR_WEIGHTS = tuple(first)      # the stage module reads them
-    features = np.concatenate([docalign.pair_features(c) for c in found])
+    docalign.confidence.CONTRAST_WEIGHTS = (0.0, 0.0)
+    # the contrasts' weights, on top of the pair scores (the pairs that have a contrast)
+    scores = np.concatenate([docalign.pair_scores(c) for c in found])
+    contrasts = np.concatenate([docalign.contrasted_scores(c, indexed)[1] for c, indexed in zip(found, indexes)])
+    contrasted = (contrasts != 0).any(axis=1)
+    weights_of_contrast = logistic(contrasts[contrasted], y[contrasted], weight[contrasted],
+                                   given=scores[contrasted], intercept=False)
+    docalign.confidence.CONTRAST_WEIGHTS = tuple(weights_of_contrast)
+    features = np.concatenate([docalign.pair_features(c, indexed) for c, indexed in zip(found, indexes)])
     rivalled = features[:, -1] == 0           # pairs alone keep their first-stage probability
     second = logistic(features[rivalled, :-1], y[rivalled], weight[rivalled])
     print(f"PAIR_WEIGHTS = ({', '.join(f'{v:.3f}' for v in first)})   # {docalign.PAIR_FEATURES} and offset")
+    print(f"CONTRAST_WEIGHTS = ({', '.join(f'{v:.3f}' for v in weights_of_contrast)})   # en_contrast, ar_contrast "
+          f"(added to the pair score; {int(contrasted.sum())} pairs with a contrast)")
     print(f"CALIBRATION = ({', '.join(f'{v:.3f}' for v in second)})   # {docalign.CALIBRATED_FEATURES} and offset; "
           f"{len(y)} candidate pairs, {int(y.sum())} right")
     docalign.confidence.CALIBRATION = tuple(second)
@@ -265,11 +281,12 @@ def fit(data: Path) -> None:
     # calibration (LATER_CALIBRATION), every pair of them included (alone or not)
     later_x, later_y, later_w = [], [], []
     start = 0
-    for candidates in found:
+    for candidates, indexed in zip(found, indexes):
         part = slice(start, start + len(candidates.ar))
         start += len(candidates.ar)
-        _, free = docalign.decide_round(candidates, np.zeros(len(candidates.ar)), docalign.CONFIDENCE_THRESHOLD)
-        later_x.append(docalign.pair_features(candidates.subset(free))[:, :-1])
+        _, free = docalign.decide_round(indexed, candidates, np.zeros(len(candidates.ar)),
+                                        docalign.CONFIDENCE_THRESHOLD)
+        later_x.append(docalign.pair_features(candidates.subset(free), indexed)[:, :-1])
         later_y.append(y[part][free])
         later_w.append(weight[part][free])
     later_x, later_y, later_w = np.concatenate(later_x), np.concatenate(later_y), np.concatenate(later_w)

@@ -63,6 +63,66 @@ def test_neighbourhood_levels_and_rivals_match_a_direct_count():
         assert rival[k] == pytest.approx(others[0])
 
 
+def test_strongest_rivals_and_ranks_match_a_direct_count():
+    import numpy as np
+    from translate.docalign import strongest_rivals
+
+    rng = random.Random(4)
+    owner = np.array([rng.randrange(5) for _ in range(40)] + [9])          # document 9 has one candidate only
+    other = np.arange(41) + 100
+    scores = np.array([rng.uniform(-6, 8) + k * 1e-6 for k in range(41)])   # no ties
+    rival, rank = strongest_rivals(owner, other, scores)
+    for k in range(41):
+        mine = sorted((j for j in range(41) if owner[j] == owner[k]), key=lambda j: -scores[j])
+        assert rank[k] == mine.index(k)
+        others = [j for j in mine if j != k]
+        assert rival[k] == (other[others[0]] if others else -1)
+
+
+def _near_copies(shared_dir, count=12):
+    """FLORES articles as near copies: each English story (its first two sentences, then two more of its
+    own) beside a copy with the same lead and two sentences of another article as its tail; the Arabic
+    of the story only."""
+    docs = [json.loads(line) for line in
+            (shared_dir / "data" / "flores-dev" / "flores-dev.docs.jsonl").read_text(encoding="utf-8").splitlines()]
+    docs = [d for d in docs if len(d["ar"]) >= 4][:count + 1]
+    arabic, story, copy = [], [], []
+    for k in range(count):
+        own, other = docs[k], docs[k + 1]
+        arabic.append("\n".join(own["ar"][:4]))
+        story.append("\n".join(own["en"][:4]))
+        copy.append("\n".join(own["en"][:2] + other["en"][2:4]))
+    return arabic, story, copy
+
+
+def test_contrast_favours_the_story_over_its_near_copy(shared_dir):
+    import numpy as np
+    from translate.docalign import index_documents
+    from translate.docalign.contrast import side_contrast
+
+    arabic, story, copy = _near_copies(shared_dir)
+    n = len(arabic)
+    indexed = index_documents(arabic, story + copy)
+    rows, stories, copies = np.arange(n), np.arange(n), np.arange(n) + n
+    favour = side_contrast(indexed.ar, indexed.en, rows, stories, copies)
+    # the Arabic translates the story's own tail, not the copy's: positive against the copy...
+    assert (favour > 0).all(), favour
+    # ... and the copy's contrast against the story is the same, negated
+    assert side_contrast(indexed.ar, indexed.en, rows, copies, stories) == pytest.approx(-favour)
+    # from the English side: the story translates the Arabic's exclusive part, not an unrelated Arabic one
+    assert (side_contrast(indexed.en, indexed.ar, stories, rows, np.roll(rows, 1)) > 0).all()
+
+
+def test_near_copies_are_told_apart(shared_dir):
+    arabic, story, copy = _near_copies(shared_dir)
+    english = story + copy
+    order = list(range(len(english)))
+    random.Random(6).shuffle(order)
+    pairs = match_documents(arabic, [english[k] for k in order])
+    # every Arabic document paired with its own story, never with the copy that shares its lead
+    assert sorted((p.ar, order[p.en]) for p in pairs) == [(k, k) for k in range(len(arabic))]
+
+
 def test_a_large_group_of_candidate_pairs_is_linked_one_to_one():
     from translate.docalign import EXACT_GROUP, best_assignment
 

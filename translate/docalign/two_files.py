@@ -47,6 +47,7 @@ def translation_evidence(ar_sentences: Sequence[str], en_sentences: Sequence[str
         return 0.0
     sentence_pairs = match_documents(ar_sentences, en_sentences, threshold=SENTENCE_CONFIDENCE)
     share = len(sentence_pairs) / min(len(ar_sentences), len(en_sentences))
-    found = find_candidates(index_documents(["\n".join(ar_sentences)], ["\n".join(en_sentences)]))
-    whole = float(confidence_of(pair_features(found))[0]) if len(found.ar) else 0.0
+    indexed = index_documents(["\n".join(ar_sentences)], ["\n".join(en_sentences)])
+    found = find_candidates(indexed)
+    whole = float(confidence_of(pair_features(found, indexed))[0]) if len(found.ar) else 0.0
     return share + whole
