@@ -10,8 +10,8 @@ It is computed for each candidate pair among the two best of one of its document
 of their own evidence), against the strongest rival on each side: the English rival of the Arabic
 document, the Arabic rival of the English one. Contrasts are antisymmetric (the best pair's contrast
 against the second is minus the second's against the best), so adding them to the scores reorders
-the two where the exclusive parts disagree with the shared ones. Rows are handled in sparse chunks, so memory stays bounded by the
-number of documents, not of candidate pairs.
+the two where the exclusive parts disagree with the shared ones. Rows are handled in sparse chunks, so
+memory stays bounded by the number of documents, not of candidate pairs.
 """
 from __future__ import annotations
 
