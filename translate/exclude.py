@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .inputs import jsonl_records
+from .inputs import jsonl_records, text_lines
 from .textkey import key_hash, normalise
 
 JSONL_TEXT_FIELDS = ("source", "target", "ar", "en", "text", "sentence", "translation")
@@ -46,8 +46,8 @@ def read_exclusion(path: Path) -> Exclusion:
         sentences = _tmx_sentences(path)
     elif suffix == ".jsonl":
         sentences = _jsonl_sentences(path, text)
-    else:       # one sentence a line; lines end at "\n" only (see jsonl_records)
-        sentences = [line.rstrip("\r") for line in text.removesuffix("\n").split("\n")]
+    else:       # one sentence a line, lines ending as sacrebleu reads them (see text_lines)
+        sentences = text_lines(text)
     keys = {key_hash(k) for k in map(normalise, sentences) if k}
     if not keys:
         raise ExcludeError(f"{path}: exclusion file has no sentences")

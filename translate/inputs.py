@@ -358,9 +358,10 @@ def text_lines(text: str) -> list[str]:
         lines.pop()
     return lines
 
+
 def jsonl_records(text: str, where: str, error: type[Exception]) -> Iterator[tuple[int, object]]:
     """(line number, decoded value) of each non-blank line of JSON Lines ``text``; a line that is not
-    JSON raises ``error`` naming ``where`` and the line. Lines end at "\n" only: JSON may hold U+2028
+    JSON raises ``error`` naming ``where`` and the line. Lines end at "\\n" only: JSON may hold U+2028
     or U+0085 unescaped (``ensure_ascii=False`` writes them so), which ``str.splitlines`` would cut."""
     for number, line in enumerate(text.split("\n"), 1):
         if not line.strip():
