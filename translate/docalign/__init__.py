@@ -24,23 +24,21 @@ made. In a large archive the strongest rival is often a near copy (the same stor
 which scores almost as the right pair; a pair's *contrast* (``contrast``) tells them apart by the parts
 that differ: a document translates what its counterpart has and the near copy lacks, not the reverse.
 Contrasts are added to the scores before the margins are taken. Metadata (paths that differ only by a
-language marker, dates in paths, a hints file) shifts the
-log-odds when present. Pairs below ``CONFIDENCE_THRESHOLD`` are never made (a wrong document pair
+language marker, dates in paths, a hints file) shifts the log-odds when present. Pairs below ``CONFIDENCE_THRESHOLD`` are never made (a wrong document pair
 poisons every sentence pair made from it; an unmatched one only costs recall); among the others the
 one-to-one assignment with the largest total log-odds is chosen, exactly (Hungarian algorithm) on each
 small connected group of candidate pairs, by competitive linking (best pair first) on a large one.
 
 One module per stage: ``evidence`` (bags and their tf-idf index), ``candidates`` (the inverted-index
 lookup), ``contrast`` (what a pair shares that its strongest rival lacks), ``confidence`` (the two
-calibrated logistic stages), ``assignment`` (one-to-one over the
-candidate graph), ``metadata`` (paths and hints), ``matching`` (the rounds of decisions), ``two_files``
+calibrated logistic stages), ``assignment`` (one-to-one over the candidate graph), ``metadata`` (paths and hints), ``matching`` (the rounds of decisions), ``two_files``
 (the check of a single pair) and ``resume`` (document identities and what the store already holds).
 """
 from .assignment import EXACT_GROUP, best_assignment
 from .candidates import CANDIDATES, COMMON_DF, QUERY_FEATURES, Candidates, find_candidates
-from .confidence import (CALIBRATED_FEATURES, CALIBRATION, CONTRAST_WEIGHTS, FULL_EVIDENCE, NEIGHBOURS, PAIR_FEATURES, PAIR_WEIGHTS,
-                         confidence_of, contrasted_scores, neighbourhood, pair_evidence, pair_features,
-                         pair_scores)
+from .confidence import (CALIBRATED_FEATURES, CALIBRATION, CONTRAST_WEIGHTS, FULL_EVIDENCE, NEIGHBOURS, PAIR_FEATURES,
+                         PAIR_WEIGHTS, confidence_of, contrasted_scores, neighbourhood, pair_evidence,
+                         pair_features, pair_scores)
 from .contrast import CONTRASTED_RANK, contrast_features, strongest_rivals
 from .evidence import BagMaker, Indexed, arabic_bag, english_bag, index_documents
 from .matching import CONFIDENCE_THRESHOLD, DocumentPair, decide_round, match_documents, match_indexed

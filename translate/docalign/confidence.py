@@ -8,9 +8,9 @@ rivals (see ``contrast``; weighted by CONTRAST_WEIGHTS) are added to its score: 
 document scores almost as the right pair on what the two share, and falls behind on what they do not
 (on a news archive of 100,000 documents a side built with a fitting seed, the right pair is the best
 of both its documents for 76,209 of the 80,000 true pairs by the pair score alone, for 78,241 with
-the contrasts). The fit (``bench/docalign_scale.py --fit``) makes the
-confidence mean the same in any domain: with weak evidence, right pairs stand out less and get lower
-confidences, instead of wrong pairs being made.
+the contrasts). The fit (``bench/docalign_scale.py --fit``) makes the confidence mean the same in any
+domain: with weak evidence, right pairs stand out less and get lower confidences, instead of wrong pairs
+being made.
 """
 from __future__ import annotations
 
@@ -89,8 +89,8 @@ def shared_evidence(found: Candidates) -> np.ndarray:
 
 def pair_evidence(found: Candidates) -> np.ndarray:
     """PAIR_FEATURES of each candidate pair: what the two documents share, whatever their rivals."""
-    return np.c_[found.cosine, found.length, shared_evidence(found), found.ar_coverage, found.en_coverage, found.ar_mass,
-                 found.en_mass]
+    return np.c_[found.cosine, found.length, shared_evidence(found), found.ar_coverage, found.en_coverage,
+                 found.ar_mass, found.en_mass]
 
 
 def pair_scores(found: Candidates) -> np.ndarray:
