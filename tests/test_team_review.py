@@ -19,6 +19,7 @@ import pytest
 from conftest import run_cli
 from test_review import Server, corpus, make_store
 import web
+import translate
 from translate.review.agreement import agreement, cohen_kappa, krippendorff_alpha
 from translate.review.team import in_overlap_sample
 
@@ -343,6 +344,9 @@ def test_a_lead_flags_and_sends_back_a_decision_to_its_reviewer_with_a_comment(t
     assert (records[ids[0]]["reviewer"], records[ids[0]]["adjudicated_by"]) == ("alice", None)
     assert (records[ids[1]]["reviewer"], records[ids[1]]["adjudicated_by"]) == ("Layla", "Layla")
     assert records[ids[2]]["reviewer"] is None
+    # the Python API reads the pairs as the export does: the same records, who settled them included
+    with translate.open_store(db) as corpus:
+        assert {pair["id"]: pair for pair in corpus} == records
     tmx = tmp_path / "out.tmx"
     assert run_cli("export", "--db", db, "--format", "tmx", "--output", tmx).returncode == 0
     text = tmx.read_text()

@@ -277,13 +277,10 @@ class Corpus:
         target, origin, model, status, score, label, signals...), in id order, streamed from the file.
         ``status``: pending, approved, edited or rejected; ``join_parts``: the parts of a sentence split by
         ``max_words`` as one pair; ``include_superseded``: also pairs of an older segmentation."""
-        from .export import join_sentence_parts, pair_record
+        from .export import export_rows, pair_record
 
         self._check_status(status)
-        rows = self._store.iter_pairs(min_score=min_score, status=status, include_superseded=include_superseded)
-        if join_parts:
-            rows = join_sentence_parts(rows, self._store)
-        for row in rows:
+        for row in export_rows(self._store, min_score, status, join_parts, include_superseded):
             yield pair_record(row)
 
     def __iter__(self) -> Iterator[dict]:

@@ -38,8 +38,7 @@ from . import dedup as duplicates
 from .checksums import file_sha256
 from .clean import FILTER_NAMES, FILTERS, FilterConfig, Filters, names
 from .exclude import Exclusion, read_exclusion
-from .export import (ParquetWriter, join_sentence_parts, json_line, pair_record, pair_records, write_moses_pair,
-                     write_tmx, write_tsv)
+from .export import ParquetWriter, export_rows, json_line, pair_record, write_moses_pair, write_tmx, write_tsv
 from .store import Store
 from .textkey import NORMALISATION, key_hash, normalise, pair_hash
 
@@ -132,10 +131,8 @@ class Scan:
 
 def pair_rows(store: Store, options: CleanOptions, after_id: int = 0) -> Iterator[dict]:
     """The pairs as dicts, with who settled each (as the plain export has them)."""
-    rows = store.iter_pairs(min_score=options.min_score, status=options.status,
-                            include_superseded=options.include_superseded, after_id=after_id)
-    rows = store.with_review_marks(rows)
-    return join_sentence_parts(rows, store) if options.join_parts else rows
+    return export_rows(store, options.min_score, options.status, options.join_parts, options.include_superseded,
+                       after_id)
 
 
 CHECK_BATCH = 2000               # pairs checked together (the language identifier takes them as a batch)
@@ -235,7 +232,7 @@ def _scan_rows(store: Store, options: CleanOptions, after_id: int, last_id: int 
             for source_key, target_key in zip(source_keys, target_keys):
                 signatures.extend(duplicates.signature(source_key, target_key))
         if record_file:
-            record_file.write("".join(map(json_line, pair_records(batch))).encode())
+            record_file.write("".join(map(json_line, map(pair_record, batch))).encode())
     as_np = lambda a, t: np.frombuffer(a, dtype=t) if len(a) else np.zeros(0, dtype=t)  # noqa: E731
     return {"ids": as_np(ids, np.int64), "doc_hash": as_np(doc_hashes, np.uint64),
             "pair_key": as_np(pair_keys, np.uint64), "ar_key": as_np(ar_keys, np.uint64),

@@ -48,9 +48,7 @@ def export(store: Store, out: Path, fmt: str, min_score: float | None = None, st
     writer = {"tmx": write_tmx, "jsonl": write_jsonl, "tsv": write_tsv}.get(fmt)
 
     def pairs():
-        rows = store.iter_pairs(min_score=min_score, status=status, include_superseded=include_superseded)
-        rows = store.with_review_marks(rows)        # who settled each pair (team review)
-        return join_sentence_parts(rows, store) if join_parts else rows
+        return export_rows(store, min_score, status, join_parts, include_superseded)
 
     if writer is None:              # the links themselves, stand-off
         from .links_io import write_links, write_xces
@@ -98,6 +96,17 @@ def _write_stdout(write) -> int:
     return count
 
 
+def export_rows(store: Store, min_score: float | None = None, status: str | None = None, join_parts: bool = False,
+                include_superseded: bool = False, after_id: int = 0) -> Iterator[dict]:
+    """The pairs an export writes, as dicts in id order (from the first id above ``after_id``): the store's
+    pairs with who settled each (team review), the parts of a split sentence joined with ``join_parts``.
+    Every export (plain, training, the API's ``Corpus.pairs``) reads its pairs here."""
+    rows = store.iter_pairs(min_score=min_score, status=status, include_superseded=include_superseded,
+                            after_id=after_id)
+    rows = store.with_review_marks(rows)
+    return join_sentence_parts(rows, store) if join_parts else rows
+
+
 def join_sentence_parts(rows: Iterable[sqlite3.Row], store: Store) -> Iterator[dict]:
     """Merge consecutive machine-translated parts (0, 1, 2...) of one sentence into a single pair."""
     group: list = []
@@ -133,23 +142,8 @@ def join_sentence_parts(rows: Iterable[sqlite3.Row], store: Store) -> Iterator[d
 LABEL_ORDER = ["bad", "check", "good"]
 
 
-def pair_record(row: sqlite3.Row | dict) -> dict:
-    """The JSONL record of a pair (a row of ``Store.iter_pairs``, as it comes or as a dict)."""
-    return _record(row if isinstance(row, dict) else dict(zip(row.keys(), row)))
-
-
-def pair_records(rows: Iterable[sqlite3.Row | dict]) -> Iterator[dict]:
-    """``pair_record`` of each row. The rows of one query share their column names, read once: looking
-    columns up by name in a sqlite3.Row is a search of its columns each time."""
-    keys = None
-    for row in rows:
-        if not isinstance(row, dict):
-            keys = keys or row.keys()
-            row = dict(zip(keys, row))
-        yield _record(row)
-
-
-def _record(row: dict) -> dict:
+def pair_record(row: dict) -> dict:
+    """The JSONL record of a pair (a row of ``export_rows``)."""
     signals = row["signals"]
     return {
         "id": row["id"],
@@ -177,7 +171,7 @@ def _record(row: dict) -> dict:
         "signals": {} if not signals or signals == "{}" else json.loads(signals),
         "link_status": row["link_status"],      # auto / confirmed for pairs an alignment link makes
         "created": row["created_at"],
-        "adjudicated_by": row.get("adjudicated_by"),
+        "adjudicated_by": row["adjudicated_by"],
     }
 
 
@@ -190,9 +184,9 @@ def json_line(record: dict) -> str:
     return _JSON_LINE(record) + "\n"
 
 
-def write_jsonl(rows: Iterable[sqlite3.Row], fh: TextIO) -> int:
+def write_jsonl(rows: Iterable[dict], fh: TextIO) -> int:
     count = 0
-    for record in pair_records(rows):
+    for record in map(pair_record, rows):
         fh.write(json_line(record))
         count += 1
     return count
@@ -367,7 +361,7 @@ class ParquetWriter:
         self.columns: dict[str, list] = {name: [] for name, _ in PARQUET_COLUMNS}
         self.rows = 0
 
-    def write(self, row: sqlite3.Row | dict, split: str | None) -> None:
+    def write(self, row: dict, split: str | None) -> None:
         record = pair_record(row)
         record["signals"] = json.dumps(record["signals"], ensure_ascii=False)
         record["split"] = split
