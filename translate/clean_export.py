@@ -536,15 +536,22 @@ def copy_records(s: Scan, d: Decisions, options: CleanOptions, outputs: Outputs,
                                f"{len(codes)} pairs (a temporary file was changed during the export)")
 
 
-def _rejection(s: Scan, d: Decisions, position: int, code: int) -> bytes:
-    """The fields a rejected pair's record gets, and the line's end."""
+def rejection_fields(s: Scan, d: Decisions, position: int, code: int) -> dict:
+    """The fields a rejected pair's record gets: the step that rejected it, every filter it fails (or that
+    step), and the pair it duplicates."""
     reason = d.reasons[code - 1]
-    reasons = names(int(s.mask[position])) or [reason]
-    fields = f', "rejected_by": {json_line(reason)[:-1]}, "reasons": {json_line(reasons)[:-1]}'
+    fields = {"rejected_by": reason, "reasons": names(int(s.mask[position])) or [reason]}
     duplicate = int(d.duplicate_of[position])
     if duplicate != duplicates.NONE:
-        fields += f', "duplicate_of": {int(s.ids[duplicate])}'
-    return (fields + "}\n").encode()
+        fields["duplicate_of"] = int(s.ids[duplicate])
+    return fields
+
+
+def _rejection(s: Scan, d: Decisions, position: int, code: int) -> bytes:
+    """rejection_fields as the end of a record's JSON line (what json_line writes of the record with them)."""
+    fields = rejection_fields(s, d, position, code)
+    return ("".join(f", {json_line(name)[:-1]}: {json_line(value)[:-1]}" for name, value in fields.items())
+            + "}\n").encode()
 
 
 def write(store: Store, s: Scan, d: Decisions, options: CleanOptions, outputs: Outputs,
@@ -553,8 +560,7 @@ def write(store: Store, s: Scan, d: Decisions, options: CleanOptions, outputs: O
     to the store since pass 1 (left out: they were not checked)."""
     sinks = PartSinks(options, outputs, files)
     rejected = files.open(outputs.rejected) if outputs.rejected else None
-    ids, codes, parts, dup_of = s.ids.tolist(), d.code.tolist(), d.part.tolist(), d.duplicate_of.tolist()
-    masks = s.mask.tolist() if rejected else None
+    ids, codes, parts = s.ids.tolist(), d.code.tolist(), d.part.tolist()
     position, unseen = 0, 0
     for row in pair_rows(store, options):
         row_id = row["id"]
@@ -567,12 +573,7 @@ def write(store: Store, s: Scan, d: Decisions, options: CleanOptions, outputs: O
         if code == 0:
             sinks.write(row, parts[position])
         elif rejected:
-            record = pair_record(row)
-            record["rejected_by"] = d.reasons[code - 1]
-            record["reasons"] = names(masks[position]) or [d.reasons[code - 1]]
-            if dup_of[position] != duplicates.NONE:
-                record["duplicate_of"] = ids[dup_of[position]]
-            rejected.write(json_line(record))
+            rejected.write(json_line({**pair_record(row), **rejection_fields(s, d, position, code)}))
     sinks.close()
     return unseen
 
