@@ -207,13 +207,9 @@ def _align_folders(ar_dir: Path, en_dir: Path, presegmented: bool, jsonl: bool, 
         # saved before any pair is aligned: an interrupted run's rerun starts from it (a matching made
         # while some file could not be read is not saved, so the rerun reports that file again)
         if fingerprint is not None and not any(unreadable.values()):
-            with store_errors(db):
-                store = open_store(db)
-                try:
-                    store.save_matching(fingerprint, names_of(ar_dir), names_of(en_dir), len(files["ar"]),
-                                        len(files["en"]), [(relative["ar"][a], relative["en"][e], c) for a, e, c in pairs])
-                finally:
-                    store.close()
+            with store_errors(db), open_store(db) as store:
+                store.save_matching(fingerprint, names_of(ar_dir), names_of(en_dir), len(files["ar"]),
+                                    len(files["en"]), [(relative["ar"][a], relative["en"][e], c) for a, e, c in pairs])
     failed = _align_pairs(pairs, files, names, presegmented, jsonl, db, no_store, no_bridge, model, device,
                           ray_address, ray_actors)
     failed = failed or any(unreadable.values())
@@ -235,12 +231,8 @@ def _saved_matching(db: Path, fingerprint: str, relative: dict[str, list[str]]) 
     None if there are none."""
     from ..docalign import DocumentPair
 
-    with store_errors(db):
-        store = open_store(db)
-        try:
-            saved = store.saved_matching(fingerprint)
-        finally:
-            store.close()
+    with store_errors(db), open_store(db) as store:
+        saved = store.saved_matching(fingerprint)
     if saved is None:
         return None
     where = {side: {name: k for k, name in enumerate(relative[side])} for side in ("ar", "en")}
