@@ -10,6 +10,7 @@ import web
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_review import Server, csrf_of
+from test_team_review import Client, add_user
 
 
 @pytest.fixture(scope="module")
@@ -141,7 +142,6 @@ def test_any_body_gets_an_answer_never_a_server_error_and_the_invariant_holds(se
 
 
 def test_in_team_review_the_alignment_pages_show_who_is_signed_in_and_ops_record_the_tokens_reviewer(tmp_path):
-    from test_team_review import Client, add_user
     db, _ = align_story(tmp_path)
     lead, reviewer = add_user(db, "Nadia", "lead"), add_user(db, "Layla")
     server = Server(db, "--overlap", "0")

@@ -24,7 +24,6 @@ def aligned_before(store) -> set[tuple[str, str, str | None]]:
     return done
 
 
-
 def matching_fingerprint(ar_files: Sequence[tuple[str, Path]], en_files: Sequence[tuple[str, Path]],
                          hints: Sequence[tuple[int, int]]) -> str:
     """What a folder alignment's document matching depends on, as one sha256: every file's relative path,
